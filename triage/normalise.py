@@ -1,0 +1,31 @@
+"""Stage 1: make any incoming text comparable with the training text.
+
+HTML fragments and entities go, full-width letters/digits/punctuation become half-width
+(NFKC), traditional script becomes simplified (OpenCC's phrase-level ``t2s`` table), and
+runs of white space become one space. Nothing here drops content words; hotline filler is
+dropped later, at the token level (``segment.py``), where ``喂`` can be told from ``喂养``.
+"""
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+import opencc
+
+_TAG = re.compile(r"<\s*/?\s*[a-zA-Z][^<>]{0,200}>")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
+_WHITESPACE = re.compile(r"\s+")
+_TO_SIMPLIFIED = opencc.OpenCC("t2s")
+
+
+def normalise(text: str) -> str:
+    """Return ``text`` in the canonical form every later stage expects.
+
+    Idempotent: ``normalise(normalise(t)) == normalise(t)``.
+    """
+    text = _TAG.sub(" ", html.unescape(text))
+    text = unicodedata.normalize("NFKC", text)
+    text = _TO_SIMPLIFIED.convert(text)
+    text = _CONTROL.sub("", text)
+    return _WHITESPACE.sub(" ", text).strip()

@@ -1,0 +1,145 @@
+"""Stage 2: words. jieba's algorithm and dictionary plus the project's domain words.
+
+Two engines run the same algorithm on the same dictionary: ``rjieba`` (the Rust port,
+about 17x faster) and plain ``jieba`` (the reference, and the fallback when rjieba is not
+installed). Only runs of Chinese characters go to the engine; digits, Latin words and the
+personal-data placeholders are tokenised here with one regular expression, so both
+engines see exactly the same input (docs/BENCHMARKS.md measures how often their tokens
+agree).
+
+``segment`` is a named module-level function so that anything holding it pickles (a
+``jieba.Tokenizer`` holds a lock and does not).
+"""
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from functools import lru_cache
+from importlib import resources
+
+from .errors import SettingError
+
+_PIECES = re.compile(
+    r"(?P<han>[\u3400-\u4dbf\u4e00-\u9fff]+)"
+    r"|(?P<placeholder>〔[\u4e00-\u9fff]{2,5}〕)"
+    r"|(?P<number>\d+(?:\.\d+)?)"
+    r"|(?P<latin>[A-Za-z][A-Za-z'\-]*)"
+)
+NUMBER_TOKEN = "〔数字〕"
+
+
+def _resource_lines(name: str) -> list[str]:
+    text = resources.files("triage.resources").joinpath(name).read_text(encoding="utf-8")
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+@lru_cache(maxsize=1)
+def domain_words() -> tuple[tuple[str, int], ...]:
+    """The project's domain dictionary as (word, jieba frequency) pairs."""
+    pairs = []
+    for line in _resource_lines("domain_words.txt"):
+        word, frequency = line.split()
+        pairs.append((word, int(frequency)))
+    return tuple(pairs)
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    return frozenset(_resource_lines("stopwords.txt"))
+
+
+@lru_cache(maxsize=1)
+def fillers() -> frozenset[str]:
+    return frozenset(_resource_lines("fillers.txt"))
+
+
+# A character three times in a row (砰砰砰, 修修修) makes two splits exactly equally
+# probable; jieba and rjieba then break the floating-point tie differently. Such runs,
+# about 1 in 2,000 texts, go to the reference engine so that tokens stay identical.
+_TIE_PRONE = re.compile(r"(.)\1\1")
+
+
+class _Engine:
+    """One loaded segmenter; ``cut`` takes a run of Chinese characters."""
+
+    def __init__(self, name: str):
+        self.name = name
+        if name == "rjieba":
+            import rjieba
+
+            self._tokenizer = rjieba.Jieba()
+            for word, frequency in domain_words():
+                self._tokenizer.add_word(word, frequency, None)
+            self.cut = self._cut_fast
+        else:
+            import jieba
+
+            jieba.setLogLevel(logging.WARNING)
+            self._tokenizer = jieba.Tokenizer()
+            self._tokenizer.initialize()
+            for word, frequency in domain_words():
+                self._tokenizer.add_word(word, frequency)
+            self.cut = lambda run: self._tokenizer.lcut(run, HMM=True)
+
+    def _cut_fast(self, run: str) -> list[str]:
+        if _TIE_PRONE.search(run):
+            return engine("jieba").cut(run)
+        return self._tokenizer.cut(run, True)
+
+
+_engines: dict[str, _Engine] = {}
+_engines_lock = threading.Lock()
+_default_engine_name = "auto"
+
+
+def engine(name: str | None = None) -> _Engine:
+    """The loaded engine called ``name`` (``auto``: rjieba when installed, else jieba)."""
+    name = name or _default_engine_name
+    if name == "auto":
+        try:
+            import rjieba  # noqa: F401
+            name = "rjieba"
+        except ImportError:
+            name = "jieba"
+    if name not in {"rjieba", "jieba"}:
+        raise SettingError(f"segmenter {name!r} is unknown; use auto, rjieba or jieba")
+    with _engines_lock:
+        if name not in _engines:
+            _engines[name] = _Engine(name)
+        return _engines[name]
+
+
+def use_engine(name: str) -> None:
+    """Make ``name`` the engine that ``segment`` uses in this process."""
+    global _default_engine_name
+    engine(name)
+    _default_engine_name = name
+
+
+def tokens(text: str, engine_name: str | None = None) -> list[str]:
+    """All tokens of normalised ``text`` in order: words, numbers, Latin words,
+    placeholders. Punctuation and white space are dropped; hotline filler is dropped."""
+    cut = engine(engine_name).cut
+    filler = fillers()
+    out: list[str] = []
+    for match in _PIECES.finditer(text):
+        kind = match.lastgroup
+        if kind == "han":
+            out.extend(word for word in cut(match.group()) if word not in filler)
+        elif kind == "number":
+            out.append(NUMBER_TOKEN)
+        elif kind == "latin":
+            out.append(match.group().lower())
+        else:
+            out.append(match.group())
+    return out
+
+
+def segment(text: str) -> list[str]:
+    """Content words of normalised ``text``: ``tokens`` without stop words.
+
+    Single characters are kept on purpose: 差, 漏, 臭, 堵, 吵 carry complaints.
+    """
+    stop = stopwords()
+    return [word for word in tokens(text) if word not in stop]

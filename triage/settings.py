@@ -1,0 +1,94 @@
+"""One table of settings: name, default, help. Read from ``TRIAGE_<NAME>`` environment
+variables, overridable by a mapping (tests, the Flask config), validated at start-up.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from .errors import SettingError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+    parse: Callable[[str], Any]
+
+
+def _parse_bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError("expected one of true/false/1/0/yes/no/on/off")
+
+
+def _parse_positive_int(value: str) -> int:
+    number = int(value)
+    if number <= 0:
+        raise ValueError("expected a whole number above 0")
+    return number
+
+
+def _parse_segmenter(value: str) -> str:
+    if value not in {"auto", "rjieba", "jieba"}:
+        raise ValueError("expected auto, rjieba or jieba")
+    return value
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("model_dir", str(PROJECT_ROOT / "models" / "default"),
+            "Folder of the model used when none is named.", str),
+    Setting("mask_personal_data", True,
+            "Mask phone, ID-card, bank-card and plate numbers in every text triage returns, "
+            "stores or logs. Turn off only where the law and the centre allow clear text.",
+            _parse_bool),
+    Setting("min_chars", 6,
+            "Texts with fewer Chinese characters than this are flagged too_short and sent to review.",
+            _parse_positive_int),
+    Setting("max_chars", 20000,
+            "Longest text accepted, in characters; longer input is refused with a clear error.",
+            _parse_positive_int),
+    Setting("explain_top", 5,
+            "How many words or phrases each explanation lists.", _parse_positive_int),
+    Setting("segmenter", "auto",
+            "Word segmenter: auto (rjieba when installed, else jieba), rjieba or jieba.",
+            _parse_segmenter),
+)
+
+_BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+def load_settings(overrides: Mapping[str, Any] | None = None,
+                  environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Defaults < ``TRIAGE_*`` environment < ``overrides``.
+
+    Raises:
+        SettingError: an unknown setting name or a value that does not parse, naming both.
+    """
+    environ = os.environ if environ is None else environ
+    values = {setting.name: setting.default for setting in SETTINGS}
+    for setting in SETTINGS:
+        raw = environ.get("TRIAGE_" + setting.name.upper())
+        if raw is not None:
+            values[setting.name] = _parse(setting, raw, "TRIAGE_" + setting.name.upper())
+    for name, value in (overrides or {}).items():
+        if name not in _BY_NAME:
+            raise SettingError(f"unknown setting {name!r}; known settings: {', '.join(_BY_NAME)}")
+        setting = _BY_NAME[name]
+        values[name] = _parse(setting, value, name) if isinstance(value, str) else value
+    return values
+
+
+def _parse(setting: Setting, raw: str, source: str) -> Any:
+    try:
+        return setting.parse(raw)
+    except ValueError as error:
+        raise SettingError(f"{source}={raw!r} is not valid: {error}. {setting.help}") from None

@@ -1,0 +1,119 @@
+"""Command line: ``triage train | evaluate | predict``. Thin: parse, call the library,
+print. Exit codes: 0 done, 1 domain error (one line on stderr), 2 usage error."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import __version__, artifacts
+from .datafiles import read_labelled, read_text_lines
+from .errors import TriageError
+from .evaluation import evaluate
+from .model import HEADS, TriageModel
+from .settings import load_settings
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse would sys.exit(2) itself; main() decides
+        raise UsageError(f"{self.prog}: error: {message}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="triage", description="Route citizen complaints: category, department, urgency.")
+    parser.add_argument("--version", action="version", version=f"triage {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    train = commands.add_parser("train", help="train a model on labelled CSV/JSONL files")
+    train.add_argument("data", nargs="+", help="CSV (UTF-8, UTF-8 BOM, GBK) or JSONL with a text column "
+                                               f"and any of: {', '.join(HEADS)}")
+    train.add_argument("--out", required=True, help="folder to write the model into")
+    train.add_argument("--C", type=float, default=0.5, help="SVM regularisation (default 0.5)")
+    train.add_argument("--min-df", type=int, default=2, help="drop features seen in fewer texts (default 2)")
+
+    evaluate_command = commands.add_parser("evaluate", help="score a model on labelled data")
+    evaluate_command.add_argument("model", help="model folder")
+    evaluate_command.add_argument("data", nargs="+", help="labelled CSV/JSONL files")
+    evaluate_command.add_argument("--json", action="store_true", help="print one JSON object")
+
+    predict = commands.add_parser("predict", help="triage texts; one JSON object per text")
+    predict.add_argument("texts", nargs="*", help="texts to triage (else --file, else stdin)")
+    predict.add_argument("--model", help="model folder (default: the bundled default model)")
+    predict.add_argument("--file", help="file with one text per line")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        arguments = parser.parse_args(argv)
+    except UsageError as error:
+        print(parser.format_usage().rstrip(), file=sys.stderr)
+        print(error, file=sys.stderr)
+        return 2
+    try:
+        return {"train": _train, "evaluate": _evaluate, "predict": _predict}[arguments.command](arguments)
+    except TriageError as error:
+        print(f"triage: error: {error.message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _train(arguments) -> int:
+    if arguments.C <= 0 or arguments.min_df < 1:
+        print("triage: error: --C must be above 0 and --min-df at least 1", file=sys.stderr)
+        return 2
+    data = read_labelled(arguments.data)
+    model = TriageModel(C=arguments.C, min_df=arguments.min_df).fit(data.texts, data.labels)
+    metadata = artifacts.save(model, arguments.out)
+    print(f"read {len(data)} rows ({', '.join(f'{Path(p).name}: {e}' for p, e in data.encodings.items())}); "
+          f"skipped {data.skipped_empty_text} with empty text")
+    for name, report in model.training_report_.items():
+        metrics = metadata["metrics"]["out_of_fold"][name]
+        print(f"  {name:<13} {report['rows']:>6} rows, skipped {report['empty_label']} empty and "
+              f"{report['rare_label']} rare labels; out-of-fold accuracy {metrics['out_of_fold_accuracy']:.3f}, "
+              f"macro-F1 {metrics['out_of_fold_macro_f1']:.3f}, auto covers {metrics['auto_coverage']:.0%}")
+    print(f"model {metadata['version']} written to {arguments.out}")
+    return 0
+
+
+def _evaluate(arguments) -> int:
+    model = artifacts.load(arguments.model)
+    data = read_labelled(arguments.data)
+    report = evaluate(model, data)
+    if arguments.json:
+        print(json.dumps(report, ensure_ascii=False))
+        return 0
+    print(f"{report['n']} texts, {report['unreadable']} unreadable")
+    print(f"{'head':<14}{'accuracy':>9}{'macro-F1':>10}{'weighted-F1':>13}{'auto cover':>12}{'auto prec':>11}{'top-3':>8}")
+    for name, head in report["heads"].items():
+        precision = f"{head['auto_precision']:.3f}" if head["auto_precision"] is not None else "-"
+        top3 = f"{head['top3_accuracy']:.3f}" if "top3_accuracy" in head else "-"
+        print(f"{name:<14}{head['accuracy']:>9.3f}{head['macro_f1']:>10.3f}{head['weighted_f1']:>13.3f}"
+              f"{head['auto_coverage']:>12.1%}{precision:>11}{top3:>8}")
+    return 0
+
+
+def _predict(arguments) -> int:
+    settings = load_settings()
+    texts = list(arguments.texts)
+    if arguments.file:
+        if texts:
+            print("triage: error: give texts or --file, not both", file=sys.stderr)
+            return 2
+        texts = read_text_lines(arguments.file)
+    elif not texts:
+        if sys.stdin is None or sys.stdin.isatty():
+            print("triage: error: no text given: pass texts, --file F, or pipe one text per line", file=sys.stderr)
+            return 2
+        texts = [line.rstrip("\n") for line in sys.stdin if line.strip()]
+    model = artifacts.load(arguments.model or settings["model_dir"])
+    for result in model.predict(texts, settings):
+        print(json.dumps(result, ensure_ascii=False))
+    return 0

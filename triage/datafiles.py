@@ -1,0 +1,120 @@
+"""Reading labelled complaint files: CSV (UTF-8, UTF-8 with BOM, GBK/GB18030) or JSONL,
+with a ``text`` column and any of the label columns. The encoding is detected and said.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import DataFileError
+from .model import HEADS
+
+
+
+@dataclass
+class LabelledData:
+    texts: list[str] = field(default_factory=list)
+    labels: dict[str, list[str | None]] = field(default_factory=dict)
+    skipped_empty_text: int = 0
+    encodings: dict[str, str] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+
+def read_labelled(paths: list[str | Path], *, require_labels: bool = True) -> LabelledData:
+    """Rows of every file in ``paths``; label columns are those present in all files.
+
+    Raises:
+        DataFileError: a missing or unreadable file, no ``text`` column, no label column
+            (when ``require_labels``), or no rows with text at all.
+    """
+    data = LabelledData()
+    tables = [_read_rows(Path(path), data) for path in paths]
+    common = set(HEADS)
+    for path, (columns, _) in zip(paths, tables):
+        if "text" not in columns:
+            raise DataFileError(f"{path}: no 'text' column; columns found: {', '.join(columns) or 'none'}")
+        common &= set(columns)
+    if require_labels and not common:
+        raise DataFileError(f"no label column shared by all of {', '.join(map(str, paths))}; expected any of "
+                            f"{', '.join(HEADS)}")
+    data.labels = {name: [] for name in HEADS if name in common}
+    for _, rows in tables:
+        for row in rows:
+            text = row.get("text")
+            if not isinstance(text, str) or not text.strip():
+                data.skipped_empty_text += 1
+                continue
+            data.texts.append(text)
+            for name in data.labels:
+                value = row.get(name)
+                data.labels[name].append(str(value).strip() if value not in (None, "") else None)
+    if not data.texts:
+        raise DataFileError(f"no rows with text in {', '.join(map(str, paths))}")
+    return data
+
+
+def read_text_lines(path: str | Path) -> list[str]:
+    """Non-empty lines of a plain text file (UTF-8 or GBK), one text each."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataFileError(f"{path}: no such file")
+    text, _ = _decode(path.read_bytes(), path)
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
+        raise DataFileError(f"{path}: the file has no text lines")
+    return lines
+
+
+def _read_rows(path: Path, data: LabelledData) -> tuple[list[str], list[dict]]:
+    if not path.is_file():
+        raise DataFileError(f"{path}: no such file")
+    raw = path.read_bytes()
+    text, encoding = _decode(raw, path)
+    data.encodings[str(path)] = encoding
+    if path.suffix.lower() in {".jsonl", ".ndjson"}:
+        return _jsonl_rows(text, path)
+    if path.suffix.lower() not in {".csv", ".tsv", ".txt"}:
+        raise DataFileError(f"{path}: unknown file type {path.suffix!r}; use .csv or .jsonl")
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
+    try:
+        rows = list(reader)
+    except csv.Error as error:
+        raise DataFileError(f"{path}: not valid CSV ({error})") from None
+    return [name.strip() for name in reader.fieldnames or []], [
+        {(key or "").strip(): value for key, value in row.items()} for row in rows]
+
+
+def _decode(raw: bytes, path: Path) -> tuple[str, str]:
+    """The text of ``raw`` and the name of the encoding it was read with."""
+    if raw.startswith(codecs.BOM_UTF8):
+        candidates = (("utf-8-sig", "UTF-8 with BOM"),)
+    else:
+        candidates = (("utf-8", "UTF-8"), ("gb18030", "GBK/GB18030"))
+    for codec, name in candidates:
+        try:
+            return raw.decode(codec), name
+        except UnicodeDecodeError:
+            continue
+    raise DataFileError(f"{path}: neither UTF-8 nor GBK text; convert it to UTF-8")
+
+
+def _jsonl_rows(text: str, path: Path) -> tuple[list[str], list[dict]]:
+    rows, columns = [], {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise DataFileError(f"{path}:{number}: not valid JSON ({error.msg})") from None
+        if not isinstance(row, dict):
+            raise DataFileError(f"{path}:{number}: each line must be a JSON object, got {type(row).__name__}")
+        rows.append(row)
+        columns.update(dict.fromkeys(row))
+    return list(columns), rows

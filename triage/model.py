@@ -1,0 +1,219 @@
+"""The core object: ``TriageModel`` learns every head from labelled complaints and turns
+texts into routing decisions. The CLI, the HTTP service and batch jobs all call it.
+
+Flow of one text (one module per stage):
+    screening -> normalise -> privacy (mask) -> segment -> features -> heads
+    -> safety rules (urgency) -> explain -> result dict
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from . import explain, safety
+from .errors import InputError, ModelError
+from .features import make_featuriser
+from .heads import BANDS, LinearHead, usable_rows
+from .normalise import normalise
+from .privacy import mask_personal_data
+from .screening import UNREADABLE_CODES, screen
+from .settings import load_settings
+
+HEADS = ("category", "subcategory", "department", "urgency", "request_type")
+HEAD_TITLES = {"category": "类别", "subcategory": "子类", "department": "责任单位",
+               "urgency": "紧急程度", "request_type": "诉求类型"}
+ROUTING_HEADS = ("category", "department", "urgency")  # these decide the overall band
+TOP_DEPARTMENTS = 3
+SUBCATEGORY_SEPARATOR = "/"
+
+
+class TriageModel(BaseEstimator):
+    """Category (two levels), department, urgency and request-type heads on shared features.
+
+    Parameters:
+        C: regularisation of every head's linear SVM.
+        min_df: features seen in fewer training texts are dropped.
+        random_state: seed of the folds used for calibration.
+    """
+
+    def __init__(self, C: float = 0.5, min_df: int = 2, random_state: int = 0):
+        self.C = C
+        self.min_df = min_df
+        self.random_state = random_state
+
+    # -- learning ---------------------------------------------------------------
+    def fit(self, texts: Sequence[str], labels: Mapping[str, Sequence[str | None]]):
+        """Learn one head per label column in ``labels`` (names from ``HEADS``).
+
+        Raises:
+            ModelError: no known label column, or a column with fewer than two usable labels.
+        """
+        unknown = set(labels) - set(HEADS)
+        if unknown or not labels:
+            raise ModelError(f"label columns must be among {', '.join(HEADS)}; got {sorted(labels) or 'none'}")
+        prepared = [mask_personal_data(normalise(text))[0] for text in texts]
+        self.featuriser_ = make_featuriser(self.min_df).fit(prepared)
+        features = self.featuriser_.transform(prepared)
+        self.feature_names_ = self.featuriser_.named_steps["counts"].get_feature_names_out()
+        self.heads_: dict[str, LinearHead] = {}
+        self.training_report_: dict[str, dict] = {}
+        columns = _label_columns(labels)
+        for name in HEADS:
+            if name not in columns:
+                continue
+            column = columns[name]
+            rows, skipped = usable_rows(column)
+            kept = np.asarray(column, dtype=object)[rows]
+            self.heads_[name] = LinearHead(C=self.C, random_state=self.random_state).fit(features[rows], kept)
+            self.training_report_[name] = {"rows": int(len(rows)), **skipped}
+        self.data_hash_ = _data_hash(texts, labels)
+        self.version_ = "m-" + self.data_hash_[:12]
+        return self
+
+    # -- predicting -------------------------------------------------------------
+    def predict(self, texts: Sequence[str], settings: Mapping[str, Any] | None = None) -> list[dict]:
+        """One result dict per text (see README, "What a result holds").
+
+        Raises:
+            InputError: a text that is not a string or is longer than ``max_chars``.
+        """
+        check_is_fitted(self, "heads_")
+        settings = load_settings(settings) if settings is None or "max_chars" not in settings else settings
+        prepared = [_prepare(text, index, settings) for index, text in enumerate(texts)]
+        readable = [index for index, item in enumerate(prepared) if item["status"] == "ok"]
+        features = self.featuriser_.transform([prepared[index]["masked"] for index in readable])
+        probabilities = {name: head.predict_proba(features) for name, head in self.heads_.items()}
+        results = []
+        for index, item in enumerate(prepared):
+            results.append(_unreadable_result(item, self.version_) if item["status"] != "ok" else None)
+        for row, index in enumerate(readable):
+            results[index] = self._result(prepared[index], features[row],
+                                          {name: p[row] for name, p in probabilities.items()}, settings)
+        return results
+
+    def _result(self, item: dict, row, probabilities: dict[str, np.ndarray], settings) -> dict:
+        limit = settings["explain_top"]
+        result: dict[str, Any] = {"status": "ok"}
+        for name in ("category", "department", "request_type"):
+            if name in self.heads_:
+                result[name] = self._head_result(name, row, probabilities[name], limit)
+        if "category" in result and "subcategory" in self.heads_:
+            result["category"].update(self._subcategory(result["category"]["label"], probabilities["subcategory"]))
+        if "department" in result:
+            head = self.heads_["department"]
+            best = np.argsort(-probabilities["department"])[:TOP_DEPARTMENTS]
+            result["department"]["top"] = [{"label": str(head.classes_[i]),
+                                            "confidence": round(float(probabilities["department"][i]), 4)}
+                                           for i in best]
+        result["urgency"] = self._urgency(item["masked"], row, probabilities.get("urgency"), limit)
+        bands = [result[name]["band"] for name in ROUTING_HEADS if name in result]
+        if item["flags"]:  # too_short: predicted, but a person must look
+            bands.append("review")
+        result["decision"] = max(bands, key=BANDS.index) if bands else "review"
+        result["explanation"] = [explain.summary(HEAD_TITLES[name], result[name]["label"], result[name]["explanation"])
+                                 for name in ("category", "department", "urgency") if name in result]
+        result["explanation"] += [f"安全规则 {hit['rule']}（{hit['label']}）命中：{hit['evidence']}"
+                                  for hit in result["urgency"]["rules"]]
+        result["flags"] = [flag.to_dict() for flag in item["flags"]]
+        result["personal_data"] = item["personal_data"]
+        result["text"] = item["masked"] if settings["mask_personal_data"] else item["normalised"]
+        result["model_version"] = self.version_
+        return result
+
+    def _head_result(self, name: str, row, probabilities: np.ndarray, limit: int) -> dict:
+        head = self.heads_[name]
+        best = int(np.argmax(probabilities))
+        confidence = float(probabilities[best])
+        return {
+            "label": str(head.classes_[best]),
+            "confidence": round(confidence, 4),
+            "band": head.band(confidence),
+            "explanation": explain.top_terms(row, head.coef_[best], self.feature_names_, limit),
+        }
+
+    def _subcategory(self, category: str, probabilities: np.ndarray) -> dict:
+        """Best second-level label under ``category``; its confidence is conditional on it."""
+        head = self.heads_["subcategory"]
+        allowed = np.char.startswith(head.classes_.astype(str), category + SUBCATEGORY_SEPARATOR)
+        if not allowed.any():
+            return {"subcategory": None, "subcategory_confidence": None, "subcategory_band": "review"}
+        conditional = np.where(allowed, probabilities, 0.0)
+        conditional = conditional / conditional.sum()
+        best = int(np.argmax(conditional))
+        return {"subcategory": str(head.classes_[best]).split(SUBCATEGORY_SEPARATOR, 1)[1],
+                "subcategory_confidence": round(float(conditional[best]), 4),
+                "subcategory_band": head.band(float(conditional[best]))}
+
+    def _urgency(self, text: str, row, probabilities: np.ndarray | None, limit: int) -> dict:
+        hits = safety.check(text)
+        if probabilities is not None:
+            urgency = self._head_result("urgency", row, probabilities, limit)
+            urgency["source"] = "model"
+        else:
+            urgency = {"label": "一般", "confidence": None, "band": "suggest", "explanation": [], "source": "rules"}
+        if hits and safety.more_severe(hits[0].level, urgency["label"]) != urgency["label"]:
+            # A rule outranks the model: safety is never left to a learned guess.
+            urgency.update(label=hits[0].level, band="auto", source="rule",
+                           explanation=[{"term": hit.evidence, "weight": None} for hit in hits])
+        urgency["rules"] = [hit.to_dict() for hit in hits]
+        return urgency
+
+    @property
+    def labels_(self) -> dict[str, list[str]]:
+        return {name: [str(label) for label in head.classes_] for name, head in self.heads_.items()}
+
+
+def _prepare(text: Any, index: int, settings: Mapping[str, Any]) -> dict:
+    if not isinstance(text, str):
+        raise InputError(f"text #{index} is {type(text).__name__}, not a string", field="text")
+    if len(text) > settings["max_chars"]:
+        raise InputError(f"text #{index} has {len(text)} characters; the limit is {settings['max_chars']} "
+                         "(setting max_chars)", field="text")
+    normalised = normalise(text)
+    masked, kinds = mask_personal_data(normalised)
+    flags = screen(text, normalised, min_chars=settings["min_chars"])
+    status = "unreadable" if any(flag.code in UNREADABLE_CODES for flag in flags) else "ok"
+    return {"status": status, "normalised": normalised, "masked": masked, "flags": flags, "personal_data": kinds}
+
+
+def _unreadable_result(item: dict, version: str) -> dict:
+    return {
+        "status": "unreadable", "category": None, "department": None, "urgency": None,
+        "request_type": None, "decision": "review",
+        "explanation": [flag.reason for flag in item["flags"]],
+        "flags": [flag.to_dict() for flag in item["flags"]],
+        "personal_data": item["personal_data"], "text": item["masked"], "model_version": version,
+    }
+
+
+def _label_columns(labels: Mapping[str, Sequence]) -> dict[str, list]:
+    """Stripped label columns. Second-level names repeat under different parents (其他,
+    安全生产), so the subcategory head learns ``category/subcategory`` paths."""
+    columns = {name: [label.strip() if isinstance(label, str) else label for label in values]
+               for name, values in labels.items()}
+    if "subcategory" in columns:
+        if "category" not in columns:
+            raise ModelError("a subcategory column needs a category column beside it")
+        columns["subcategory"] = [f"{category}{SUBCATEGORY_SEPARATOR}{sub}" if category and sub else None
+                                  for category, sub in zip(columns["category"], columns["subcategory"])]
+    return columns
+
+
+def _data_hash(texts: Sequence[str], labels: Mapping[str, Sequence]) -> str:
+    digest = hashlib.sha256()
+    for index, text in enumerate(texts):
+        digest.update(text.encode("utf-8"))
+        for name in sorted(labels):
+            digest.update(b"\x1f" + str(labels[name][index] or "").encode("utf-8"))
+        digest.update(b"\x1e")
+    return digest.hexdigest()
+
+
+def ensure_fitted(model: Any) -> "TriageModel":
+    if not isinstance(model, TriageModel) or not hasattr(model, "heads_"):
+        raise ModelError(f"expected a trained TriageModel, got {type(model).__name__}")
+    return model

@@ -85,11 +85,11 @@ class TriageModel(BaseEstimator):
         settings = load_settings(settings) if settings is None or "max_chars" not in settings else settings
         prepared = [_prepare(text, index, settings) for index, text in enumerate(texts)]
         readable = [index for index, item in enumerate(prepared) if item["status"] == "ok"]
+        results = [_unreadable_result(item, self.version_) if item["status"] != "ok" else None for item in prepared]
+        if not readable:
+            return results
         features = self.featuriser_.transform([prepared[index]["masked"] for index in readable])
         probabilities = {name: head.predict_proba(features) for name, head in self.heads_.items()}
-        results = []
-        for index, item in enumerate(prepared):
-            results.append(_unreadable_result(item, self.version_) if item["status"] != "ok" else None)
         for row, index in enumerate(readable):
             results[index] = self._result(prepared[index], features[row],
                                           {name: p[row] for name, p in probabilities.items()}, settings)

@@ -1,0 +1,25 @@
+"""The bundled default model (trained only on the project's seed corpus) on real text it
+never saw: first-level category on ../shared/data/messages_dev.csv (7 of 15 classes).
+
+    python bench/default_model_real.py
+"""
+import json
+from collections import Counter
+
+from sklearn.metrics import f1_score
+
+from _shared import read_shared
+from triage import load_model
+
+rows = read_shared("messages_dev.csv")
+model = load_model()
+results = model.predict([row["text"] for row in rows])
+expected = [row["category"] for row in rows]
+predicted = [r["category"]["label"] if r["status"] == "ok" else "(unreadable)" for r in results]
+confusion = Counter(zip(expected, predicted))
+print(json.dumps({
+    "benchmark": "default_model_real", "model_version": model.version_, "n": len(rows),
+    "accuracy": round(sum(e == p for e, p in zip(expected, predicted)) / len(rows), 4),
+    "macro_f1_over_true_classes": round(float(f1_score(expected, predicted, labels=sorted(set(expected)), average="macro")), 4),
+    "confusion": {f"{e}->{p}": n for (e, p), n in sorted(confusion.items(), key=lambda item: -item[1])[:25]},
+}, ensure_ascii=False))

@@ -1,0 +1,89 @@
+import pytest
+
+from triage import InputError, TriageModel
+from triage.errors import ModelError
+
+# Table of text -> expected labels for the small fixture model; phrasings differ from
+# the training rows.
+CASES = [
+    ("半夜工地还在施工噪音吵死人了", "城乡建设", "城市管理和综合执法局"),
+    ("楼下饭店的油烟直排到我家窗户", "环境保护", "生态环境局"),
+    ("包工头拖欠我们的工资快一年了", "劳动和社会保障", "人力资源和社会保障局"),
+    ("学校强制收资料费还要买教辅书", "教育文体", "教育局"),
+]
+
+
+@pytest.mark.parametrize("text, category, department", CASES)
+def test_small_model_routes_table_cases(small_model, text, category, department):
+    result = small_model.predict([text])[0]
+    assert result["status"] == "ok"
+    assert result["category"]["label"] == category
+    assert result["department"]["label"] == department
+    assert [d["label"] for d in result["department"]["top"]][0] == department
+
+
+def test_result_shape(small_model):
+    result = small_model.predict(["老板拖欠工资三个月，电话13812345678"])[0]
+    assert 0 <= result["category"]["confidence"] <= 1
+    assert result["category"]["subcategory"] == "工资福利"
+    assert len(result["department"]["top"]) == 3
+    confidences = [d["confidence"] for d in result["department"]["top"]]
+    assert confidences == sorted(confidences, reverse=True)
+    assert result["decision"] in {"auto", "suggest", "review"}
+    assert result["request_type"]["label"] in {"投诉", "求助"}
+    assert result["model_version"].startswith("m-")
+    assert "13812345678" not in str(result) and result["personal_data"] == ["phone"]
+
+
+def test_explanation_names_driving_words(small_model):
+    result = small_model.predict(["饭店油烟直排，油烟味很大"])[0]
+    terms = [term["term"] for term in result["category"]["explanation"]]
+    assert any("油烟" in term for term in terms)
+    assert all(term["weight"] > 0 for term in result["category"]["explanation"])
+    assert result["explanation"][0].startswith("类别“环境保护”")
+
+
+@pytest.mark.parametrize("text, status", [
+    ("", "unreadable"),
+    ("this is not chinese at all", "unreadable"),
+    ("学校强制收资料费".encode("utf-8").decode("latin-1"), "unreadable"),
+])
+def test_unreadable_text_gets_no_label(small_model, text, status):
+    result = small_model.predict([text])[0]
+    assert result["status"] == status
+    assert result["category"] is None and result["decision"] == "review"
+    assert result["flags"] and result["flags"][0]["reason"]
+
+
+def test_too_short_text_is_predicted_but_reviewed(small_model):
+    result = small_model.predict(["欠薪"])[0]
+    assert result["status"] == "ok" and result["decision"] == "review"
+    assert result["flags"][0]["code"] == "too_short"
+
+
+def test_traditional_and_full_width_match_simplified(small_model):
+    simplified, traditional = small_model.predict(["饭店油烟直排熏得不敢开窗", "飯店油煙直排燻得不敢開窗"])
+    assert traditional["category"]["label"] == simplified["category"]["label"]
+    assert traditional["category"]["confidence"] == pytest.approx(simplified["category"]["confidence"], abs=0.02)
+
+
+@pytest.mark.parametrize("bad, message", [(None, "not a string"), (123, "not a string"), ("字" * 20001, "limit")])
+def test_bad_text_is_refused_with_a_clear_error(small_model, bad, message):
+    with pytest.raises(InputError, match=message):
+        small_model.predict([bad])
+
+
+def test_fit_rejects_unknown_label_columns():
+    with pytest.raises(ModelError, match="label columns"):
+        TriageModel().fit(["文本"], {"colour": ["红"]})
+
+
+def test_fit_reports_skipped_rows(small_corpus_path):
+    from triage.datafiles import read_labelled
+
+    data = read_labelled([small_corpus_path])
+    labels = {"category": list(data.labels["category"])}
+    labels["category"][0] = None
+    labels["category"][1] = "只出现一次的类别"
+    model = TriageModel().fit(data.texts, labels)
+    assert model.training_report_["category"] == {"rows": len(data.texts) - 2, "empty_label": 1, "rare_label": 1}

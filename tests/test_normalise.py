@@ -1,0 +1,80 @@
+import pytest
+
+from triage.normalise import normalise
+from triage.privacy import mask_personal_data
+from triage.screening import screen
+
+CLEAN = "小区楼下有人夜间施工噪音很大，请尽快处理。"
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("社區樓下噪音擾民，請幫忙處理", "社区楼下噪音扰民,请帮忙处理"),       # traditional -> simplified
+    ("电话１３８，ＡＢＣ小区　３号楼", "电话138,ABC小区 3号楼"),            # full-width -> half-width
+    ("<p>路灯&nbsp;不亮</p><br/>已经一周", "路灯 不亮 已经一周"),            # HTML tags and entities
+    ("  多个   空格\n\t换行  ", "多个 空格 换行"),                             # whitespace runs
+    ("头发乾了以後再出門", "头发干了以后再出门"),                             # phrase-aware conversion
+])
+def test_normalise(raw, expected):
+    assert normalise(raw) == expected
+
+
+def test_normalise_is_idempotent():
+    once = normalise("<b>社區</b>ＡＢＣ　樓下")
+    assert normalise(once) == once
+
+
+@pytest.mark.parametrize("text, kinds, must_not_contain", [
+    ("我的电话是13812345678请回电", ["phone"], "13812345678"),
+    ("手机 +86 138-1234-5678", ["phone"], "1234"),
+    ("座机010-62345678", ["phone"], "62345678"),
+    ("身份证号110101199003071234", ["id_number"], "110101199003071234"),
+    ("身份证11010119900307123X", ["id_number"], "11010119900307123X"),
+    ("银行卡6222 0212 3456 7890 123", ["bank_card"], "7890"),
+    ("车牌京A12345撞了我", ["plate"], "A12345"),
+])
+def test_personal_data_is_masked(text, kinds, must_not_contain):
+    masked, found = mask_personal_data(normalise(text))
+    assert found == kinds
+    assert must_not_contain not in masked
+
+
+def test_full_width_phone_is_masked_after_normalising():
+    masked, found = mask_personal_data(normalise("电话１３８１２３４５６７８"))
+    assert found == ["phone"] and "〔电话〕" in masked
+
+
+def test_ordinary_numbers_are_not_masked():
+    masked, found = mask_personal_data("3号楼2单元住了20年，物业费每月300元")
+    assert found == [] and masked == "3号楼2单元住了20年，物业费每月300元"
+
+
+@pytest.mark.parametrize("raw, code", [
+    ("", "empty"),
+    ("   \n ", "empty"),
+    ("hello, my street light is broken", "not_chinese"),
+    ("噪音", "too_short"),
+    (CLEAN.encode("utf-8").decode("gbk", errors="replace"), "unreadable"),
+    (CLEAN.encode("utf-8").decode("gb18030", errors="replace"), "unreadable"),
+    (CLEAN.encode("utf-8").decode("latin-1"), "unreadable"),
+    (CLEAN.encode("gbk").decode("utf-8", errors="replace"), "unreadable"),
+    ("锟斤拷锟斤拷锟斤拷烫烫烫", "unreadable"),
+])
+def test_screen_flags(raw, code):
+    flags = screen(raw, normalise(raw), min_chars=6)
+    assert [flag.code for flag in flags] == [code]
+    assert flags[0].reason
+
+
+@pytest.mark.parametrize("raw", [CLEAN, "社區樓下噪音擾民，請幫忙處理", "电话１３８１２３４５６７８，ＡＢＣ小区楼道漏水"])
+def test_screen_passes_ordinary_text(raw):
+    assert screen(raw, normalise(raw), min_chars=6) == []
+
+
+def test_no_false_unreadable_on_real_messages(shared_data):
+    import csv
+
+    with (shared_data / "messages_with_users.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    flagged = [row["id"] for row in rows
+               if any(f.code == "unreadable" for f in screen(row["body"], normalise(row["body"]), min_chars=6))]
+    assert flagged == []

@@ -1,0 +1,58 @@
+import pytest
+
+from triage.normalise import normalise
+from triage.safety import check, rules
+
+
+@pytest.mark.parametrize("text, rule", [
+    ("楼道里有很大的燃气味，快来人", "gas_leak.v1"),
+    ("厨房闻到煤气味，阀门关了还有", "gas_leak.v1"),
+    ("咨询燃气开户，另外楼道里有燃气味", "gas_leak.v1"),
+    ("电动车在楼道充电冒烟了", "fire.v1"),
+    ("隔壁仓库着火了", "fire.v1"),
+    ("那面围墙裂了很大的缝，感觉快塌了", "collapse.v1"),
+    ("邻居站在楼顶说不想活了", "self_harm.v1"),
+    ("高压线掉在地上了，旁边有小孩", "electrocution.v1"),
+    ("暴雨后地下车库进水了，有人被困在车里", "flooding.v1"),
+    ("楼下有人拿刀砍人", "violence.v1"),
+    ("电梯困人半小时了", "elevator_trapped.v1"),
+    ("樓道裡有很大的燃氣味", "gas_leak.v1"),
+])
+def test_life_safety_rules_fire(text, rule):
+    hits = check(normalise(text))
+    assert rule in [hit.rule_id for hit in hits]
+    assert hits[0].level == "特急"
+
+
+@pytest.mark.parametrize("text", [
+    "我想咨询燃气开户怎么办理",
+    "火灾保险理赔怎么弄",
+    "社区组织消防演练，宣传防火知识",
+    "火锅店油烟扰民",
+    "咨询一下燃气费怎么缴费",
+    "去年小区着火的事情后来怎么处理的",
+])
+def test_look_alikes_do_not_fire(text):
+    assert [hit for hit in check(normalise(text)) if hit.level == "特急"] == []
+
+
+@pytest.mark.parametrize("text, rule", [
+    ("我们小区停水三天了没人管", "no_water_power_heat.v1"),
+    ("工人干了一年活，过年前还拿不到工资", "wages_before_holiday.v1"),
+    ("隔壁独居老人好几天没人管了", "vulnerable_person.v1"),
+])
+def test_urgent_rules(text, rule):
+    assert [hit.rule_id for hit in check(normalise(text))] == [rule]
+
+
+def test_rule_outranks_model_and_says_why(small_model):
+    result = small_model.predict(["工地楼道里有很浓的燃气味，工人都跑出来了"])[0]
+    assert result["urgency"]["label"] == "特急"
+    assert result["urgency"]["source"] == "rule" and result["urgency"]["band"] == "auto"
+    assert any("gas_leak.v1" in line for line in result["explanation"])
+
+
+def test_every_rule_id_is_versioned_and_unique():
+    ids = [rule.id for rule in rules()]
+    assert len(ids) == len(set(ids))
+    assert all(rule_id.rsplit(".", 1)[1].startswith("v") for rule_id in ids)

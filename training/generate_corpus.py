@@ -1,0 +1,91 @@
+"""Generate the seed corpus deterministically from the project's parts.
+
+    python training/generate_corpus.py --out training/seed_corpus.csv [--per-situation 90] [--seed 7]
+
+Each row renders one situation (situations.py) in one of three registers: a spoken
+hotline transcript (fillers, self-corrections, the operator's questions), an online
+message (subject + body), or a formal petition letter. About 10 % of rows are turned into
+traditional script and 10 % into full-width characters, as real input arrives.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+from pathlib import Path
+
+import opencc
+
+from situations import SITUATIONS
+
+PLACES = ["幸福里小区", "阳光花园", "东城区建设路", "城南新村", "滨江苑", "人民路和解放路交叉口", "红星村",
+          "桃源镇", "柳湾村三组", "开发区工业园", "市二中附近", "和平街道", "金色家园3号楼", "老城区菜市场旁边",
+          "翠湖小区", "西关街", "高新区创业大道", "青石镇中心街", "五里堡社区", "火车站南广场"]
+TIMES = ["最近一个月", "这几天", "从上周开始", "今天早上", "昨天晚上", "已经半年了", "这两年", "从去年年底开始",
+         "刚才", "每天"]
+FEELINGS = ["大家意见都很大", "实在是受不了了", "心里特别着急", "周围邻居都在抱怨", "给生活带来很大影响",
+            "不知道该找谁", "之前反映过也没有结果", ""]
+ASKS = {
+    "投诉": ["希望有关部门尽快处理", "请相关部门管一管", "请尽快给个说法", "要求严肃处理"],
+    "举报": ["请有关部门调查核实", "希望依法查处", "请尽快来查一下"],
+    "求助": ["请马上派人来看看", "请帮帮我们", "希望尽快帮忙解决", "麻烦赶紧派人过来"],
+    "咨询": ["麻烦告诉我一下", "想问清楚再去办", "请给个答复"],
+    "建议": ["希望能采纳", "供领导参考", "希望认真考虑一下"],
+    "表扬": ["特此表扬", "希望给予表彰", "真心感谢"],
+}
+OPENERS_HOTLINE = ["喂，你好，", "喂喂，那个，", "你好，我想反映个事，", "嗯，你好，就是说，", "您好，"]
+OPERATOR = ["（话务员：请问具体在什么位置？）", "（话务员：您说的情况持续多久了？）", "（话务员：好的，您继续说。）", ""]
+CORRECTIONS = ["不对，我说错了，", "呃，怎么说呢，", "就是那个，", ""]
+SALUTATIONS = ["尊敬的领导：", "领导您好：", "市长您好，", "尊敬的市委书记："]
+LETTER_OPEN = ["我是{place}的居民，现就有关问题反映如下：", "本人居住在{place}，特向领导反映以下情况：",
+               "关于{place}存在的问题，特写此信反映："]
+LETTER_CLOSE = ["恳请领导重视，督促有关部门依法处理。", "以上情况属实，盼复。", "望领导在百忙之中予以关注。"]
+_TO_TRADITIONAL = opencc.OpenCC("s2t")
+
+
+def render(rng: random.Random, situation: tuple) -> dict:
+    category, subcategory, department, urgency, request_type, problems = situation
+    problem = rng.choice(problems)
+    place, time, feeling = rng.choice(PLACES), rng.choice(TIMES), rng.choice(FEELINGS)
+    ask = rng.choice(ASKS[request_type])
+    register = rng.choices(["hotline", "web", "letter"], weights=[5, 4, 2])[0]
+    feeling_part = f"{feeling}，" if feeling else ""
+    if register == "hotline":
+        text = (f"{rng.choice(OPENERS_HOTLINE)}我是{place}的，{rng.choice(CORRECTIONS)}{time}{problem}，"
+                f"{rng.choice(OPERATOR)}{feeling_part}{ask}。")
+    elif register == "web":
+        subject = problem.split("，")[0][:18]
+        text = f"{subject} {rng.choice(SALUTATIONS)}{place}{time}{problem}。{feeling_part}{ask}。"
+    else:
+        text = (rng.choice(LETTER_OPEN).format(place=place) + f"{time}，{problem}。{feeling_part}"
+                f"{ask}。{rng.choice(LETTER_CLOSE)}")
+    script = rng.random()
+    if script < 0.1:
+        text = _TO_TRADITIONAL.convert(text)
+    elif script < 0.2:
+        text = text.translate({code: code + 0xFEE0 for code in range(0x21, 0x7F)})
+    return {"text": text, "category": category, "subcategory": subcategory, "department": department,
+            "urgency": urgency, "request_type": request_type, "register": register}
+
+
+def generate(per_situation: int, seed: int) -> list[dict]:
+    rng = random.Random(seed)
+    return [render(rng, situation) for situation in SITUATIONS for _ in range(per_situation)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(Path(__file__).with_name("seed_corpus.csv")))
+    parser.add_argument("--per-situation", type=int, default=90)
+    parser.add_argument("--seed", type=int, default=7)
+    arguments = parser.parse_args()
+    rows = generate(arguments.per_situation, arguments.seed)
+    with open(arguments.out, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"wrote {len(rows)} rows to {arguments.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -24,7 +24,9 @@ def top_terms(row, weights: np.ndarray, feature_names: np.ndarray, limit: int) -
     """
     indices = row.indices
     pushes = row.data * weights[indices]
-    order = np.argsort(-pushes)
+    candidates = min(len(pushes), 6 * limit)  # enough to survive merging of overlaps
+    strongest = np.argpartition(-pushes, candidates - 1)[:candidates] if candidates else pushes[:0].astype(int)
+    order = strongest[np.argsort(-pushes[strongest])]
     chosen: list[dict] = []
     for position in order:
         push = float(pushes[position])

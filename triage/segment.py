@@ -72,6 +72,8 @@ class _Engine:
             for word, frequency in domain_words():
                 self._tokenizer.add_word(word, frequency, None)
             self.cut = self._cut_fast
+            # Tie-prone runs need the reference engine; load it now, off the request path.
+            threading.Thread(target=engine, args=("jieba",), daemon=True, name="jieba-preload").start()
         else:
             import jieba
 

@@ -1,0 +1,109 @@
+import io
+import json
+
+import pytest
+
+from triage.cli import main
+
+
+def run(capsys, *argv, stdin=None, monkeypatch=None):
+    if stdin is not None:
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_train_then_predict_then_evaluate(capsys, tmp_path, small_corpus_path):
+    code, out, _ = run(capsys, "train", str(small_corpus_path), "--out", str(tmp_path / "m"))
+    assert code == 0 and "category" in out and "written to" in out
+
+    code, out, _ = run(capsys, "predict", "--model", str(tmp_path / "m"), "饭店油烟直排熏得不敢开窗", "老板拖欠工资")
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and len(lines) == 2
+    assert lines[0]["category"]["label"] == "环境保护"
+    for key in ("confidence", "subcategory"):
+        assert key in lines[0]["category"]
+    assert {"label", "top"} <= set(lines[0]["department"]) and "label" in lines[0]["urgency"]
+    assert {"decision", "explanation", "flags", "model_version"} <= set(lines[0])
+
+    code, out, _ = run(capsys, "evaluate", str(tmp_path / "m"), str(small_corpus_path), "--json")
+    report = json.loads(out)
+    assert code == 0 and report["n"] == 32
+    assert {"accuracy", "macro_f1", "weighted_f1", "per_class", "confusion", "auto_coverage", "auto_precision"} <= set(report["heads"]["category"])
+    assert "top3_accuracy" in report["heads"]["department"]
+
+    code, out, _ = run(capsys, "evaluate", str(tmp_path / "m"), str(small_corpus_path))
+    assert code == 0 and "macro-F1" in out and "department" in out
+
+
+def test_predict_reads_file_and_stdin(capsys, tmp_path, small_model_dir, monkeypatch):
+    texts = tmp_path / "texts.txt"
+    texts.write_text("饭店油烟直排\n\n老板拖欠工资\n", encoding="utf-8")
+    code, out, _ = run(capsys, "predict", "--model", str(small_model_dir), "--file", str(texts))
+    assert code == 0 and len(out.splitlines()) == 2
+    code, out, _ = run(capsys, "predict", "--model", str(small_model_dir), stdin="学校乱收费\n", monkeypatch=monkeypatch)
+    assert code == 0 and json.loads(out)["category"]["label"] == "教育文体"
+
+
+def test_train_reads_gbk_bom_and_jsonl(capsys, tmp_path, small_corpus_path):
+    text = small_corpus_path.read_text(encoding="utf-8")
+    (tmp_path / "gbk.csv").write_bytes(text.encode("gbk"))
+    (tmp_path / "bom.csv").write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    code, out, _ = run(capsys, "train", str(tmp_path / "gbk.csv"), str(tmp_path / "bom.csv"), "--out", str(tmp_path / "m"))
+    assert code == 0 and "gbk.csv: GBK/GB18030" in out and "bom.csv: UTF-8 with BOM" in out
+    jsonl = tmp_path / "rows.jsonl"
+    jsonl.write_text("\n".join(json.dumps({"text": t, "category": c}, ensure_ascii=False)
+                               for t, c in [("油烟扰民", "环境"), ("油烟很大", "环境"), ("油烟直排", "环境"),
+                                            ("拖欠工资", "劳动"), ("欠薪不给", "劳动"), ("工资不发", "劳动"),
+                                            ("", "劳动")]), encoding="utf-8")
+    code, out, _ = run(capsys, "train", str(jsonl), "--out", str(tmp_path / "j"))
+    assert code == 0 and "skipped 1 with empty text" in out
+
+
+@pytest.mark.parametrize("argv, code, message", [
+    ([], 2, "required"),
+    (["dance"], 2, "invalid choice"),
+    (["train", "--out", "x"], 2, "the following arguments are required: data"),
+    (["train", "nope.csv", "--out", "x"], 1, "nope.csv: no such file"),
+    (["train", "DATA", "--out", "x", "--C", "0"], 2, "--C must be above 0"),
+    (["evaluate", "/no/such/model", "DATA"], 1, "no model in /no/such/model"),
+    (["predict", "--model", "/no/such/model", "文本"], 1, "no model in /no/such/model"),
+    (["predict", "--file", "/no/such/file.txt"], 1, "no such file"),
+    (["predict", "--file", "EMPTY", ], 1, "no text lines"),
+    (["predict", "--file", "EMPTY", "文本"], 2, "not both"),
+])
+def test_bad_arguments_and_files(capsys, tmp_path, small_corpus_path, argv, code, message):
+    (tmp_path / "empty.txt").write_text("\n\n", encoding="utf-8")
+    argv = [str(small_corpus_path) if a == "DATA" else str(tmp_path / "empty.txt") if a == "EMPTY" else a for a in argv]
+    got, _, err = run(capsys, *argv)
+    assert got == code
+    assert message in err
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"title,category\nabc,x\n", "no 'text' column"),
+    (b"text,colour\nabc,x\n", "no label column"),
+    (b"\xff\xfe\x00\x01garbage\x80\x81", "neither UTF-8 nor GBK"),
+    (b"text,category\n,x\n", "no rows with text"),
+])
+def test_bad_training_files(capsys, tmp_path, content, message):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content)
+    code, _, err = run(capsys, "train", str(path), "--out", str(tmp_path / "m"))
+    assert code == 1 and message in err
+
+
+def test_broken_jsonl_names_the_line(capsys, tmp_path):
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"text": "a", "category": "b"}\n{broken\n', encoding="utf-8")
+    code, _, err = run(capsys, "train", str(path), "--out", str(tmp_path / "m"))
+    assert code == 1 and "bad.jsonl:2" in err
+
+
+def test_python_dash_m_works():
+    import subprocess
+    import sys
+
+    finished = subprocess.run([sys.executable, "-m", "triage", "--version"], capture_output=True, text=True)
+    assert finished.returncode == 0 and finished.stdout.startswith("triage ")

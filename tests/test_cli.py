@@ -46,6 +46,11 @@ def test_predict_reads_file_and_stdin(capsys, tmp_path, small_model_dir, monkeyp
     assert code == 0 and json.loads(out)["category"]["label"] == "教育文体"
 
 
+def test_predict_with_nothing_to_read_is_a_usage_error(capsys, small_model_dir, monkeypatch):
+    code, out, err = run(capsys, "predict", "--model", str(small_model_dir), stdin="\n", monkeypatch=monkeypatch)
+    assert code == 2 and out == "" and "no text given" in err
+
+
 def test_train_reads_gbk_bom_and_jsonl(capsys, tmp_path, small_corpus_path):
     text = small_corpus_path.read_text(encoding="utf-8")
     (tmp_path / "gbk.csv").write_bytes(text.encode("gbk"))

@@ -24,4 +24,8 @@ __all__ = [
 def load_model(folder=None) -> TriageModel:
     """The verified model in ``folder``; by default the one named by ``TRIAGE_MODEL_DIR``
     or the bundled default model."""
-    return _load(folder or load_settings()["model_dir"])
+    from .segment import use_engine
+
+    settings = load_settings()
+    use_engine(settings["segmenter"])
+    return _load(folder or settings["model_dir"])

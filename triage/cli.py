@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import __version__, artifacts
+from . import __version__, artifacts, load_model
 from .datafiles import read_labelled, read_text_lines
 from .errors import TriageError
 from .evaluation import evaluate
@@ -84,7 +84,7 @@ def _train(arguments) -> int:
 
 
 def _evaluate(arguments) -> int:
-    model = artifacts.load(arguments.model)
+    model = load_model(arguments.model)
     data = read_labelled(arguments.data)
     report = evaluate(model, data)
     if arguments.json:
@@ -108,12 +108,12 @@ def _predict(arguments) -> int:
             print("triage: error: give texts or --file, not both", file=sys.stderr)
             return 2
         texts = read_text_lines(arguments.file)
-    elif not texts:
-        if sys.stdin is None or sys.stdin.isatty():
-            print("triage: error: no text given: pass texts, --file F, or pipe one text per line", file=sys.stderr)
-            return 2
+    elif not texts and sys.stdin is not None and not sys.stdin.isatty():
         texts = [line.rstrip("\n") for line in sys.stdin if line.strip()]
-    model = artifacts.load(arguments.model or settings["model_dir"])
+    if not texts:
+        print("triage: error: no text given: pass texts, --file F, or pipe one text per line", file=sys.stderr)
+        return 2
+    model = load_model(arguments.model)
     for result in model.predict(texts, settings):
         print(json.dumps(result, ensure_ascii=False))
     return 0

@@ -1,0 +1,34 @@
+import pytest
+
+from triage import SettingError, load_settings
+
+
+def test_environment_overrides_defaults():
+    settings = load_settings(environ={"TRIAGE_MIN_CHARS": "10", "TRIAGE_MASK_PERSONAL_DATA": "off"})
+    assert settings["min_chars"] == 10 and settings["mask_personal_data"] is False
+
+
+@pytest.mark.parametrize("environ, message", [
+    ({"TRIAGE_MIN_CHARS": "zero"}, "TRIAGE_MIN_CHARS='zero' is not valid"),
+    ({"TRIAGE_MIN_CHARS": "0"}, "above 0"),
+    ({"TRIAGE_MASK_PERSONAL_DATA": "maybe"}, "true/false"),
+    ({"TRIAGE_SEGMENTER": "thulac"}, "auto, rjieba or jieba"),
+])
+def test_bad_values_name_the_setting_and_the_fix(environ, message):
+    with pytest.raises(SettingError, match=message):
+        load_settings(environ=environ)
+
+
+def test_unknown_override_lists_known_settings():
+    with pytest.raises(SettingError, match="known settings: model_dir"):
+        load_settings({"colour": "red"}, environ={})
+
+
+def test_segmenter_setting_selects_the_engine(monkeypatch):
+    from triage import load_model
+    from triage import segment
+
+    monkeypatch.setenv("TRIAGE_SEGMENTER", "jieba")
+    monkeypatch.setattr(segment, "_default_engine_name", "auto")
+    load_model()
+    assert segment.engine().name == "jieba"

@@ -26,12 +26,12 @@ class LabelledData:
         return len(self.texts)
 
 
-def read_labelled(paths: list[str | Path], *, require_labels: bool = True) -> LabelledData:
+def read_labelled(paths: list[str | Path]) -> LabelledData:
     """Rows of every file in ``paths``; label columns are those present in all files.
 
     Raises:
-        DataFileError: a missing or unreadable file, no ``text`` column, no label column
-            (when ``require_labels``), or no rows with text at all.
+        DataFileError: a missing or unreadable file, no ``text`` column, no label column,
+            or no rows with text at all.
     """
     data = LabelledData()
     tables = [_read_rows(Path(path), data) for path in paths]
@@ -40,7 +40,7 @@ def read_labelled(paths: list[str | Path], *, require_labels: bool = True) -> La
         if "text" not in columns:
             raise DataFileError(f"{path}: no 'text' column; columns found: {', '.join(columns) or 'none'}")
         common &= set(columns)
-    if require_labels and not common:
+    if not common:
         raise DataFileError(f"no label column shared by all of {', '.join(map(str, paths))}; expected any of "
                             f"{', '.join(HEADS)}")
     data.labels = {name: [] for name in HEADS if name in common}

@@ -82,7 +82,7 @@ class TriageModel(BaseEstimator):
             InputError: a text that is not a string or is longer than ``max_chars``.
         """
         check_is_fitted(self, "heads_")
-        settings = load_settings(settings) if settings is None or "max_chars" not in settings else settings
+        settings = load_settings(settings)
         prepared = [_prepare(text, index, settings) for index, text in enumerate(texts)]
         readable = [index for index, item in enumerate(prepared) if item["status"] == "ok"]
         results = [_unreadable_result(item, self.version_) if item["status"] != "ok" else None for item in prepared]

@@ -14,7 +14,6 @@ from .errors import DataFileError
 from .model import HEADS
 
 
-
 @dataclass
 class LabelledData:
     texts: list[str] = field(default_factory=list)
@@ -62,9 +61,7 @@ def read_labelled(paths: list[str | Path]) -> LabelledData:
 def read_text_lines(path: str | Path) -> list[str]:
     """Non-empty lines of a plain text file (UTF-8 or GBK), one text each."""
     path = Path(path)
-    if not path.is_file():
-        raise DataFileError(f"{path}: no such file")
-    text, _ = _decode(path.read_bytes(), path)
+    text, _ = _read_text(path)
     lines = [line for line in text.splitlines() if line.strip()]
     if not lines:
         raise DataFileError(f"{path}: the file has no text lines")
@@ -72,11 +69,7 @@ def read_text_lines(path: str | Path) -> list[str]:
 
 
 def _read_rows(path: Path, data: LabelledData) -> tuple[list[str], list[dict]]:
-    if not path.is_file():
-        raise DataFileError(f"{path}: no such file")
-    raw = path.read_bytes()
-    text, encoding = _decode(raw, path)
-    data.encodings[str(path)] = encoding
+    text, data.encodings[str(path)] = _read_text(path)
     if path.suffix.lower() in {".jsonl", ".ndjson"}:
         return _jsonl_rows(text, path)
     if path.suffix.lower() not in {".csv", ".tsv", ".txt"}:
@@ -90,8 +83,11 @@ def _read_rows(path: Path, data: LabelledData) -> tuple[list[str], list[dict]]:
         {(key or "").strip(): value for key, value in row.items()} for row in rows]
 
 
-def _decode(raw: bytes, path: Path) -> tuple[str, str]:
-    """The text of ``raw`` and the name of the encoding it was read with."""
+def _read_text(path: Path) -> tuple[str, str]:
+    """The text of the file at ``path`` and the name of the encoding it was read with."""
+    if not path.is_file():
+        raise DataFileError(f"{path}: no such file")
+    raw = path.read_bytes()
     if raw.startswith(codecs.BOM_UTF8):
         candidates = (("utf-8-sig", "UTF-8 with BOM"),)
     else:

@@ -8,6 +8,7 @@ import numpy as np
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 
 from .datafiles import LabelledData
+from .heads import band_metrics
 from .model import TriageModel
 
 
@@ -25,11 +26,8 @@ def evaluate(model: TriageModel, data: LabelledData) -> dict:
         expected = [label for label, _ in pairs]
         predicted = [prediction["label"] if prediction else "(unreadable)" for _, prediction in pairs]
         head = _scores(expected, predicted)
-        bands = [prediction["band"] if prediction else "review" for _, prediction in pairs]
-        automatic = np.array([band == "auto" for band in bands])
-        correct = np.array([e == p for e, p in zip(expected, predicted)])
-        head["auto_coverage"] = round(float(automatic.mean()), 4)
-        head["auto_precision"] = round(float(correct[automatic].mean()), 4) if automatic.any() else None
+        automatic = np.array([bool(prediction) and prediction["band"] == "auto" for _, prediction in pairs])
+        head.update(band_metrics(automatic, np.array([e == p for e, p in zip(expected, predicted)])))
         if name == "department":
             tops = [[d["label"] for d in prediction["top"]] if prediction else [] for _, prediction in pairs]
             head["top3_accuracy"] = round(float(np.mean([e in top for e, top in zip(expected, tops)])), 4)

@@ -71,7 +71,7 @@ class LinearHead(ClassifierMixin, BaseEstimator):
         self.metrics_ = {
             "out_of_fold_accuracy": round(float(accuracy_score(labels, predicted)), 4),
             "out_of_fold_macro_f1": round(float(f1_score(labels, predicted, average="macro")), 4),
-            **_band_metrics(confidence, correct, self.thresholds_["auto"]),
+            **band_metrics(confidence >= self.thresholds_["auto"], correct),
             "n": int(len(labels)),
         }
         return self
@@ -128,8 +128,8 @@ def _threshold_for_precision(confidence: np.ndarray, correct: np.ndarray, target
     return round(float(confidence[order][reaching[-1]]), 4)
 
 
-def _band_metrics(confidence: np.ndarray, correct: np.ndarray, auto_threshold: float) -> dict:
-    automatic = confidence >= auto_threshold
+def band_metrics(automatic: np.ndarray, correct: np.ndarray) -> dict:
+    """Share of predictions in the ``auto`` band, and how many of those are right."""
     return {
         "auto_coverage": round(float(automatic.mean()), 4),
         "auto_precision": round(float(correct[automatic].mean()), 4) if automatic.any() else None,

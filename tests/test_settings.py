@@ -13,10 +13,17 @@ def test_environment_overrides_defaults():
     ({"TRIAGE_MIN_CHARS": "0"}, "above 0"),
     ({"TRIAGE_MASK_PERSONAL_DATA": "maybe"}, "true/false"),
     ({"TRIAGE_SEGMENTER": "thulac"}, "auto, rjieba or jieba"),
+    ({"TRIAGE_SLA_NORMAL": "72,48,144"}, "three rising numbers"),
+    ({"TRIAGE_SLA_URGENT": "24,48"}, "three rising numbers"),
 ])
 def test_bad_values_name_the_setting_and_the_fix(environ, message):
     with pytest.raises(SettingError, match=message):
         load_settings(environ=environ)
+
+
+def test_lists_and_deadlines_parse():
+    settings = load_settings(environ={"TRIAGE_API_TOKENS": " first-token , second-token,", "TRIAGE_SLA_CRITICAL": "1,2,3"})
+    assert settings["api_tokens"] == ("first-token", "second-token") and settings["sla_critical"] == (1.0, 2.0, 3.0)
 
 
 def test_unknown_override_lists_known_settings():

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-URGENCY_LEVELS = ("一般", "紧急", "特急")  # least to most severe
+from .taxonomy import URGENCY_LEVELS
+
 _SENTENCE_END = re.compile(r"[。!?;！？；\n]")
 _CLAUSE_END = re.compile(r"[，,。!?;！？；\n]")
 

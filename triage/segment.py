@@ -16,9 +16,8 @@ import logging
 import re
 import threading
 from functools import lru_cache
-from importlib import resources
-
 from .errors import SettingError
+from .taxonomy import resource_lines
 
 _PIECES = re.compile(
     r"(?P<han>[\u3400-\u4dbf\u4e00-\u9fff]+)"
@@ -29,16 +28,11 @@ _PIECES = re.compile(
 NUMBER_TOKEN = "〔数字〕"
 
 
-def _resource_lines(name: str) -> list[str]:
-    text = resources.files("triage.resources").joinpath(name).read_text(encoding="utf-8")
-    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
-
-
 @lru_cache(maxsize=1)
 def domain_words() -> tuple[tuple[str, int], ...]:
     """The project's domain dictionary as (word, jieba frequency) pairs."""
     pairs = []
-    for line in _resource_lines("domain_words.txt"):
+    for line in resource_lines("domain_words.txt"):
         word, frequency = line.split()
         pairs.append((word, int(frequency)))
     return tuple(pairs)
@@ -46,12 +40,12 @@ def domain_words() -> tuple[tuple[str, int], ...]:
 
 @lru_cache(maxsize=1)
 def stopwords() -> frozenset[str]:
-    return frozenset(_resource_lines("stopwords.txt"))
+    return frozenset(resource_lines("stopwords.txt"))
 
 
 @lru_cache(maxsize=1)
 def fillers() -> frozenset[str]:
-    return frozenset(_resource_lines("fillers.txt"))
+    return frozenset(resource_lines("fillers.txt"))
 
 
 # A character three times in a row (砰砰砰, 修修修) makes two splits exactly equally

@@ -37,6 +37,18 @@ def _parse_positive_int(value: str) -> int:
     return number
 
 
+def _parse_list(value: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in value.split(",") if item.strip())
+
+
+def _parse_sla_hours(value: str) -> tuple[float, float, float]:
+    """``respond,escalate,meeting`` in hours after a case is received, each later than the last."""
+    hours = tuple(float(item) for item in value.split(","))
+    if len(hours) != 3 or not 0 < hours[0] <= hours[1] <= hours[2]:
+        raise ValueError("expected three rising numbers of hours: respond,escalate,meeting (e.g. 72,96,144)")
+    return hours
+
+
 def _parse_segmenter(value: str) -> str:
     if value not in {"auto", "rjieba", "jieba"}:
         raise ValueError("expected auto, rjieba or jieba")
@@ -61,6 +73,30 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("segmenter", "auto",
             "Word segmenter: auto (rjieba when installed, else jieba), rjieba or jieba.",
             _parse_segmenter),
+    # -- the HTTP service and its handling queue --
+    Setting("database_url", "sqlite:///" + str(PROJECT_ROOT / "var" / "triage.db"),
+            "Case store: a SQLAlchemy URL. SQLite (the embedded default) or postgresql://user@host/db.", str),
+    Setting("api_tokens", (),
+            "Bearer tokens for write and queue endpoints, comma-separated. None set: `triage serve` "
+            "makes one and prints it once; the app refuses every protected request.", _parse_list),
+    Setting("api_tokens_file", "",
+            "File with one bearer token per line, added to api_tokens (lines starting with # skipped).", str),
+    Setting("admin_tokens", (),
+            "Bearer tokens for /v1/admin/* (model reload), comma-separated.", _parse_list),
+    Setting("open_predict", True, "Serve POST /v1/predict without a token.", _parse_bool),
+    Setting("open_health", True, "Serve /healthz and /readyz without a token.", _parse_bool),
+    Setting("open_metrics", True, "Serve /metrics without a token.", _parse_bool),
+    Setting("max_body_bytes", 1_000_000, "Largest request body accepted, in bytes (413 above it).",
+            _parse_positive_int),
+    Setting("batch_limit", 100, "Most items in one POST /v1/triage/batch.", _parse_positive_int),
+    Setting("sla_critical", (2.0, 4.0, 24.0),
+            "特急 deadlines in hours after receipt: respond, escalate to a supervisor, dispatch meeting.",
+            _parse_sla_hours),
+    Setting("sla_urgent", (24.0, 48.0, 72.0), "紧急 deadlines in hours: respond, escalate, meeting.",
+            _parse_sla_hours),
+    Setting("sla_normal", (72.0, 96.0, 144.0),
+            "一般 deadlines in hours: the seven-day rhythm (answer by day 3, escalate day 4, meeting day 6).",
+            _parse_sla_hours),
 )
 
 _BY_NAME = {setting.name: setting for setting in SETTINGS}

@@ -1,0 +1,182 @@
+"""The case store on SQLite and PostgreSQL: migrations, idempotent intake, the lifecycle
+with its audit trail, queue order, concurrent claims, and labels for retraining."""
+import threading
+from datetime import datetime, timedelta
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from triage import lifecycle, sla
+from triage.errors import CaseNotFoundError, InputError, TransitionError
+from triage.settings import load_settings
+from triage.store.database import head_revision, migrate
+from triage.store.schema import metadata
+
+NOW = datetime(2026, 11, 2, 9, 0)
+
+
+def result(urgency="一般", decision="suggest", department="城市管理和综合执法局", text="路灯坏了一个月没人修"):
+    """The parts of an engine result the store reads."""
+    return {"status": "ok", "text": text, "decision": decision, "model_version": "m-test",
+            "category": {"label": "城乡建设", "subcategory": "城市建设和市政管理"},
+            "department": {"label": department}, "urgency": {"label": urgency},
+            "request_type": {"label": "投诉"}}
+
+
+def make(store, text="路灯坏了一个月没人修", **kwargs):
+    submission = {"text": text, **{k: kwargs.pop(k) for k in ("external_id", "received_at") if k in kwargs}}
+    case, created = store.create(submission, result(text=text, **kwargs), now=NOW)
+    return case
+
+
+def test_migrations_build_exactly_the_declared_schema(store):
+    with store.engine.connect() as connection:
+        context = MigrationContext.configure(connection)
+        assert context.get_current_revision() == head_revision()
+        assert compare_metadata(context, metadata) == []
+    assert migrate(store.engine) == head_revision()  # a second run is a no-op
+
+
+def test_auto_routed_case_is_assigned_and_others_wait_for_a_dispatcher(store):
+    automatic = make(store, decision="auto")
+    waiting = make(store, text="另一件事情需要处理", decision="review")
+    assert (automatic["status"], waiting["status"]) == ("assigned", "new")
+    assert automatic["events"][0]["action"] == "assign" and automatic["events"][0]["actor"] == "triage"
+
+
+def test_same_external_id_returns_the_same_case_and_a_different_text_is_refused(store):
+    first, created = store.create({"text": "噪音扰民", "external_id": "hotline-1"}, result(), now=NOW)
+    again, created_again = store.create({"text": "噪音扰民", "external_id": "hotline-1"}, result(), now=NOW)
+    assert created and not created_again and again["case_id"] == first["case_id"]
+    with pytest.raises(TransitionError, match="already belongs to case"):
+        store.create({"text": "完全不同的投诉", "external_id": "hotline-1"}, result(), now=NOW)
+    assert store.count() == 1
+
+
+def test_concurrent_submissions_of_one_external_id_make_one_case(store):
+    outcomes = []
+
+    def submit():
+        outcomes.append(store.create({"text": "重复提交", "external_id": "retry-7"}, result())[1])
+    threads = [threading.Thread(target=submit) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == [False] * 5 + [True] and store.count() == 1
+
+
+@pytest.mark.parametrize("urgency, hours", [("特急", (2, 4, 24)), ("紧急", (24, 48, 72)), ("一般", (72, 96, 144))])
+def test_deadlines_follow_urgency(store, urgency, hours):
+    case = make(store, urgency=urgency, received_at=NOW)
+    expected = [(NOW + timedelta(hours=h)).isoformat() + "+00:00" for h in hours]
+    assert [case["deadlines"][key] for key in ("respond_by", "escalate_at", "meeting_at")] == expected
+
+
+@pytest.mark.parametrize("days_later, stage", [(1, "on_time"), (3.5, "overdue"), (4.5, "escalated"), (6.5, "meeting")])
+def test_the_seven_day_rhythm_moves_a_normal_case_through_its_stages(days_later, stage):
+    due = sla.deadlines("一般", NOW, load_settings(environ={}))
+    assert sla.stage(due, NOW + timedelta(days=days_later)) == stage
+    assert sla.stage(due, NOW + timedelta(days=days_later), resolved=True) == "on_time"
+
+
+def test_lifecycle_records_every_step_with_actor_and_reason(store):
+    case = make(store, decision="auto")
+    store.act(case["case_id"], "claim", "区城管-张三", now=NOW)
+    store.act(case["case_id"], "return", "区城管-张三", reason="不属于本单位职责", now=NOW)
+    store.act(case["case_id"], "reassign", "派单员-李四", reason="改派供水", department="供水公司", now=NOW)
+    store.act(case["case_id"], "claim", "供水-王五", now=NOW)
+    final = store.act(case["case_id"], "resolve", "供水-王五", reason="已修复", now=NOW)
+    assert final["status"] == "resolved" and final["department"] == "供水公司"
+    assert [(e["action"], e["to_status"]) for e in final["events"]] == [
+        ("assign", "assigned"), ("claim", "in_progress"), ("return", "returned"),
+        ("reassign", "reassigned"), ("claim", "in_progress"), ("resolve", "resolved")]
+    assert final["events"][2]["reason"] == "不属于本单位职责" and final["events"][3]["actor"] == "派单员-李四"
+
+
+@pytest.mark.parametrize("path, action", [
+    (["claim", "resolve"], "claim"),          # closed cases stay closed
+    (["claim"], "claim"),                     # two people never hold one case
+    ([], "return"),                           # a new case has no department to return it
+    (["claim", "resolve"], "escalate"),
+])
+def test_illegal_transitions_are_refused_and_change_nothing(store, path, action):
+    case = make(store)
+    for step in path:
+        store.act(case["case_id"], step, "someone", reason="r", now=NOW)
+    before = store.get(case["case_id"])
+    with pytest.raises(TransitionError, match=f"cannot {action} a case that is"):
+        store.act(case["case_id"], action, "someone", reason="r", department="供水公司", now=NOW)
+    assert store.get(case["case_id"])["events"] == before["events"]
+
+
+@pytest.mark.parametrize("action, field", [("return", "reason"), ("escalate", "reason"), ("reassign", "department")])
+def test_actions_that_need_a_reason_or_department_say_so(store, action, field):
+    case = make(store, decision="auto")
+    with pytest.raises(InputError) as error:
+        store.act(case["case_id"], action, "someone", reason=None if field == "reason" else "r", now=NOW)
+    assert error.value.field == field
+
+
+def test_unknown_case_is_not_found(store):
+    with pytest.raises(CaseNotFoundError):
+        store.get(424242)
+    with pytest.raises(CaseNotFoundError):
+        store.act(424242, "claim", "someone")
+
+
+def test_queue_orders_by_urgency_then_deadline_and_pages(store):
+    normal = make(store, text="一般的事", urgency="一般", received_at=NOW - timedelta(days=5))
+    critical = make(store, text="特急的事", urgency="特急", received_at=NOW)
+    urgent = make(store, text="紧急的事", urgency="紧急", received_at=NOW)
+    page = store.queue(limit=2, now=NOW)
+    assert [item["case_id"] for item in page["items"]] == [critical["case_id"], urgent["case_id"]]
+    assert page["total"] == 3 and page["next_offset"] == 2
+    rest = store.queue(limit=2, offset=2, now=NOW)
+    assert [item["case_id"] for item in rest["items"]] == [normal["case_id"]] and rest["next_offset"] is None
+    overdue = store.queue(overdue=True, now=NOW)
+    assert [item["case_id"] for item in overdue["items"]] == [normal["case_id"]]
+    assert overdue["items"][0]["stage"] == "escalated"
+    assert store.queue(urgency="特急", now=NOW)["total"] == 1
+    assert store.queue(department="供水公司", now=NOW)["total"] == 0
+
+
+def test_concurrent_claims_never_give_one_case_to_two_people(store):
+    for number in range(3):
+        make(store, text=f"待认领的第{number}件事", decision="auto")
+    claimed, barrier = [], threading.Barrier(5)
+
+    def claim(actor):
+        barrier.wait()
+        case = store.claim_next(actor)
+        claimed.append(case["case_id"] if case else None)
+    threads = [threading.Thread(target=claim, args=(f"dispatcher-{n}",)) for n in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    got = [case_id for case_id in claimed if case_id is not None]
+    assert len(got) == 3 and len(set(got)) == 3 and claimed.count(None) == 2
+
+
+def test_feedback_and_rerouting_become_labels_for_retraining(store):
+    first = make(store, text="楼上漏水把我家天花板泡了", decision="auto")
+    store.feedback(first["case_id"], "派单员-李四", {"category": "城乡建设", "department": "住房和城乡建设局"})
+    store.act(first["case_id"], "reassign", "派单员-李四", reason="物业维修", department="住房和城乡建设局")
+    second = make(store, text="井盖丢了很危险", decision="auto")
+    store.act(second["case_id"], "return", "城管", reason="非本单位")
+    confirmed = store.feedback(make(store, text="确认无误的一件事")["case_id"], "派单员-李四",
+                               {"department": "城市管理和综合执法局"})
+    assert confirmed["agrees_with_model"] is True
+    rows = {row["case_id"]: row for row in store.export_labels()}
+    assert rows[first["case_id"]]["department"] == "住房和城乡建设局"
+    assert rows[first["case_id"]]["sources"] == "feedback+reassign"
+    assert rows[second["case_id"]]["department"] is None
+    assert rows[second["case_id"]]["rejected_department"] == "城市管理和综合执法局"
+    assert rows[first["case_id"]]["text"] == "楼上漏水把我家天花板泡了"
+
+
+def test_every_open_status_can_be_escalated_and_only_resolve_closes():
+    assert set(lifecycle.ACTIONS["escalate"][0]) == set(lifecycle.OPEN_STATUSES)
+    assert [target for _, target in lifecycle.ACTIONS.values()].count("resolved") == 1

@@ -1,0 +1,346 @@
+"""The handling queue: cases created from triage results, moved through the lifecycle
+with an audit trail, listed by urgency and deadline, and labelled by dispatchers.
+
+``CaseStore`` is the only code that writes the tables. Every method runs in one
+transaction; state changes lock the case row first (``SELECT ... FOR UPDATE`` on
+PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), so two dispatchers never both claim a case.
+"""
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timezone
+from typing import Any, Iterator, Mapping
+
+from sqlalchemy import Engine, and_, func, insert, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from .. import lifecycle, sla
+from ..errors import CaseNotFoundError, InputError, StoreError, TransitionError
+from .schema import case_events, cases, labels
+
+LABEL_FIELDS = ("category", "subcategory", "department", "urgency", "request_type")
+SYSTEM_ACTOR = "triage"
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class CaseStore:
+    """Cases in the database behind ``engine``; ``settings`` gives the SLA hours."""
+
+    def __init__(self, engine: Engine, settings: Mapping[str, Any]):
+        self.engine = engine
+        self.settings = settings
+
+    # -- intake -------------------------------------------------------------------
+    def create(self, submission: Mapping[str, Any], result: Mapping[str, Any],
+               now: datetime | None = None) -> tuple[dict, bool]:
+        """Store the case for ``submission`` (text, external_id, channel, received_at, caller,
+        location) triaged as ``result``. Returns ``(case, created)``: a known ``external_id``
+        returns the existing case and ``created=False``.
+
+        Raises:
+            TransitionError: the ``external_id`` is already used for a different text.
+        """
+        now = now or utc_now()
+        text_sha256 = hashlib.sha256(submission["text"].encode("utf-8")).hexdigest()
+        external_id = submission.get("external_id")
+        if external_id is not None:
+            existing = self._by_external_id(external_id, text_sha256)
+            if existing is not None:
+                return existing, False
+        urgency = (result.get("urgency") or {}).get("label") or "一般"
+        received_at = submission.get("received_at") or now
+        due = sla.deadlines(urgency, received_at, self.settings)
+        department = (result.get("department") or {}).get("label")
+        automatic = result.get("decision") == "auto" and department is not None
+        status = "assigned" if automatic else "new"
+        row = {
+            "external_id": external_id, "text_sha256": text_sha256,
+            "channel": submission.get("channel") or "hotline", "received_at": received_at,
+            "created_at": now, "updated_at": now, "text": result["text"],
+            "caller": submission.get("caller"), "location": submission.get("location"),
+            "result": dict(result), "model_version": result["model_version"],
+            "category": (result.get("category") or {}).get("label"),
+            "subcategory": (result.get("category") or {}).get("subcategory"),
+            "urgency": urgency, "urgency_rank": sla.URGENCY_RANK.get(urgency, 2),
+            "decision": result["decision"], "status": status, "department": department,
+            "claimed_by": None, "escalations": 0, "respond_by": due.respond_by,
+            "escalate_at": due.escalate_at, "meeting_at": due.meeting_at, "resolved_at": None,
+        }
+        try:
+            with self._begin() as connection:
+                case_id = connection.execute(insert(cases).values(row).returning(cases.c.id)).scalar_one()
+                connection.execute(insert(case_events).values(
+                    case_id=case_id, at=now, actor=SYSTEM_ACTOR, action="assign" if automatic else "create",
+                    from_status=None, to_status=status, department=department,
+                    reason="auto-routed: every routing head in the auto band" if automatic else None))
+        except IntegrityError:
+            # Another request with the same external_id won the race; answer with its case.
+            existing = self._by_external_id(external_id, text_sha256) if external_id is not None else None
+            if existing is None:
+                raise
+            return existing, False
+        return self.get(case_id), True
+
+    def _by_external_id(self, external_id: str, text_sha256: str) -> dict | None:
+        with self._begin(read_only=True) as connection:
+            row = connection.execute(select(cases).where(cases.c.external_id == external_id)).mappings().first()
+        if row is None:
+            return None
+        if row["text_sha256"] != text_sha256:
+            raise TransitionError(f"external_id {external_id!r} already belongs to case {row['id']} with a "
+                                  "different text; use a new external_id for a new complaint",
+                                  field="external_id")
+        return self.get(row["id"])
+
+    # -- reading ------------------------------------------------------------------
+    def get(self, case_id: int, now: datetime | None = None) -> dict:
+        """The case with its audit trail.
+
+        Raises:
+            CaseNotFoundError: no case ``case_id``.
+        """
+        with self._begin(read_only=True) as connection:
+            row = connection.execute(select(cases).where(cases.c.id == case_id)).mappings().first()
+            if row is None:
+                raise CaseNotFoundError(f"no case {case_id}", field="case_id")
+            events = connection.execute(select(case_events).where(case_events.c.case_id == case_id)
+                                        .order_by(case_events.c.id)).mappings().all()
+        case = _case_view(row, now or utc_now())
+        case["events"] = [_event_view(event) for event in events]
+        return case
+
+    def queue(self, *, department: str | None = None, urgency: str | None = None,
+              status: str | None = None, overdue: bool | None = None, limit: int = 50, offset: int = 0,
+              now: datetime | None = None) -> dict:
+        """Open cases (or those in ``status``), most urgent first, then by response deadline."""
+        now = now or utc_now()
+        conditions = [cases.c.status == status] if status else [cases.c.status.in_(lifecycle.OPEN_STATUSES)]
+        if department:
+            conditions.append(cases.c.department == department)
+        if urgency:
+            conditions.append(cases.c.urgency == urgency)
+        if overdue is True:
+            conditions.append(and_(cases.c.respond_by <= now, cases.c.status != "resolved"))
+        elif overdue is False:
+            conditions.append(cases.c.respond_by > now)
+        where = and_(*conditions)
+        with self._begin(read_only=True) as connection:
+            total = connection.execute(select(func.count()).select_from(cases).where(where)).scalar_one()
+            rows = connection.execute(select(cases).where(where)
+                                      .order_by(cases.c.urgency_rank, cases.c.respond_by, cases.c.id)
+                                      .limit(limit).offset(offset)).mappings().all()
+        items = [_case_view(row, now, summary=True) for row in rows]
+        following = offset + len(items)
+        return {"items": items, "total": total, "limit": limit, "offset": offset,
+                "next_offset": following if following < total else None}
+
+    def depth(self) -> list[tuple[str, str, int]]:
+        """Open cases counted by (department, urgency), for the metrics endpoint."""
+        with self._begin(read_only=True) as connection:
+            rows = connection.execute(select(cases.c.department, cases.c.urgency, func.count())
+                                      .where(cases.c.status.in_(lifecycle.OPEN_STATUSES))
+                                      .group_by(cases.c.department, cases.c.urgency)).all()
+        return [(department or "", urgency, count) for department, urgency, count in rows]
+
+    def count(self) -> int:
+        with self._begin(read_only=True) as connection:
+            return connection.execute(select(func.count()).select_from(cases)).scalar_one()
+
+    def ping(self) -> None:
+        """Raises StoreError when the database cannot answer."""
+        with self._begin(read_only=True) as connection:
+            connection.execute(select(1))
+
+    # -- handling -----------------------------------------------------------------
+    def act(self, case_id: int, action: str, actor: str, *, reason: str | None = None,
+            department: str | None = None, now: datetime | None = None) -> dict:
+        """Apply ``action`` (see ``lifecycle.ACTIONS``) to the case, recording who and why.
+
+        Raises:
+            CaseNotFoundError: no case ``case_id``.
+            TransitionError: the case's status does not allow ``action``.
+        """
+        now = now or utc_now()
+        with self._begin() as connection:
+            row = connection.execute(select(cases).where(cases.c.id == case_id).with_for_update()).mappings().first()
+            if row is None:
+                raise CaseNotFoundError(f"no case {case_id}", field="case_id")
+            self._apply(connection, row, action, actor, reason, department, now)
+        return self.get(case_id, now)
+
+    def claim_next(self, actor: str, *, department: str | None = None,
+                   now: datetime | None = None) -> dict | None:
+        """Claim the most urgent claimable case (of ``department``), or None when there is none.
+        Concurrent callers skip rows another transaction holds (``SKIP LOCKED``)."""
+        now = now or utc_now()
+        claimable = ("new", "assigned", "reassigned", "escalated")
+        query = select(cases).where(cases.c.status.in_(claimable))
+        if department:
+            query = query.where(cases.c.department == department)
+        query = (query.order_by(cases.c.urgency_rank, cases.c.respond_by, cases.c.id)
+                 .limit(1).with_for_update(skip_locked=True))
+        with self._begin() as connection:
+            row = connection.execute(query).mappings().first()
+            if row is None:
+                return None
+            self._apply(connection, row, "claim", actor, None, None, now)
+        return self.get(row["id"], now)
+
+    def _apply(self, connection, row, action, actor, reason, department, now) -> None:
+        target = lifecycle.next_status(row["status"], action)
+        if action in lifecycle.NEEDS_REASON and not reason:
+            raise InputError(f"{action} needs a reason", field="reason")
+        if action in lifecycle.NEEDS_DEPARTMENT and not department:
+            raise InputError(f"{action} needs the department to send the case to", field="department")
+        changes: dict[str, Any] = {"status": target, "updated_at": now}
+        if action == "claim":
+            changes["claimed_by"] = actor
+        if action in lifecycle.NEEDS_DEPARTMENT:
+            changes.update(department=department, claimed_by=None)
+        if action == "escalate":
+            changes["escalations"] = row["escalations"] + 1
+        if action == "resolve":
+            changes["resolved_at"] = now
+        connection.execute(update(cases).where(cases.c.id == row["id"]).values(changes))
+        connection.execute(insert(case_events).values(
+            case_id=row["id"], at=now, actor=actor, action=action, from_status=row["status"],
+            to_status=target, department=changes.get("department", row["department"]), reason=reason))
+        # 退单 and 改派 are a person saying the routing was wrong: keep them for retraining.
+        if action == "return":
+            self._insert_label(connection, row, actor, "return", {}, now, rejected=row["department"])
+        elif action == "reassign":
+            self._insert_label(connection, row, actor, "reassign", {"department": department}, now,
+                               rejected=row["department"])
+
+    # -- labels for retraining ----------------------------------------------------
+    def feedback(self, case_id: int, actor: str, corrections: Mapping[str, str],
+                 now: datetime | None = None) -> dict:
+        """Record a dispatcher's confirmation or correction of the case's labels.
+
+        Raises:
+            CaseNotFoundError: no case ``case_id``.
+        """
+        now = now or utc_now()
+        with self._begin() as connection:
+            row = connection.execute(select(cases).where(cases.c.id == case_id)).mappings().first()
+            if row is None:
+                raise CaseNotFoundError(f"no case {case_id}", field="case_id")
+            label = self._insert_label(connection, row, actor, "feedback", corrections, now)
+        return label
+
+    def _insert_label(self, connection, row, actor, source, given, now, rejected=None) -> dict:
+        predicted = _predicted_labels(row["result"])
+        values = {name: given.get(name) for name in LABEL_FIELDS}
+        agrees = rejected is None and all(value == predicted.get(name)
+                                          for name, value in values.items() if value is not None)
+        record = {"case_id": row["id"], "at": now, "actor": actor, "source": source,
+                  "rejected_department": rejected, "agrees_with_model": agrees, **values}
+        connection.execute(insert(labels).values(record))
+        return {**record, "at": _iso(now), "predicted": predicted}
+
+    def export_labels(self, since: datetime | None = None) -> Iterator[dict]:
+        """One row per labelled case: its text and the latest human value of each label;
+        every row is human-confirmed. Cases with only 退单 (no right answer yet) still give
+        ``rejected_department``."""
+        query = (select(labels, cases.c.text).join(cases, cases.c.id == labels.c.case_id)
+                 .order_by(labels.c.case_id, labels.c.id))
+        if since is not None:
+            query = query.where(labels.c.at >= since)
+        merged: dict[int, dict] = {}
+        with self._begin(read_only=True) as connection:
+            for label in connection.execute(query).mappings():
+                row = merged.setdefault(label["case_id"], {"case_id": label["case_id"], "text": label["text"],
+                                                           **{name: None for name in LABEL_FIELDS},
+                                                           "rejected_department": None, "sources": []})
+                for name in LABEL_FIELDS:
+                    if label[name] is not None:
+                        row[name] = label[name]
+                if label["rejected_department"]:
+                    row["rejected_department"] = label["rejected_department"]
+                row["sources"].append(label["source"])
+        for row in merged.values():
+            row["sources"] = "+".join(dict.fromkeys(row["sources"]))
+            yield row
+
+    # -- plumbing -----------------------------------------------------------------
+    def _begin(self, read_only: bool = False):
+        return _Transaction(self.engine, read_only)
+
+
+class _Transaction:
+    """``engine.begin()`` that turns a lost database into StoreError (HTTP 503)."""
+
+    def __init__(self, engine: Engine, read_only: bool):
+        self.engine, self.read_only = engine, read_only
+
+    def __enter__(self):
+        try:
+            self.connection = self.engine.connect().execution_options(read_only=self.read_only)
+            self.transaction = self.connection.begin()
+        except OperationalError as error:
+            raise StoreError(f"the case store cannot be reached: {error.orig}") from None
+        return self.connection
+
+    def __exit__(self, kind, value, traceback):
+        try:
+            if kind is None:
+                self.transaction.commit()
+            else:
+                self.transaction.rollback()
+        finally:
+            self.connection.close()
+        return False
+
+
+def _predicted_labels(result: Mapping[str, Any]) -> dict:
+    category = result.get("category") or {}
+    return {"category": category.get("label"), "subcategory": category.get("subcategory"),
+            "department": (result.get("department") or {}).get("label"),
+            "urgency": (result.get("urgency") or {}).get("label"),
+            "request_type": (result.get("request_type") or {}).get("label")}
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.replace(tzinfo=timezone.utc).isoformat()
+
+
+def _case_view(row: Mapping[str, Any], now: datetime, summary: bool = False) -> dict:
+    due = sla.Deadlines(row["respond_by"], row["escalate_at"], row["meeting_at"])
+    stage = sla.stage(due, now, resolved=row["status"] == "resolved")
+    view = {
+        "case_id": row["id"], "external_id": row["external_id"], "status": row["status"],
+        "channel": row["channel"], "category": row["category"], "subcategory": row["subcategory"],
+        "department": row["department"], "urgency": row["urgency"], "decision": row["decision"],
+        "claimed_by": row["claimed_by"], "escalations": row["escalations"],
+        "received_at": _iso(row["received_at"]), "updated_at": _iso(row["updated_at"]),
+        "deadlines": {"respond_by": _iso(due.respond_by), "escalate_at": _iso(due.escalate_at),
+                      "meeting_at": _iso(due.meeting_at)},
+        "stage": stage, "stage_title": sla.STAGE_TITLES[stage],
+        "overdue": row["status"] != "resolved" and now >= due.respond_by,
+        "resolved_at": _iso(row["resolved_at"]), "text": row["text"],
+    }
+    if not summary:
+        view.update(caller=_mask_caller(row["caller"]), location=row["location"], triage=row["result"],
+                    model_version=row["model_version"], created_at=_iso(row["created_at"]))
+    return view
+
+
+def _event_view(event: Mapping[str, Any]) -> dict:
+    return {"at": _iso(event["at"]), "actor": event["actor"], "action": event["action"],
+            "from_status": event["from_status"], "to_status": event["to_status"],
+            "department": event["department"], "reason": event["reason"]}
+
+
+def _mask_caller(caller: Mapping[str, Any] | None) -> dict | None:
+    """Caller details as a dispatcher's list shows them: 138****5678, 110************1234."""
+    if not caller:
+        return None
+    masked = dict(caller)
+    for name in ("phone", "id_number"):
+        value = masked.get(name)
+        if isinstance(value, str) and len(value) > 7:
+            masked[name] = value[:3] + "*" * (len(value) - 7) + value[-4:]
+    return masked

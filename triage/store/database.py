@@ -1,0 +1,100 @@
+"""Opening the case store: one SQLAlchemy engine per process, SQLite tuned for several
+processes, PostgreSQL as it comes, and the schema brought to the newest migration.
+
+SQLite: WAL journal (readers never block the writer), a 10 s busy timeout, and every
+write transaction started with ``BEGIN IMMEDIATE`` so that two processes serialise at the
+start of a transaction instead of failing with "database is locked" half-way through it.
+"""
+from __future__ import annotations
+
+import os
+import weakref
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from ..errors import SettingError, StoreError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def open_engine(url: str) -> Engine:
+    """An engine for ``url`` (``sqlite:///path`` or ``postgresql://...``).
+
+    Raises:
+        SettingError: the URL cannot be parsed or names a database triage does not support.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise SettingError(f"TRIAGE_DATABASE_URL={url!r} is not a database URL; "
+                           "use sqlite:///path/to/triage.db or postgresql://user@host/db") from None
+    if parsed.get_backend_name() == "sqlite":
+        engine = _sqlite_engine(parsed)
+    elif parsed.get_backend_name() == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        engine = create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    else:
+        raise SettingError(f"database {parsed.get_backend_name()!r} is not supported; use sqlite or postgresql")
+    # A forked worker (gunicorn --preload) must not reuse the parent's sockets.
+    reference = weakref.ref(engine)
+    os.register_at_fork(after_in_child=lambda: reference() and reference().dispose(close=False))
+    return engine
+
+
+def _sqlite_engine(url) -> Engine:
+    if url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": 10})
+
+    @event.listens_for(engine, "connect")
+    def _configure(connection, _record):
+        connection.isolation_level = None  # let SQLAlchemy's begin event issue BEGIN itself
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes in WAL mode
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection):
+        connection.exec_driver_sql("BEGIN" if connection.get_execution_options().get("read_only")
+                                   else "BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def migrate(engine: Engine) -> str:
+    """Bring the schema to the newest migration; returns the revision now in place.
+
+    Raises:
+        StoreError: the database cannot be reached or a migration fails.
+    """
+    config = _alembic_config()
+    try:
+        with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":  # one migrator at a time across workers
+                connection.execute(text("SELECT pg_advisory_xact_lock(1234512345)"))
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+            return MigrationContext.configure(connection).get_current_revision()
+    except SQLAlchemyError as error:
+        raise StoreError(f"cannot open the case store at {engine.url.render_as_string()}: "
+                         f"{error.__class__.__name__}: {error.orig if hasattr(error, 'orig') else error}") from None
+
+
+def head_revision() -> str:
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()

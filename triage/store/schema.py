@@ -1,0 +1,71 @@
+"""Tables of the case store. Changing one means adding a migration in ``migrations/``;
+``tests/test_store.py`` fails when the migrated database and these tables disagree.
+
+Times are naive UTC. Texts are stored masked (setting ``mask_personal_data``); caller
+contact details are kept as given, because a dispatcher must be able to call back, and are
+masked in every API answer and never logged.
+"""
+from sqlalchemy import (JSON, Boolean, Column, DateTime, ForeignKey, Index, Integer, MetaData, String,
+                        Table, Text)
+
+metadata = MetaData()
+
+cases = Table(
+    "cases", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("external_id", String(128), unique=True, nullable=True),
+    Column("text_sha256", String(64), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("received_at", DateTime, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("caller", JSON, nullable=True),
+    Column("location", JSON, nullable=True),
+    Column("result", JSON, nullable=False),            # the engine's whole answer
+    Column("model_version", String(64), nullable=False),
+    Column("category", String(64), nullable=True),
+    Column("subcategory", String(64), nullable=True),
+    Column("urgency", String(8), nullable=False),
+    Column("urgency_rank", Integer, nullable=False),   # 0 特急, 1 紧急, 2 一般: the queue's first key
+    Column("decision", String(8), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("department", String(64), nullable=True),   # responsible now (predicted, then as dispatched)
+    Column("claimed_by", String(128), nullable=True),
+    Column("escalations", Integer, nullable=False, default=0),
+    Column("respond_by", DateTime, nullable=False),
+    Column("escalate_at", DateTime, nullable=False),
+    Column("meeting_at", DateTime, nullable=False),
+    Column("resolved_at", DateTime, nullable=True),
+)
+Index("ix_cases_queue", cases.c.status, cases.c.urgency_rank, cases.c.respond_by)
+Index("ix_cases_department", cases.c.department, cases.c.status)
+
+case_events = Table(
+    "case_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", Integer, ForeignKey("cases.id"), nullable=False, index=True),
+    Column("at", DateTime, nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("from_status", String(16), nullable=True),
+    Column("to_status", String(16), nullable=False),
+    Column("department", String(64), nullable=True),
+    Column("reason", Text, nullable=True),
+)
+
+labels = Table(
+    "labels", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", Integer, ForeignKey("cases.id"), nullable=False, index=True),
+    Column("at", DateTime, nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("source", String(16), nullable=False),      # feedback | return | reassign
+    Column("category", String(64), nullable=True),
+    Column("subcategory", String(64), nullable=True),
+    Column("department", String(64), nullable=True),
+    Column("urgency", String(8), nullable=True),
+    Column("request_type", String(16), nullable=True),
+    Column("rejected_department", String(64), nullable=True),  # 退单: the unit that sent it back
+    Column("agrees_with_model", Boolean, nullable=False),
+)

@@ -1,9 +1,11 @@
-"""Command line: ``triage train | evaluate | predict``. Thin: parse, call the library,
+"""Command line: ``triage train | evaluate | predict | serve | export-labels``. Thin: parse, call the library,
 print. Exit codes: 0 done, 1 domain error (one line on stderr), 2 usage error."""
 from __future__ import annotations
 
 import argparse
+import csv
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -45,6 +47,15 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("texts", nargs="*", help="texts to triage (else --file, else stdin)")
     predict.add_argument("--model", help="model folder (default: the bundled default model)")
     predict.add_argument("--file", help="file with one text per line")
+
+    serve = commands.add_parser("serve", help="run the HTTP service locally (production: gunicorn, see README)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+
+    export = commands.add_parser("export-labels", help="write dispatcher-confirmed labels as CSV for retraining")
+    export.add_argument("--out", help="CSV file to write (default: standard output)")
+    export.add_argument("--since", help="only labels given at or after this ISO 8601 time")
+    export.add_argument("--database", help="database URL (default: TRIAGE_DATABASE_URL or the SQLite default)")
     return parser
 
 
@@ -57,7 +68,9 @@ def main(argv: list[str] | None = None) -> int:
         print(error, file=sys.stderr)
         return 2
     try:
-        return {"train": _train, "evaluate": _evaluate, "predict": _predict}[arguments.command](arguments)
+        commands = {"train": _train, "evaluate": _evaluate, "predict": _predict, "serve": _serve,
+                    "export-labels": _export_labels}
+        return commands[arguments.command](arguments)
     except TriageError as error:
         print(f"triage: error: {error.message}", file=sys.stderr)
         return 1
@@ -116,4 +129,59 @@ def _predict(arguments) -> int:
     model = load_model(arguments.model)
     for result in model.predict(texts, settings):
         print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+def _serve(arguments) -> int:
+    from service import create_app  # the web stack is loaded only by the command that needs it
+
+    from .api.auth import api_tokens, new_token
+
+    settings = load_settings()
+    config: dict = {}
+    if not api_tokens(settings):
+        # Usable and closed on a first run: a token for this process only, shown once.
+        config["api_tokens"] = (new_token(),)
+        print(f"No TRIAGE_API_TOKENS set; this run accepts the token:\n\n    {config['api_tokens'][0]}\n\n"
+              f"    curl -H 'Authorization: Bearer {config['api_tokens'][0]}' "
+              f"http://{arguments.host}:{arguments.port}/v1/queue\n", file=sys.stderr)
+    app = create_app(config)
+    slot = app.extensions["triage"].slot
+
+    def _reload(_signal, _frame):
+        try:
+            print(f"SIGHUP: model {slot.reload()['version']} loaded", file=sys.stderr)
+        except TriageError as error:
+            print(f"SIGHUP: reload refused, still serving {slot.metadata['version']}: {error.message}",
+                  file=sys.stderr)
+    signal.signal(signal.SIGHUP, _reload)
+    app.run(host=arguments.host, port=arguments.port, threaded=True)
+    return 0
+
+
+EXPORT_COLUMNS = ("text", "category", "subcategory", "department", "urgency", "request_type",
+                  "rejected_department", "case_id", "sources")
+
+
+def _export_labels(arguments) -> int:
+    from .api.parsing import timestamp
+    from .store import CaseStore, migrate, open_engine
+
+    settings = load_settings({"database_url": arguments.database} if arguments.database else None)
+    since = timestamp(arguments.since, "--since") if arguments.since else None
+    engine = open_engine(settings["database_url"])
+    migrate(engine)
+    rows = CaseStore(engine, settings).export_labels(since)
+    handle = open(arguments.out, "w", encoding="utf-8", newline="") if arguments.out else sys.stdout
+    try:
+        writer = csv.DictWriter(handle, fieldnames=EXPORT_COLUMNS)
+        writer.writeheader()
+        count = 0
+        for row in rows:
+            writer.writerow(row)
+            count += 1
+    finally:
+        if arguments.out:
+            handle.close()
+    print(f"exported {count} labelled cases" + (f" to {arguments.out}" if arguments.out else ""), file=sys.stderr)
     return 0

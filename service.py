@@ -1,0 +1,104 @@
+"""The HTTP service: ``create_app(config=None)`` builds the Flask app.
+
+Configuration is layered: defaults < ``TRIAGE_*`` environment < ``config`` (lower-case keys
+are triage settings, see ``triage/settings.py``; upper-case keys go to Flask's config).
+The model is loaded and the case store migrated here, once, before any request (and,
+under ``gunicorn --preload``, before the workers fork).
+
+    flask --app service run                      # local, or: triage serve
+    gunicorn -c gunicorn.conf.py 'service:create_app()'   # production (README)
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Mapping
+
+from flask import Flask, g, request
+from werkzeug.exceptions import HTTPException
+
+from triage.api import case_routes, logs, ops_routes, triage_routes
+from triage.api.auth import api_tokens, require
+from triage.api.context import Context
+from triage.api.metrics import Metrics
+from triage.api.model_slot import ModelSlot
+from triage.errors import TriageError
+from triage.segment import use_engine
+from triage.settings import load_settings
+from triage.store import CaseStore, migrate, open_engine
+
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large", 415: "unsupported_media_type"}
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """The triage service.
+
+    Raises:
+        SettingError: a setting has a bad value.
+        ModelError: the model cannot be loaded or verified.
+        StoreError: the case store cannot be reached or migrated.
+    """
+    config = dict(config or {})
+    app = Flask(__name__)
+    app.config.update({key: value for key, value in config.items() if key.isupper()})
+    settings = load_settings({key: value for key, value in config.items() if not key.isupper()})
+    app.config["MAX_CONTENT_LENGTH"] = settings["max_body_bytes"]
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+
+    use_engine(settings["segmenter"])
+    engine = open_engine(settings["database_url"])
+    migrate(engine)
+    store = CaseStore(engine, settings)
+    app.extensions["triage"] = Context(
+        settings=settings, slot=ModelSlot(settings["model_dir"]), store=store, metrics=Metrics(store.depth),
+        logger=logs.configure(), tokens=api_tokens(settings), admin_tokens=tuple(settings["admin_tokens"]))
+    for module in (triage_routes, case_routes, ops_routes):
+        app.register_blueprint(module.blueprint)
+    _install_hooks(app)
+    return app
+
+
+def _install_hooks(app: Flask) -> None:
+    ctx: Context = app.extensions["triage"]
+
+    @app.before_request
+    def _start():
+        g.started = time.perf_counter()
+        logs.assign_request_id()
+        view = app.view_functions.get(request.endpoint)
+        level = getattr(view, "access", "open") if view else "open"
+        if level == "admin":
+            require(ctx.admin_tokens)
+        elif level == "api" or (level in ("predict", "health", "metrics") and not ctx.settings[f"open_{level}"]):
+            require(ctx.tokens)
+
+    @app.after_request
+    def _finish(response):
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        seconds = time.perf_counter() - g.get("started", time.perf_counter())
+        endpoint = request.url_rule.rule if request.url_rule else "unmatched"
+        ctx.metrics.observe_request(endpoint, request.method, response.status_code, seconds)
+        if response.status_code >= 400 or not app.config.get("QUIET_ACCESS_LOG"):
+            ctx.logger.info("request", extra={"method": request.method, "path": request.path,
+                                              "status": response.status_code,
+                                              "duration_ms": round(seconds * 1000, 2)})
+        return response
+
+    @app.errorhandler(TriageError)
+    def _triage_error(error: TriageError):
+        return error.to_dict(), error.status
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        code = _HTTP_CODES.get(error.code, "http_error")
+        message = error.description or error.name
+        if error.code == 413:
+            message = f"the request body is over {ctx.settings['max_body_bytes']} bytes (setting max_body_bytes)"
+        return {"error": {"code": code, "message": message}}, error.code
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        ctx.logger.exception("unexpected error")
+        return {"error": {"code": "internal_error",
+                          "message": f"triage failed unexpectedly; quote request id {g.get('request_id')} "
+                                     "when reporting it"}}, 500

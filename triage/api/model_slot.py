@@ -1,0 +1,60 @@
+"""The model a running service answers with, swappable while it serves.
+
+``reload`` loads the new model beside the old one and swaps only after it loaded and
+passed its checksum; when loading fails the old model keeps serving and the error says
+why. Requests read ``slot.model`` once and use that object throughout, so a swap never
+mixes two models in one answer.
+"""
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from ..artifacts import load, read_metadata
+from ..errors import ModelError
+from ..model import TriageModel
+
+
+class ModelSlot:
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+        self.model: TriageModel = load(self.folder)
+        self.metadata: dict = read_metadata(self.folder)
+        self.loaded_at = _now()
+        self.last_error: str | None = None
+        self.after_reload: Callable[[], None] | None = None  # gunicorn tells its master here
+        self._lock = threading.Lock()
+
+    def reload(self, folder: str | Path | None = None) -> dict:
+        """Load ``folder`` (default: the current one) and swap it in.
+
+        Returns the new model card.
+        Raises:
+            ModelError: the model could not be loaded or verified; the old one still serves.
+        """
+        target = Path(folder) if folder else self.folder
+        with self._lock:
+            try:
+                model, metadata = load(target), read_metadata(target)
+            except ModelError as error:
+                self.last_error = f"{_now()}: reload of {target} refused: {error.message}"
+                raise
+            self.model, self.metadata, self.folder = model, metadata, target
+            self.loaded_at, self.last_error = _now(), None
+        if self.after_reload is not None:
+            self.after_reload()
+        return self.card()
+
+    def card(self) -> dict:
+        metadata = self.metadata
+        return {"version": metadata["version"], "folder": str(self.folder), "loaded_at": self.loaded_at,
+                "created_at": metadata.get("created_at"), "labels": metadata.get("labels"),
+                "thresholds": metadata.get("thresholds"), "metrics": metadata.get("metrics"),
+                "training": metadata.get("training"), "libraries": metadata.get("libraries"),
+                "last_reload_error": self.last_error}
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -1,0 +1,148 @@
+"""Turning request bodies and query strings into checked values. Every problem raises
+``InputError`` naming the field (``items[3].text``) and what would be accepted."""
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Any, Mapping
+
+from flask import request
+
+from ..errors import InputError
+
+CHANNELS = ("hotline", "web", "letter", "visit")
+CALLER_FIELDS = ("phone", "name", "id_number", "address")
+CHINA_STANDARD_TIME = timezone(timedelta(hours=8))
+_EXTERNAL_ID = re.compile(r"^[\w.:/\-]{1,128}$")
+
+
+def json_object() -> dict:
+    """The request body as a JSON object (werkzeug answers 413 above ``max_body_bytes``)."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        raise InputError('the request body is empty; send a JSON object such as {"text": "..."}', field="body")
+    try:
+        body = json.loads(raw)
+    except UnicodeDecodeError:
+        raise InputError("the body is not UTF-8 text; send JSON encoded as UTF-8", field="body") from None
+    except ValueError as error:
+        raise InputError(f"the body is not valid JSON: {error}", field="body") from None
+    except RecursionError:
+        raise InputError("the body is nested too deeply to be a complaint", field="body") from None
+    if not isinstance(body, dict):
+        raise InputError(f"the body must be a JSON object, not {_json_type(body)}", field="body")
+    return body
+
+
+def submission(body: Mapping[str, Any], max_chars: int, prefix: str = "") -> dict:
+    """A complaint to triage: ``text`` plus optional external_id, channel, received_at,
+    caller and location."""
+    text = body.get("text")
+    if text is None:
+        raise InputError("missing 'text': the complaint to triage", field=prefix + "text")
+    if not isinstance(text, str):
+        raise InputError(f"'text' must be a string, not {_json_type(text)}", field=prefix + "text")
+    if not text.strip():
+        raise InputError("'text' is empty", field=prefix + "text")
+    if len(text) > max_chars:
+        raise InputError(f"'text' has {len(text)} characters; the limit is {max_chars} (setting max_chars)",
+                         field=prefix + "text")
+    checked: dict[str, Any] = {"text": text}
+    external_id = body.get("external_id")
+    if external_id is not None:
+        if not isinstance(external_id, str) or not _EXTERNAL_ID.match(external_id):
+            raise InputError("'external_id' must be 1-128 letters, digits or . _ : / -",
+                             field=prefix + "external_id")
+        checked["external_id"] = external_id
+    checked["channel"] = choice(body, "channel", CHANNELS, prefix) or "hotline"
+    if body.get("received_at") is not None:
+        checked["received_at"] = timestamp(body["received_at"], prefix + "received_at")
+    caller = body.get("caller")
+    if caller is not None:
+        if not isinstance(caller, dict):
+            raise InputError(f"'caller' must be an object with any of {', '.join(CALLER_FIELDS)}",
+                             field=prefix + "caller")
+        unknown = set(caller) - set(CALLER_FIELDS)
+        if unknown:
+            raise InputError(f"'caller' has unknown fields {sorted(unknown)}; known: {', '.join(CALLER_FIELDS)}",
+                             field=prefix + "caller")
+        for name, value in caller.items():
+            if value is not None and (not isinstance(value, str) or len(value) > 200):
+                raise InputError(f"'caller.{name}' must be a string of at most 200 characters",
+                                 field=f"{prefix}caller.{name}")
+        checked["caller"] = {name: value for name, value in caller.items() if value is not None}
+    location = body.get("location")
+    if location is not None:
+        if not isinstance(location, (str, dict)) or len(json.dumps(location, ensure_ascii=False)) > 2000:
+            raise InputError("'location' must be a string or an object, at most 2,000 characters as JSON",
+                             field=prefix + "location")
+        checked["location"] = location
+    return checked
+
+
+def timestamp(value: Any, field: str) -> datetime:
+    """ISO 8601 to naive UTC; a time without an offset is China Standard Time (UTC+8)."""
+    if not isinstance(value, str):
+        raise InputError(f"'{field}' must be an ISO 8601 string such as 2026-11-22T09:30:00+08:00", field=field)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"'{field}'={value!r} is not an ISO 8601 time such as 2026-11-22T09:30:00+08:00",
+                         field=field) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=CHINA_STANDARD_TIME)
+    utc = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    if utc > datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(hours=1):
+        raise InputError(f"'{field}'={value!r} is in the future", field=field)
+    return utc
+
+
+def choice(body: Mapping[str, Any], name: str, options, prefix: str = "") -> str | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if value not in options:
+        raise InputError(f"'{name}'={value!r} is not one of: {', '.join(sorted(options))}", field=prefix + name)
+    return value
+
+
+def text_field(body: Mapping[str, Any], name: str, *, required: bool = False, limit: int = 2000) -> str | None:
+    value = body.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise InputError(f"missing '{name}'", field=name)
+        return None
+    if not isinstance(value, str) or len(value) > limit:
+        raise InputError(f"'{name}' must be a string of at most {limit} characters", field=name)
+    return value.strip()
+
+
+def query_int(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InputError(f"query parameter {name}={raw!r} is not a whole number", field=name) from None
+    if not low <= value <= high:
+        raise InputError(f"query parameter {name}={value} must be between {low} and {high}", field=name)
+    return value
+
+
+def query_bool(name: str) -> bool | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    lowered = raw.lower()
+    if lowered in {"1", "true", "yes"}:
+        return True
+    if lowered in {"0", "false", "no"}:
+        return False
+    raise InputError(f"query parameter {name}={raw!r} must be true or false", field=name)
+
+
+def _json_type(value: Any) -> str:
+    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean",
+            int: "a number", float: "a number", type(None): "null"}.get(type(value), type(value).__name__)

@@ -1,0 +1,81 @@
+"""Triage over HTTP: predict only, triage into the queue, and batches of either."""
+from __future__ import annotations
+
+from flask import Blueprint, request
+
+from ..errors import InputError, TriageError
+from . import parsing
+from .context import access, context
+
+blueprint = Blueprint("triage", __name__)
+
+
+@blueprint.post("/v1/predict")
+@access("predict")
+def predict():
+    """The engine's answer for one text; nothing is stored."""
+    item = parsing.submission(parsing.json_object(), context().settings["max_chars"])
+    return _predict([item])[0]
+
+
+@blueprint.post("/v1/triage")
+@access("api")
+def triage():
+    """Triage one complaint and put it in the handling queue (``?dry_run=1``: predict only)."""
+    item = parsing.submission(parsing.json_object(), context().settings["max_chars"])
+    if parsing.query_bool("dry_run"):
+        return _predict([item])[0]
+    answer, created = _store(item, _predict([item])[0])
+    return answer, 201 if created else 200
+
+
+@blueprint.post("/v1/triage/batch")
+@access("api")
+def triage_batch():
+    """Up to ``batch_limit`` complaints, each judged on its own: a bad item gets an error
+    entry in its place and the others still go through."""
+    ctx = context()
+    body = parsing.json_object()
+    items = body.get("items")
+    if not isinstance(items, list) or not items:
+        raise InputError("'items' must be a non-empty array of complaints like {\"text\": \"...\"}", field="items")
+    if len(items) > ctx.settings["batch_limit"]:
+        raise InputError(f"'items' has {len(items)} entries; the limit is {ctx.settings['batch_limit']} "
+                         "(setting batch_limit)", field="items")
+    dry_run = bool(body.get("dry_run")) or bool(parsing.query_bool("dry_run"))
+    answers: list[dict | None] = [None] * len(items)
+    valid = []
+    for index, raw in enumerate(items):
+        try:
+            if not isinstance(raw, dict):
+                raise InputError("each item must be an object like {\"text\": \"...\"}", field=f"items[{index}]")
+            valid.append((index, parsing.submission(raw, ctx.settings["max_chars"], prefix=f"items[{index}].")))
+        except InputError as error:
+            answers[index] = {"index": index, "status": "error", **error.to_dict()}
+    results = _predict([item for _, item in valid]) if valid else []
+    for (index, item), result in zip(valid, results):
+        if dry_run:
+            answers[index] = {"index": index, **result}
+            continue
+        try:
+            answer, created = _store(item, result)
+            answers[index] = {"index": index, "created": created, **answer}
+        except TriageError as error:  # e.g. an external_id reused for another text
+            answers[index] = {"index": index, "status": "error", **error.to_dict()}
+    failed = sum(1 for answer in answers if answer.get("status") == "error")
+    return {"items": answers, "succeeded": len(items) - failed, "failed": failed}
+
+
+def _predict(items: list[dict]) -> list[dict]:
+    ctx = context()
+    results = ctx.slot.model.predict([item["text"] for item in items], ctx.settings)
+    ctx.metrics.observe_results(results)
+    return results
+
+
+def _store(item: dict, result: dict) -> tuple[dict, bool]:
+    case, created = context().store.create(item, result)
+    queue = {name: case[name] for name in ("status", "department", "urgency", "deadlines", "stage", "overdue")}
+    triage_result = result if created else case["triage"]
+    return {**triage_result, "case_id": case["case_id"], "external_id": case["external_id"],
+            "queue": queue}, created

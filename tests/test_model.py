@@ -87,3 +87,32 @@ def test_fit_reports_skipped_rows(small_corpus_path):
     labels["category"][1] = "只出现一次的类别"
     model = TriageModel().fit(data.texts, labels)
     assert model.training_report_["category"] == {"rows": len(data.texts) - 2, "empty_label": 1, "rare_label": 1}
+
+
+def test_fast_inference_paths_give_the_stock_numbers(small_model):
+    """predict skips scikit-learn's input checks; the arithmetic must stay the same."""
+    import numpy as np
+
+    from triage.features import transform
+
+    texts = ["饭店油烟直排熏得不敢开窗", "老板拖欠工资三个月了", "", "路灯坏了"]
+    fast = transform(small_model.featuriser_, texts)
+    stock = small_model.featuriser_.transform(texts)
+    assert np.allclose(fast.toarray(), stock.toarray(), atol=1e-6)
+    for head in small_model.heads_.values():
+        scores = head.decision_function(stock)
+        assert np.allclose(head.predict_proba(stock), head.calibrator_.predict_proba(scores), atol=1e-6)
+
+
+def test_two_label_heads_calibrate_like_the_stock_calibrator():
+    import numpy as np
+    import scipy.sparse as sp
+
+    from triage.heads import LinearHead
+
+    random = np.random.default_rng(0)
+    features = sp.csr_matrix(random.random((60, 8)))
+    labels = np.where(features[:, 0].toarray().ravel() > 0.5, "是", "否")
+    head = LinearHead().fit(features, labels)
+    expected = head.calibrator_.predict_proba(head.decision_function(features))
+    assert np.allclose(head.predict_proba(features), expected, atol=1e-6)

@@ -11,34 +11,41 @@ import numpy as np
 from .features import CHAR_MARK
 
 
-def top_terms(row, weights: np.ndarray, feature_names: np.ndarray, limit: int) -> list[dict]:
+def display_terms(feature_names: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each feature as a dispatcher reads it (character n-grams without their mark), and
+    whether it may be shown: a lone character n-gram (车, 运) explains nothing to a person."""
+    names = [str(name) for name in feature_names]
+    terms = np.asarray([name.removeprefix(CHAR_MARK) for name in names], dtype=object)
+    shown = np.asarray([not (name.startswith(CHAR_MARK) and len(name) <= 2) for name in names], dtype=bool)
+    return terms, shown
+
+
+def top_terms(row, weights: np.ndarray, terms: tuple[np.ndarray, np.ndarray], limit: int) -> list[dict]:
     """The ``limit`` strongest terms for one label, strongest first.
 
     Args:
         row: one TF-IDF row (sparse, 1 x n_features).
         weights: that label's weight per feature.
-        feature_names: names aligned with ``weights``.
+        terms: ``display_terms(feature_names)`` of the same features.
     Returns:
         ``[{"term": "油烟扰民", "weight": 0.41}, ...]``; weights are signed pushes,
         positive towards the label, and only positive ones are listed.
     """
+    names, shown = terms
     indices = row.indices
     pushes = row.data * weights[indices]
-    candidates = min(len(pushes), 6 * limit)  # enough to survive merging of overlaps
-    strongest = np.argpartition(-pushes, candidates - 1)[:candidates] if candidates else pushes[:0].astype(int)
-    order = strongest[np.argsort(-pushes[strongest])]
+    candidates = np.flatnonzero((pushes > 0) & shown[indices])
+    enough = 6 * limit  # enough to survive merging of overlaps
+    if len(candidates) > enough:
+        candidates = candidates[np.argpartition(-pushes[candidates], enough - 1)[:enough]]
     chosen: list[dict] = []
-    for position in order:
-        push = float(pushes[position])
-        if push <= 0 or len(chosen) >= limit:
-            break
-        name = str(feature_names[indices[position]])
-        if name.startswith(CHAR_MARK) and len(name) <= 2:
-            continue  # a lone character n-gram (车, 运) explains nothing to a person
-        term = name.removeprefix(CHAR_MARK)
+    for position in candidates[np.argsort(-pushes[candidates])]:
+        term = names[indices[position]]
         if any(term in kept["term"] or kept["term"] in term for kept in chosen):
             continue  # a stronger overlapping term already speaks for it
-        chosen.append({"term": term, "weight": round(push, 3)})
+        chosen.append({"term": term, "weight": round(float(pushes[position]), 3)})
+        if len(chosen) == limit:
+            break
     return chosen
 
 

@@ -16,12 +16,12 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import explain, safety
 from .errors import InputError, ModelError
-from .features import make_featuriser
+from .features import make_featuriser, transform
 from .heads import BANDS, LinearHead, usable_rows
 from .normalise import normalise
 from .privacy import mask_personal_data
 from .screening import UNREADABLE_CODES, screen
-from .settings import load_settings
+from .settings import resolve
 
 HEADS = ("category", "subcategory", "department", "urgency", "request_type")
 HEAD_TITLES = {"category": "类别", "subcategory": "子类", "department": "责任单位",
@@ -82,13 +82,13 @@ class TriageModel(BaseEstimator):
             InputError: a text that is not a string or is longer than ``max_chars``.
         """
         check_is_fitted(self, "heads_")
-        settings = load_settings(settings)
+        settings = resolve(settings)
         prepared = [_prepare(text, index, settings) for index, text in enumerate(texts)]
         readable = [index for index, item in enumerate(prepared) if item["status"] == "ok"]
         results = [_unreadable_result(item, self.version_) if item["status"] != "ok" else None for item in prepared]
         if not readable:
             return results
-        features = self.featuriser_.transform([prepared[index]["masked"] for index in readable])
+        features = transform(self.featuriser_, [prepared[index]["masked"] for index in readable])
         probabilities = {name: head.predict_proba(features) for name, head in self.heads_.items()}
         for row, index in enumerate(readable):
             results[index] = self._result(prepared[index], features[row],
@@ -132,7 +132,7 @@ class TriageModel(BaseEstimator):
             "label": str(head.classes_[best]),
             "confidence": round(confidence, 4),
             "band": head.band(confidence),
-            "explanation": explain.top_terms(row, head.coef_[best], self.feature_names_, limit),
+            "explanation": explain.top_terms(row, head.coef_[best], self._display_terms(), limit),
         }
 
     def _subcategory(self, category: str, probabilities: np.ndarray) -> dict:
@@ -161,6 +161,17 @@ class TriageModel(BaseEstimator):
                            explanation=[{"term": hit.evidence, "weight": None} for hit in hits])
         urgency["rules"] = [hit.to_dict() for hit in hits]
         return urgency
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_terms_cache", None)
+        return state
+
+    def _display_terms(self) -> tuple[np.ndarray, np.ndarray]:
+        # Derived from feature_names_ on first use; not part of what a model is.
+        if getattr(self, "_terms_cache", None) is None:
+            self._terms_cache = explain.display_terms(self.feature_names_)
+        return self._terms_cache
 
     @property
     def labels_(self) -> dict[str, list[str]]:

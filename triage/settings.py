@@ -123,6 +123,14 @@ def load_settings(overrides: Mapping[str, Any] | None = None,
     return values
 
 
+def resolve(settings: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """``settings`` itself when it is a complete, already-loaded table (the service loads
+    one at start-up and passes it with every request), else ``load_settings(settings)``."""
+    if settings is not None and len(settings) == len(SETTINGS) and all(name in settings for name in _BY_NAME):
+        return settings
+    return load_settings(settings)
+
+
 def _parse(setting: Setting, raw: str, source: str) -> Any:
     try:
         return setting.parse(raw)

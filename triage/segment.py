@@ -13,6 +13,7 @@ agree).
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 from functools import lru_cache
@@ -67,7 +68,9 @@ class _Engine:
                 self._tokenizer.add_word(word, frequency, None)
             self.cut = self._cut_fast
             # Tie-prone runs need the reference engine; load it now, off the request path.
-            threading.Thread(target=engine, args=("jieba",), daemon=True, name="jieba-preload").start()
+            global _preload
+            _preload = threading.Thread(target=engine, args=("jieba",), daemon=True, name="jieba-preload")
+            _preload.start()
         else:
             import jieba
 
@@ -87,6 +90,18 @@ class _Engine:
 _engines: dict[str, _Engine] = {}
 _engines_lock = threading.Lock()
 _default_engine_name = "auto"
+_preload: threading.Thread | None = None
+
+
+def _finish_preload() -> None:
+    # A process forked (gunicorn --preload) while the preload thread holds _engines_lock
+    # would inherit the lock held by a thread that no longer exists, and hang on its first
+    # text. Forking waits for the preload instead.
+    if _preload is not None and _preload is not threading.current_thread():
+        _preload.join()
+
+
+os.register_at_fork(before=_finish_preload)
 
 
 def engine(name: str | None = None) -> _Engine:

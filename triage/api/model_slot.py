@@ -1,7 +1,8 @@
 """The model a running service answers with, swappable while it serves.
 
-``reload`` loads the new model beside the old one and swaps only after it loaded and
-passed its checksum; when loading fails the old model keeps serving and the error says
+``reload`` loads the new model beside the old one and swaps only after it loaded, passed
+its checksum and answered a smoke-test complaint (which also warms the text stages, so
+forked workers start warm); when loading fails the old model keeps serving and the error says
 why. Requests read ``slot.model`` once and use that object throughout, so a swap never
 mixes two models in one answer.
 """
@@ -20,7 +21,7 @@ from ..model import TriageModel
 class ModelSlot:
     def __init__(self, folder: str | Path):
         self.folder = Path(folder)
-        self.model: TriageModel = load(self.folder)
+        self.model: TriageModel = _load_and_try(self.folder)
         self.metadata: dict = read_metadata(self.folder)
         self.loaded_at = _now()
         self.last_error: str | None = None
@@ -37,7 +38,7 @@ class ModelSlot:
         target = Path(folder) if folder else self.folder
         with self._lock:
             try:
-                model, metadata = load(target), read_metadata(target)
+                model, metadata = _load_and_try(target), read_metadata(target)
             except ModelError as error:
                 self.last_error = f"{_now()}: reload of {target} refused: {error.message}"
                 raise
@@ -54,6 +55,20 @@ class ModelSlot:
                 "thresholds": metadata.get("thresholds"), "metrics": metadata.get("metrics"),
                 "training": metadata.get("training"), "libraries": metadata.get("libraries"),
                 "last_reload_error": self.last_error}
+
+
+SMOKE_TEST = "小区楼道里有很浓的燃气味，请马上派人来看看"
+
+
+def _load_and_try(folder: Path) -> TriageModel:
+    model = load(folder)
+    try:
+        answer = model.predict([SMOKE_TEST])[0]
+    except Exception as error:  # a model that loads but cannot predict must not serve
+        raise ModelError(f"the model in {folder} loaded but failed on a test complaint: {error!r}") from None
+    if answer["status"] != "ok":
+        raise ModelError(f"the model in {folder} could not read a test complaint: {answer['explanation']}")
+    return model
 
 
 def _now() -> str:

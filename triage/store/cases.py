@@ -46,10 +46,6 @@ class CaseStore:
         now = now or utc_now()
         text_sha256 = hashlib.sha256(submission["text"].encode("utf-8")).hexdigest()
         external_id = submission.get("external_id")
-        if external_id is not None:
-            existing = self._by_external_id(external_id, text_sha256)
-            if existing is not None:
-                return existing, False
         urgency = (result.get("urgency") or {}).get("label") or "一般"
         received_at = submission.get("received_at") or now
         due = sla.deadlines(urgency, received_at, self.settings)
@@ -69,20 +65,21 @@ class CaseStore:
             "claimed_by": None, "escalations": 0, "respond_by": due.respond_by,
             "escalate_at": due.escalate_at, "meeting_at": due.meeting_at, "resolved_at": None,
         }
+        event = {"at": now, "actor": SYSTEM_ACTOR, "action": "assign" if automatic else "create",
+                 "from_status": None, "to_status": status, "department": department,
+                 "reason": "auto-routed: every routing head in the auto band" if automatic else None}
         try:
             with self._begin() as connection:
-                case_id = connection.execute(insert(cases).values(row).returning(cases.c.id)).scalar_one()
-                connection.execute(insert(case_events).values(
-                    case_id=case_id, at=now, actor=SYSTEM_ACTOR, action="assign" if automatic else "create",
-                    from_status=None, to_status=status, department=department,
-                    reason="auto-routed: every routing head in the auto band" if automatic else None))
+                row["id"] = connection.execute(insert(cases).values(row).returning(cases.c.id)).scalar_one()
+                connection.execute(insert(case_events).values(case_id=row["id"], **event))
         except IntegrityError:
-            # Another request with the same external_id won the race; answer with its case.
+            # The external_id is known (a retried submission, or a concurrent twin that won
+            # the race): answer with that case, or refuse if the text differs.
             existing = self._by_external_id(external_id, text_sha256) if external_id is not None else None
             if existing is None:
                 raise
             return existing, False
-        return self.get(case_id), True
+        return {**_case_view(row, now), "events": [_event_view(event)]}, True
 
     def _by_external_id(self, external_id: str, text_sha256: str) -> dict | None:
         with self._begin(read_only=True) as connection:

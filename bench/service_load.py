@@ -32,7 +32,11 @@ TOKEN = "bench-token-0123456789abcdefghij"
 LUA = r"""
 local bodies = { %(bodies)s }
 local counter = 0
-function setup(thread) thread:set("id", tostring(math.random(1, 1e9))) end
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("id", "%(run)s-" .. threads)
+end
 function init(args)
   out = io.open("%(folder)s/ids-" .. id .. ".txt", "w")
   out:setvbuf("line")
@@ -72,11 +76,13 @@ def _ms(value: str) -> float:
     return round(float(number) * {"us": 0.001, "ms": 1, "s": 1000}[unit], 3)
 
 
-def lua_script(folder: Path, mode: str, path: str, texts: list[str]) -> Path:
+def lua_script(folder: Path, mode: str, path: str, texts: list[str], run: str) -> Path:
+    """A wrk script for one run: bodies in rotation; on /v1/triage, external ids unique to
+    the run (``run``-thread-counter) and every 201's id written to ids-<run>-<thread>.txt."""
     bodies = ",\n".join("[==[" + json.dumps({"text": text}) + "]==]" for text in texts)
-    script = folder / f"{mode}.lua"
-    script.write_text(LUA % {"bodies": bodies, "folder": folder, "mode": mode, "path": path, "token": TOKEN},
-                      encoding="utf-8")
+    script = folder / f"{run}.lua"
+    script.write_text(LUA % {"bodies": bodies, "folder": folder, "mode": mode, "path": path, "token": TOKEN,
+                             "run": run}, encoding="utf-8")
     return script
 
 
@@ -156,9 +162,10 @@ def main() -> None:
               "date": time.strftime("%Y-%m-%d"), "database": database.split("://")[0], "texts": source,
               "workers": arguments.workers, "connections": arguments.connections, "cold_start_to_ready_s": ready_seconds}
     try:
-        triage_script = lua_script(folder, "triage", "/v1/triage", texts)
+        triage_script = lua_script(folder, "triage", "/v1/triage", texts, "triage")
         if arguments.soak:
-            wrk(base + "/v1/triage", 10, arguments.connections, triage_script)  # warm up
+            wrk(base + "/v1/triage", 10, arguments.connections,
+                lua_script(folder, "triage", "/v1/triage", texts, "warmup"))
             before = worker_rss_mb(server.pid)
             report["soak"] = wrk(base + "/v1/triage", arguments.soak, arguments.connections, triage_script)
             after = worker_rss_mb(server.pid)
@@ -167,7 +174,7 @@ def main() -> None:
         else:
             wrk(base + "/healthz", 3, arguments.connections)  # warm up
             report["trivial_json"] = wrk(base + "/healthz", arguments.seconds, arguments.connections)
-            predict_script = lua_script(folder, "predict", "/v1/predict", texts)
+            predict_script = lua_script(folder, "predict", "/v1/predict", texts, "predict")
             report["predict"] = wrk(base + "/v1/predict", arguments.seconds, arguments.connections, predict_script)
             report["triage"] = wrk(base + "/v1/triage", arguments.seconds, arguments.connections, triage_script)
             report["predict_over_trivial"] = round(report["predict"]["requests_per_second"]

@@ -112,3 +112,30 @@ def test_python_dash_m_works():
 
     finished = subprocess.run([sys.executable, "-m", "triage", "--version"], capture_output=True, text=True)
     assert finished.returncode == 0 and finished.stdout.startswith("triage ")
+
+
+def test_serve_without_tokens_makes_one_and_prints_it_once(capsys, monkeypatch, tmp_path, small_model_dir):
+    import flask
+
+    served, handlers = {}, {}
+    monkeypatch.setattr(flask.Flask, "run", lambda app, **options: served.update(app=app, **options))
+    monkeypatch.setattr("signal.signal", lambda number, handler: handlers.update({number: handler}))
+    monkeypatch.setenv("TRIAGE_DATABASE_URL", f"sqlite:///{tmp_path / 'cases.db'}")
+    monkeypatch.setenv("TRIAGE_MODEL_DIR", str(small_model_dir))
+    monkeypatch.delenv("TRIAGE_API_TOKENS", raising=False)
+    code, _, err = run(capsys, "serve", "--port", "8123")
+    tokens = served["app"].extensions["triage"].tokens
+    assert code == 0 and served["port"] == 8123 and len(tokens) == 1
+    assert err.count(tokens[0]) == 2  # the token, and the example command that uses it
+    client = served["app"].test_client()
+    assert client.get("/v1/queue", headers={"Authorization": f"Bearer {tokens[0]}"}).status_code == 200
+
+    import signal
+    handlers[signal.SIGHUP](signal.SIGHUP, None)  # what `kill -HUP` does to `triage serve`
+    assert "SIGHUP: model m-" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["serve", "--port", "eighty"], ["export-labels", "--bogus"]])
+def test_service_commands_report_usage_errors(capsys, argv):
+    code, _, err = run(capsys, *argv)
+    assert code == 2 and "usage: triage" in err

@@ -102,7 +102,7 @@ def choice(body: Mapping[str, Any], name: str, options, prefix: str = "") -> str
     value = body.get(name)
     if value is None:
         return None
-    if value not in options:
+    if not isinstance(value, str) or value not in options:
         raise InputError(f"'{name}'={value!r} is not one of: {', '.join(sorted(options))}", field=prefix + name)
     return value
 

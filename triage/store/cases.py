@@ -18,6 +18,7 @@ from .. import lifecycle, sla
 from ..errors import CaseNotFoundError, InputError, StoreError, TransitionError
 from .schema import case_events, cases, labels
 
+LARGEST_ID = 2**31 - 1  # an Integer column on every database
 LABEL_FIELDS = ("category", "subcategory", "department", "urgency", "request_type")
 SYSTEM_ACTOR = "triage"
 
@@ -99,6 +100,7 @@ class CaseStore:
         Raises:
             CaseNotFoundError: no case ``case_id``.
         """
+        _check_id(case_id)
         with self._begin(read_only=True) as connection:
             row = connection.execute(select(cases).where(cases.c.id == case_id)).mappings().first()
             if row is None:
@@ -161,6 +163,7 @@ class CaseStore:
             TransitionError: the case's status does not allow ``action``.
         """
         now = now or utc_now()
+        _check_id(case_id)
         with self._begin() as connection:
             row = connection.execute(select(cases).where(cases.c.id == case_id).with_for_update()).mappings().first()
             if row is None:
@@ -221,6 +224,7 @@ class CaseStore:
             CaseNotFoundError: no case ``case_id``.
         """
         now = now or utc_now()
+        _check_id(case_id)
         with self._begin() as connection:
             row = connection.execute(select(cases).where(cases.c.id == case_id)).mappings().first()
             if row is None:
@@ -290,6 +294,11 @@ class _Transaction:
         finally:
             self.connection.close()
         return False
+
+
+def _check_id(case_id: int) -> None:
+    if not 1 <= case_id <= LARGEST_ID:
+        raise CaseNotFoundError(f"no case {case_id}: case ids run from 1 to {LARGEST_ID}", field="case_id")
 
 
 def _predicted_labels(result: Mapping[str, Any]) -> dict:

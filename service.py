@@ -22,7 +22,7 @@ from triage.api.context import Context
 from triage.api.metrics import Metrics
 from triage.api.model_slot import ModelSlot
 from triage.errors import TriageError
-from triage.segment import use_engine
+from triage.segment import use_engine, warm_up
 from triage.settings import load_settings
 from triage.store import CaseStore, migrate, open_engine
 
@@ -46,6 +46,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False
 
     use_engine(settings["segmenter"])
+    warm_up()
     engine = open_engine(settings["database_url"])
     migrate(engine)
     store = CaseStore(engine, settings)

@@ -180,3 +180,14 @@ def test_feedback_and_rerouting_become_labels_for_retraining(store):
 def test_every_open_status_can_be_escalated_and_only_resolve_closes():
     assert set(lifecycle.ACTIONS["escalate"][0]) == set(lifecycle.OPEN_STATUSES)
     assert [target for _, target in lifecycle.ACTIONS.values()].count("resolved") == 1
+
+
+def test_an_unreachable_database_is_a_store_error_not_a_crash():
+    from triage.errors import StoreError
+    from triage.store import CaseStore, open_engine
+
+    store = CaseStore(open_engine("postgresql://nobody@127.0.0.1:1/none"), load_settings(environ={}))
+    with pytest.raises(StoreError, match="cannot be reached"):
+        store.get(1)
+    with pytest.raises(StoreError):
+        store.ping()

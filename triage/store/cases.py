@@ -291,8 +291,12 @@ class _Transaction:
                 self.transaction.commit()
             else:
                 self.transaction.rollback()
+        except OperationalError as error:
+            raise StoreError(f"the case store failed: {error.orig}") from None
         finally:
             self.connection.close()
+        if kind is not None and issubclass(kind, OperationalError):
+            raise StoreError(f"the case store failed: {value.orig}") from None
         return False
 
 

@@ -40,7 +40,10 @@ def open_engine(url: str) -> Engine:
     elif parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        engine = create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=5)
+        # No ping before each transaction (a round trip per request): a connection that died
+        # fails its transaction with StoreError (503, safe to retry: intake is idempotent)
+        # and SQLAlchemy then replaces every pooled connection.
+        engine = create_engine(parsed, pool_size=5, max_overflow=5, pool_recycle=3600)
     else:
         raise SettingError(f"database {parsed.get_backend_name()!r} is not supported; use sqlite or postgresql")
     # A forked worker (gunicorn --preload) must not reuse the parent's sockets.

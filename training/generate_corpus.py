@@ -37,6 +37,18 @@ OPENERS_HOTLINE = ["喂，你好，", "喂喂，那个，", "你好，我想反�
 OPERATOR = ["（话务员：请问具体在什么位置？）", "（话务员：您说的情况持续多久了？）", "（话务员：好的，您继续说。）", ""]
 CORRECTIONS = ["不对，我说错了，", "呃，怎么说呢，", "就是那个，", ""]
 SALUTATIONS = ["尊敬的领导：", "领导您好：", "市长您好，", "尊敬的市委书记："]
+# Sentences any complaint may carry, whatever it is about. Spread over every category, the
+# everyday words real messages are full of (现在, 一直, 多次, 年, 月, 手续, 答复) stop
+# looking like evidence for whichever category happened to use them.
+CONTEXT = ["这个问题已经存在很长时间了", "我们多次向有关部门反映，一直没有得到解决", "现在大家都很无奈",
+           "{n}年以来情况越来越严重", "前后打了{n}次电话，每次都说会处理", "到现在已经{n}个月了",
+           "相关部门回复说正在协调，之后就没有下文", "我们也理解政府工作忙，但这件事确实影响很大",
+           "具体情况可以到现场了解一下", "我手里有照片和相关材料可以提供", "希望领导能真正重视起来",
+           "之前的答复和实际情况不一样", "不知道这个归哪个部门管，只好打热线", "我家里还有老人和小孩",
+           "去问了好几个地方都说不归他们管", "网上留言了也没有人回复", "按照规定应该怎么办请给个明确的说法",
+           "手续都是齐全的，就是办不下来", "大家商量之后决定联名反映", "希望尽快给我们一个满意的答复",
+           "一个多月前就反映过一次", "去年也出现过同样的问题", "真的希望这次能得到解决",
+           "请相关部门核实情况", "说实话我们也不想一直打扰"]
 LETTER_OPEN = ["我是{place}的居民，现就有关问题反映如下：", "本人居住在{place}，特向领导反映以下情况：",
                "关于{place}存在的问题，特写此信反映："]
 LETTER_CLOSE = ["恳请领导重视，督促有关部门依法处理。", "以上情况属实，盼复。", "望领导在百忙之中予以关注。"]
@@ -48,16 +60,18 @@ def render(rng: random.Random, situation: tuple) -> dict:
     problem = rng.choice(problems)
     place, time, feeling = rng.choice(PLACES), rng.choice(TIMES), rng.choice(FEELINGS)
     ask = rng.choice(ASKS[request_type])
+    context = "".join(rng.choice(CONTEXT).format(n=rng.randint(2, 12)) + "，"
+                      for _ in range(rng.choice([0, 1, 1, 2])))
     register = rng.choices(["hotline", "web", "letter"], weights=[5, 4, 2])[0]
     feeling_part = f"{feeling}，" if feeling else ""
     if register == "hotline":
         text = (f"{rng.choice(OPENERS_HOTLINE)}我是{place}的，{rng.choice(CORRECTIONS)}{time}{problem}，"
-                f"{rng.choice(OPERATOR)}{feeling_part}{ask}。")
+                f"{rng.choice(OPERATOR)}{context}{feeling_part}{ask}。")
     elif register == "web":
         subject = problem.split("，")[0][:18]
-        text = f"{subject} {rng.choice(SALUTATIONS)}{place}{time}{problem}。{feeling_part}{ask}。"
+        text = f"{subject} {rng.choice(SALUTATIONS)}{place}{time}{problem}。{context}{feeling_part}{ask}。"
     else:
-        text = (rng.choice(LETTER_OPEN).format(place=place) + f"{time}，{problem}。{feeling_part}"
+        text = (rng.choice(LETTER_OPEN).format(place=place) + f"{time}，{problem}。{context}{feeling_part}"
                 f"{ask}。{rng.choice(LETTER_CLOSE)}")
     script = rng.random()
     if script < 0.1:

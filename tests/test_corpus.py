@@ -36,3 +36,12 @@ def test_generation_is_deterministic_and_mixes_registers_and_scripts():
     assert {row["register"] for row in first} == {"hotline", "web", "letter"}
     assert any("\uff01" <= ch <= "\uff5e" for row in first for ch in row["text"])  # full-width forms
     assert generate(3, seed=8) != first
+
+
+def test_no_held_out_sentence_is_in_the_training_corpus():
+    from heldout import DEPARTMENTS, LIFE_SAFETY, LOOK_ALIKES, NON_COMPLAINTS
+
+    corpus = (TRAINING / "seed_corpus.csv").read_text(encoding="utf-8")
+    held_out = LIFE_SAFETY + LOOK_ALIKES + [text for _, text in NON_COMPLAINTS] + [text for text, _ in DEPARTMENTS]
+    assert len(held_out) >= 170
+    assert [text for text in held_out if text in corpus] == []

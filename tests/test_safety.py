@@ -5,18 +5,24 @@ from triage.safety import check, rules
 
 
 @pytest.mark.parametrize("text, rule", [
-    ("楼道里有很大的燃气味，快来人", "gas_leak.v1"),
-    ("厨房闻到煤气味，阀门关了还有", "gas_leak.v1"),
-    ("咨询燃气开户，另外楼道里有燃气味", "gas_leak.v1"),
-    ("电动车在楼道充电冒烟了", "fire.v1"),
-    ("隔壁仓库着火了", "fire.v1"),
-    ("那面围墙裂了很大的缝，感觉快塌了", "collapse.v1"),
-    ("邻居站在楼顶说不想活了", "self_harm.v1"),
-    ("高压线掉在地上了，旁边有小孩", "electrocution.v1"),
-    ("暴雨后地下车库进水了，有人被困在车里", "flooding.v1"),
-    ("楼下有人拿刀砍人", "violence.v1"),
-    ("电梯困人半小时了", "elevator_trapped.v1"),
-    ("樓道裡有很大的燃氣味", "gas_leak.v1"),
+    ("楼道里有很大的燃气味，快来人", "gas_leak.v2"),
+    ("厨房闻到煤气味，阀门关了还有", "gas_leak.v2"),
+    ("咨询燃气开户，另外楼道里有燃气味", "gas_leak.v2"),
+    ("电动车在楼道充电冒烟了", "fire.v2"),
+    ("隔壁仓库着火了", "fire.v2"),
+    ("那面围墙裂了很大的缝，感觉快塌了", "collapse.v2"),
+    ("邻居站在楼顶说不想活了", "self_harm.v2"),
+    ("高压线掉在地上了，旁边有小孩", "electrocution.v2"),
+    ("暴雨后地下车库进水了，有人被困在车里", "flooding.v2"),
+    ("楼下有人拿刀砍人", "violence.v2"),
+    ("电梯困人半小时了", "elevator_trapped.v2"),
+    ("樓道裡有很大的燃氣味", "gas_leak.v2"),
+    ("液化气瓶的阀门松了在嘶嘶响", "gas_leak.v2"),
+    ("后山开始滑坡，泥都冲到屋后了", "collapse.v2"),
+    ("有人坐在桥的护栏外面哭", "self_harm.v2"),
+    ("下穿通道积水一米多深，车被困在中间", "flooding.v2"),
+    ("农药厂的储罐在泄漏，周围的人都在咳嗽", "hazardous_chemicals.v1"),
+    ("工人从二楼摔下来，到现在还没醒", "person_unconscious.v1"),
 ])
 def test_life_safety_rules_fire(text, rule):
     hits = check(normalise(text))
@@ -31,6 +37,10 @@ def test_life_safety_rules_fire(text, rule):
     "火锅店油烟扰民",
     "咨询一下燃气费怎么缴费",
     "去年小区着火的事情后来怎么处理的",
+    "想跳槽到别的单位，社保怎么转",
+    "墙上有几道细小的裂纹，想找人鉴定",
+    "化工厂的环评报告在哪里公示",
+    "请问高空坠落的工伤怎么认定",
 ])
 def test_look_alikes_do_not_fire(text):
     assert [hit for hit in check(normalise(text)) if hit.level == "特急"] == []
@@ -49,7 +59,7 @@ def test_rule_outranks_model_and_says_why(small_model):
     result = small_model.predict(["工地楼道里有很浓的燃气味，工人都跑出来了"])[0]
     assert result["urgency"]["label"] == "特急"
     assert result["urgency"]["source"] == "rule" and result["urgency"]["band"] == "auto"
-    assert any("gas_leak.v1" in line for line in result["explanation"])
+    assert any("gas_leak.v2" in line for line in result["explanation"])
 
 
 def test_every_rule_id_is_versioned_and_unique():

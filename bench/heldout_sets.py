@@ -1,0 +1,74 @@
+"""The default model on the project's held-out sets (training/heldout.py, never trained on).
+
+    python bench/heldout_sets.py [--model DIR] [--misses]
+
+Prints one JSON object: 特急 recall on life-safety texts and false alarms on look-alikes,
+request type on inquiries / thanks / suggestions, department top-1 and top-3 within the
+accepted set of each case. ``--misses`` also lists what went wrong.
+"""
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
+from heldout import DEPARTMENTS, FRAMES, LIFE_SAFETY, LOOK_ALIKES, NON_COMPLAINTS, framed  # noqa: E402
+
+from triage import load_model  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", help="model folder (default: the bundled default model)")
+    parser.add_argument("--misses", action="store_true", help="list the texts each figure missed")
+    arguments = parser.parse_args()
+    model = load_model(arguments.model)
+    repeat = len(FRAMES)
+
+    def urgency(texts):
+        return [result["urgency"]["label"] if result["urgency"] else None for result in model.predict(texts)]
+
+    safety, look_alikes = framed(LIFE_SAFETY), framed(LOOK_ALIKES)
+    safety_levels, look_alike_levels = urgency(safety), urgency(look_alikes)
+    caught = sum(level == "特急" for level in safety_levels)
+    false_alarms = sum(level == "特急" for level in look_alike_levels)
+
+    kinds = [kind for kind, _ in NON_COMPLAINTS for _ in range(repeat)]
+    kind_results = model.predict(framed([text for _, text in NON_COMPLAINTS]))
+    kind_predicted = [result["request_type"]["label"] for result in kind_results]
+
+    cases = framed([text for text, _ in DEPARTMENTS])
+    accepted = [departments for _, departments in DEPARTMENTS for _ in range(repeat)]
+    department_results = [result["department"] for result in model.predict(cases)]
+    top1 = [result["label"] in allowed for result, allowed in zip(department_results, accepted)]
+    top3 = [any(entry["label"] in allowed for entry in result["top"])
+            for result, allowed in zip(department_results, accepted)]
+
+    report = {
+        "benchmark": "heldout_sets", "model_version": model.version_,
+        "life_safety": {"n": len(safety), "recall_特急": round(caught / len(safety), 4)},
+        "look_alikes": {"n": len(look_alikes), "false_特急": false_alarms,
+                        "not_flagged_share": round(1 - false_alarms / len(look_alikes), 4),
+                        "precision_特急_over_both_sets": round(caught / max(1, caught + false_alarms), 4)},
+        "non_complaints": {"n": len(kinds),
+                           "request_type_right": round(sum(k == p for k, p in zip(kinds, kind_predicted)) / len(kinds), 4),
+                           "not_taken_for_a_complaint": round(sum(p in {"咨询", "表扬", "建议"} for p in kind_predicted)
+                                                              / len(kinds), 4),
+                           "by_kind": {kind: round(sum(p == kind for k, p in zip(kinds, kind_predicted) if k == kind)
+                                                   / kinds.count(kind), 4) for kind in ("咨询", "表扬", "建议")}},
+        "departments": {"n": len(cases), "top1_in_accepted": round(sum(top1) / len(cases), 4),
+                        "top3_in_accepted": round(sum(top3) / len(cases), 4)},
+    }
+    if arguments.misses:
+        report["misses"] = {
+            "life_safety": [t for t, level in zip(safety, safety_levels) if level != "特急"],
+            "look_alikes": [t for t, level in zip(look_alikes, look_alike_levels) if level == "特急"],
+            "non_complaints": [f"{k}->{p}: {t}" for t, k, p in zip(framed([t for _, t in NON_COMPLAINTS]), kinds,
+                                                                  kind_predicted) if k != p],
+            "departments": [f"{r['label']}: {t}" for t, r, ok in zip(cases, department_results, top1) if not ok],
+        }
+    print(json.dumps(report, ensure_ascii=False, indent=1 if arguments.misses else None))
+
+
+if __name__ == "__main__":
+    main()

@@ -33,6 +33,10 @@ ASKS = {
     "建议": ["希望能采纳", "供领导参考", "希望认真考虑一下"],
     "表扬": ["特此表扬", "希望给予表彰", "真心感谢"],
 }
+# Closings any request may end with. Used for a third of the rows so that the request
+# type is learned from what is asked, not from how the caller signs off.
+NEUTRAL_ASKS = ["请相关部门尽快处理", "麻烦你们看一下", "请给予答复", "谢谢", "希望能得到回复", "请转给相关部门",
+                "麻烦帮忙落实一下"]
 OPENERS_HOTLINE = ["喂，你好，", "喂喂，那个，", "你好，我想反映个事，", "嗯，你好，就是说，", "您好，"]
 OPERATOR = ["（话务员：请问具体在什么位置？）", "（话务员：您说的情况持续多久了？）", "（话务员：好的，您继续说。）", ""]
 CORRECTIONS = ["不对，我说错了，", "呃，怎么说呢，", "就是那个，", ""]
@@ -59,7 +63,7 @@ def render(rng: random.Random, situation: tuple) -> dict:
     category, subcategory, department, urgency, request_type, problems = situation
     problem = rng.choice(problems)
     place, time, feeling = rng.choice(PLACES), rng.choice(TIMES), rng.choice(FEELINGS)
-    ask = rng.choice(ASKS[request_type])
+    ask = rng.choice(NEUTRAL_ASKS) if rng.random() < 0.35 else rng.choice(ASKS[request_type])
     context = "".join(rng.choice(CONTEXT).format(n=rng.randint(2, 12)) + "，"
                       for _ in range(rng.choice([0, 1, 1, 2])))
     register = rng.choices(["hotline", "web", "letter"], weights=[5, 4, 2])[0]

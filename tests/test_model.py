@@ -116,3 +116,30 @@ def test_two_label_heads_calibrate_like_the_stock_calibrator():
     head = LinearHead().fit(features, labels)
     expected = head.calibrator_.predict_proba(head.decision_function(features))
     assert np.allclose(head.predict_proba(features), expected, atol=1e-6)
+
+
+def test_temperature_calibration_keeps_the_svm_label_and_the_fast_path_agrees():
+    import numpy as np
+    import scipy.sparse as sp
+
+    from triage.heads import LinearHead
+
+    random = np.random.default_rng(1)
+    features = sp.csr_matrix(random.random((90, 6)))
+    labels = np.array(["甲", "乙", "丙"])[features[:, :3].toarray().argmax(axis=1)]
+    head = LinearHead(calibration="temperature").fit(features, labels)
+    probabilities = head.predict_proba(features)
+    assert (probabilities.argmax(axis=1) == head.decision_function(features).argmax(axis=1)).all()
+    assert np.allclose(probabilities, head.calibrator_.predict_proba(head.decision_function(features)), atol=1e-6)
+    assert head.metrics_["calibration"] == "temperature"
+
+
+def test_groups_keep_variants_of_one_wording_in_one_fold(small_corpus_path):
+    from triage.datafiles import read_labelled
+
+    data = read_labelled([small_corpus_path])
+    groups = [str(index % 4) for index in range(len(data.texts))]
+    grouped = TriageModel().fit(data.texts, {"urgency": data.labels["urgency"]}, groups=groups)
+    plain = TriageModel().fit(data.texts, {"urgency": data.labels["urgency"]})
+    assert grouped.heads_["urgency"].grouped_folds_ and not plain.heads_["urgency"].grouped_folds_
+    assert grouped.version_ != plain.version_  # the grouping is part of what was trained on

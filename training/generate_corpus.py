@@ -59,9 +59,10 @@ LETTER_CLOSE = ["恳请领导重视，督促有关部门依法处理。", "以�
 _TO_TRADITIONAL = opencc.OpenCC("s2t")
 
 
-def render(rng: random.Random, situation: tuple) -> dict:
+def render(rng: random.Random, situation: tuple, number: int) -> dict:
     category, subcategory, department, urgency, request_type, problems = situation
-    problem = rng.choice(problems)
+    wording = rng.randrange(len(problems))
+    problem = problems[wording]
     place, time, feeling = rng.choice(PLACES), rng.choice(TIMES), rng.choice(FEELINGS)
     ask = rng.choice(NEUTRAL_ASKS) if rng.random() < 0.35 else rng.choice(ASKS[request_type])
     context = "".join(rng.choice(CONTEXT).format(n=rng.randint(2, 12)) + "，"
@@ -83,12 +84,16 @@ def render(rng: random.Random, situation: tuple) -> dict:
     elif script < 0.2:
         text = text.translate({code: code + 0xFEE0 for code in range(0x21, 0x7F)})
     return {"text": text, "category": category, "subcategory": subcategory, "department": department,
-            "urgency": urgency, "request_type": request_type, "register": register}
+            "urgency": urgency, "request_type": request_type, "register": register,
+            # Rows rendering one wording are variants of each other: training calibrates on
+            # folds that keep each group apart (TriageModel.fit, groups).
+            "group": f"s{number}.w{wording}"}
 
 
 def generate(per_situation: int, seed: int) -> list[dict]:
     rng = random.Random(seed)
-    return [render(rng, situation) for situation in SITUATIONS for _ in range(per_situation)]
+    return [render(rng, situation, number) for number, situation in enumerate(SITUATIONS)
+            for _ in range(per_situation)]
 
 
 def main() -> None:

@@ -83,7 +83,7 @@ def _train(arguments) -> int:
         print("triage: error: --C must be above 0 and --min-df at least 1", file=sys.stderr)
         return 2
     data = read_labelled(arguments.data)
-    model = TriageModel(C=arguments.C, min_df=arguments.min_df).fit(data.texts, data.labels)
+    model = TriageModel(C=arguments.C, min_df=arguments.min_df).fit(data.texts, data.labels, groups=data.groups)
     metadata = artifacts.save(model, arguments.out)
     print(f"read {len(data)} rows ({', '.join(f'{Path(p).name}: {e}' for p, e in data.encodings.items())}); "
           f"skipped {data.skipped_empty_text} with empty text")
@@ -91,7 +91,8 @@ def _train(arguments) -> int:
         metrics = metadata["metrics"]["out_of_fold"][name]
         print(f"  {name:<13} {report['rows']:>6} rows, skipped {report['empty_label']} empty and "
               f"{report['rare_label']} rare labels; out-of-fold accuracy {metrics['out_of_fold_accuracy']:.3f}, "
-              f"macro-F1 {metrics['out_of_fold_macro_f1']:.3f}, auto covers {metrics['auto_coverage']:.0%}")
+              f"macro-F1 {metrics['out_of_fold_macro_f1']:.3f}, auto covers {metrics['auto_coverage']:.0%}; "
+              f"{metrics['calibration']} calibration on {'grouped' if metrics['grouped_folds'] else 'stratified'} folds")
     print(f"model {metadata['version']} written to {arguments.out}")
     return 0
 

@@ -20,6 +20,7 @@ class LabelledData:
     labels: dict[str, list[str | None]] = field(default_factory=dict)
     skipped_empty_text: int = 0
     encodings: dict[str, str] = field(default_factory=dict)
+    groups: list[str] | None = None  # the optional ``group`` column (see TriageModel.fit)
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -43,6 +44,8 @@ def read_labelled(paths: list[str | Path]) -> LabelledData:
         raise DataFileError(f"no label column shared by all of {', '.join(map(str, paths))}; expected any of "
                             f"{', '.join(HEADS)}")
     data.labels = {name: [] for name in HEADS if name in common}
+    if all("group" in columns for columns, _ in tables):
+        data.groups = []
     for _, rows in tables:
         for row in rows:
             text = row.get("text")
@@ -50,6 +53,8 @@ def read_labelled(paths: list[str | Path]) -> LabelledData:
                 data.skipped_empty_text += 1
                 continue
             data.texts.append(text)
+            if data.groups is not None:
+                data.groups.append(str(row.get("group") or ""))
             for name in data.labels:
                 value = row.get(name)
                 data.labels[name].append(str(value).strip() if value not in (None, "") else None)

@@ -46,8 +46,14 @@ class TriageModel(BaseEstimator):
         self.random_state = random_state
 
     # -- learning ---------------------------------------------------------------
-    def fit(self, texts: Sequence[str], labels: Mapping[str, Sequence[str | None]]):
+    def fit(self, texts: Sequence[str], labels: Mapping[str, Sequence[str | None]],
+            groups: Sequence[str] | None = None):
         """Learn one head per label column in ``labels`` (names from ``HEADS``).
+
+        ``groups`` (optional, one per text) names texts that are variants of one another,
+        such as renderings of one wording in a generated corpus. Calibration then predicts
+        each text from folds that never saw its group, so confidences and thresholds come
+        from unseen phrasings instead of near-copies.
 
         Raises:
             ModelError: no known label column, or a column with fewer than two usable labels.
@@ -68,9 +74,11 @@ class TriageModel(BaseEstimator):
             column = columns[name]
             rows, skipped = usable_rows(column)
             kept = np.asarray(column, dtype=object)[rows]
-            self.heads_[name] = LinearHead(C=self.C, random_state=self.random_state).fit(features[rows], kept)
+            kept_groups = None if groups is None else np.asarray(groups, dtype=object)[rows]
+            self.heads_[name] = LinearHead(C=self.C, random_state=self.random_state).fit(
+                features[rows], kept, groups=kept_groups)
             self.training_report_[name] = {"rows": int(len(rows)), **skipped}
-        self.data_hash_ = _data_hash(texts, labels)
+        self.data_hash_ = _data_hash(texts, labels, groups)
         self.version_ = "m-" + self.data_hash_[:12]
         return self
 
@@ -214,10 +222,12 @@ def _label_columns(labels: Mapping[str, Sequence]) -> dict[str, list]:
     return columns
 
 
-def _data_hash(texts: Sequence[str], labels: Mapping[str, Sequence]) -> str:
+def _data_hash(texts: Sequence[str], labels: Mapping[str, Sequence], groups: Sequence[str] | None = None) -> str:
     digest = hashlib.sha256()
     for index, text in enumerate(texts):
         digest.update(text.encode("utf-8"))
+        if groups is not None:
+            digest.update(b"\x1d" + str(groups[index]).encode("utf-8"))
         for name in sorted(labels):
             digest.update(b"\x1f" + str(labels[name][index] or "").encode("utf-8"))
         digest.update(b"\x1e")

@@ -236,3 +236,18 @@ def test_logs_are_json_lines_with_request_ids_and_no_personal_numbers(client, au
     assert any(line.get("status") == 401 for line in lines)
     logged = stream.getvalue()
     assert "13812345678" not in logged and "110101199003071234" not in logged and "13912345678" not in logged
+
+
+@pytest.mark.parametrize("config, message", [
+    ({"api_tokens": ("short",)}, "shorter than 16 characters"),
+    ({"api_tokens_file": "/nonexistent/tokens.txt"}, "cannot be read"),
+    ({"database_url": "mysql://somewhere/db"}, "not supported"),
+    ({"database_url": "not a url"}, "is not a database URL"),
+])
+def test_bad_service_settings_stop_start_up_with_the_fix(small_model_dir, tmp_path, config, message):
+    from service import create_app
+    from triage.errors import SettingError
+
+    base = {"model_dir": str(small_model_dir), "database_url": f"sqlite:///{tmp_path / 'c.db'}"}
+    with pytest.raises(SettingError, match=message):
+        create_app({**base, **config})

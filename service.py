@@ -17,7 +17,7 @@ from flask import Flask, g, request
 from werkzeug.exceptions import HTTPException
 
 from triage.api import case_routes, logs, ops_routes, triage_routes
-from triage.api.auth import api_tokens, require
+from triage.api.auth import api_tokens, caller_secret, require
 from triage.api.context import Context
 from triage.api.metrics import Metrics
 from triage.api.model_slot import ModelSlot
@@ -52,7 +52,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     store = CaseStore(engine, settings)
     app.extensions["triage"] = Context(
         settings=settings, slot=ModelSlot(settings["model_dir"]), store=store, metrics=Metrics(store.depth),
-        logger=logs.configure(), tokens=api_tokens(settings), admin_tokens=tuple(settings["admin_tokens"]))
+        logger=logs.configure(), tokens=api_tokens(settings), admin_tokens=tuple(settings["admin_tokens"]),
+        caller_secret=caller_secret(settings))
     for module in (triage_routes, case_routes, ops_routes):
         app.register_blueprint(module.blueprint)
     _install_hooks(app)

@@ -101,7 +101,8 @@ def app(small_model_dir, tmp_path):
     from service import create_app
 
     return create_app({"model_dir": str(small_model_dir), "database_url": f"sqlite:///{tmp_path / 'service.db'}",
-                       "api_tokens": (API_TOKEN,), "admin_tokens": (ADMIN_TOKEN,), "TESTING": True,
+                       "api_tokens": (API_TOKEN,), "admin_tokens": (ADMIN_TOKEN,), "caller_secret": "test-secret",
+                       "TESTING": True,
                        "QUIET_ACCESS_LOG": True})
 
 

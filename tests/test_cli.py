@@ -123,6 +123,7 @@ def test_serve_without_tokens_makes_one_and_prints_it_once(capsys, monkeypatch, 
     monkeypatch.setenv("TRIAGE_DATABASE_URL", f"sqlite:///{tmp_path / 'cases.db'}")
     monkeypatch.setenv("TRIAGE_MODEL_DIR", str(small_model_dir))
     monkeypatch.delenv("TRIAGE_API_TOKENS", raising=False)
+    monkeypatch.setenv("TRIAGE_CALLER_SECRET", "test-secret")
     code, _, err = run(capsys, "serve", "--port", "8123")
     tokens = served["app"].extensions["triage"].tokens
     assert code == 0 and served["port"] == 8123 and len(tokens) == 1

@@ -114,7 +114,7 @@ def test_predict_can_be_closed(small_model_dir, tmp_path):
     from service import create_app
 
     app = create_app({"model_dir": str(small_model_dir), "database_url": f"sqlite:///{tmp_path / 'c.db'}",
-                      "open_predict": False, "QUIET_ACCESS_LOG": True})
+                      "open_predict": False, "caller_secret": "test-secret", "QUIET_ACCESS_LOG": True})
     assert app.test_client().post("/v1/predict", json={"text": "路灯坏了"}).status_code == 401
 
 

@@ -37,6 +37,13 @@ def _parse_positive_int(value: str) -> int:
     return number
 
 
+def _parse_share(value: str) -> float:
+    number = float(value)
+    if not 0 < number <= 1:
+        raise ValueError("expected a number above 0 and at most 1")
+    return number
+
+
 def _parse_list(value: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in value.split(",") if item.strip())
 
@@ -89,6 +96,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_body_bytes", 1_000_000, "Largest request body accepted, in bytes (413 above it).",
             _parse_positive_int),
     Setting("batch_limit", 100, "Most items in one POST /v1/triage/batch.", _parse_positive_int),
+    Setting("caller_secret", "",
+            "Secret for the keyed hashes (HMAC) that link a caller's cases. Empty: one is made on first "
+            "start in var/caller_secret and reused; keep it, or earlier callers are no longer recognised.", str),
+    Setting("keep_caller_contact", False,
+            "Store callers' phone and ID numbers in clear so that staff can call back. Off: only masked "
+            "(138****5678) and as keyed hashes.", _parse_bool),
+    Setting("repeat_window_days", 90, "How far back a caller's earlier cases are looked for.", _parse_positive_int),
+    Setting("repeat_similarity", 0.5,
+            "Text similarity (cosine of the model's features, 0-1) from which an earlier case of the same "
+            "caller counts as the same matter.", _parse_share),
     Setting("sla_critical", (2.0, 4.0, 24.0),
             "特急 deadlines in hours after receipt: respond, escalate to a supervisor, dispatch meeting.",
             _parse_sla_hours),

@@ -24,6 +24,7 @@ class Context:
     logger: logging.Logger
     tokens: tuple[str, ...]
     admin_tokens: tuple[str, ...]
+    caller_secret: str
 
 
 def context() -> Context:

@@ -74,7 +74,9 @@ def spec() -> dict:
             "urgency": {"type": ["object", "null"]}, "request_type": {"type": ["object", "null"]},
             "explanation": {"type": "array", "items": _STRING}, "flags": {"type": "array"},
             "personal_data": {"type": "array", "items": _STRING}, "text": _STRING, "model_version": _STRING,
-            "case_id": {"type": "integer"}, "queue": {"type": "object"}}},
+            "case_id": {"type": "integer"}, "queue": {"type": "object"},
+            "repeat": {"type": "object", "description": "is_repeat, score, reasons, prior_cases, "
+                                                        "caller_case_count, window_days, escalate"}}},
         "Case": {"type": "object", "required": ["case_id", "status"], "properties": {
             "case_id": {"type": "integer"}, "status": {"enum": list(lifecycle.STATUSES)},
             "department": {"type": ["string", "null"]}, "urgency": _STRING, "deadlines": {"type": "object"},

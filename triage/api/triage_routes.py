@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
+from .. import repeat
 from ..errors import InputError, TriageError
+from ..identity import caller_keys
+from ..store import utc_now
 from . import parsing
 from .context import access, context
 
@@ -74,7 +77,16 @@ def _predict(items: list[dict]) -> list[dict]:
 
 
 def _store(item: dict, result: dict) -> tuple[dict, bool]:
-    case, created = context().store.create(item, result)
+    """Store the case; a caller's earlier case on the same matter makes it a repeat, and
+    one still open escalates the new case."""
+    ctx = context()
+    keys = caller_keys(item.get("caller"), ctx.caller_secret)
+    received_at = item.get("received_at") or utc_now()
+    priors = ctx.store.prior_cases(keys, received_at, ctx.settings["repeat_window_days"])
+    result = {**result, "repeat": repeat.judge(ctx.slot.model, result["text"], priors, ctx.settings, bool(keys))}
+    case, created = ctx.store.create({**item, "received_at": received_at}, result, keys=keys)
+    if created and result["repeat"]["escalate"]:
+        case = ctx.store.act(case["case_id"], "escalate", "triage", reason="；".join(result["repeat"]["reasons"]))
     queue = {name: case[name] for name in ("status", "department", "urgency", "deadlines", "stage", "overdue")}
     triage_result = result if created else case["triage"]
     return {**triage_result, "case_id": case["case_id"], "external_id": case["external_id"],

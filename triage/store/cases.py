@@ -8,15 +8,16 @@ PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), so two dispatchers never both claim 
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
-from typing import Any, Iterator, Mapping
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterator, Mapping, Sequence
 
 from sqlalchemy import Engine, and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from .. import lifecycle, sla
 from ..errors import CaseNotFoundError, InputError, StoreError, TransitionError
-from .schema import case_events, cases, labels
+from ..identity import masked_caller
+from .schema import caller_keys, case_events, cases, labels
 
 LARGEST_ID = 2**31 - 1  # an Integer column on every database
 LABEL_FIELDS = ("category", "subcategory", "department", "urgency", "request_type")
@@ -36,10 +37,11 @@ class CaseStore:
 
     # -- intake -------------------------------------------------------------------
     def create(self, submission: Mapping[str, Any], result: Mapping[str, Any],
-               now: datetime | None = None) -> tuple[dict, bool]:
+               now: datetime | None = None, keys: Sequence[tuple[str, str]] = ()) -> tuple[dict, bool]:
         """Store the case for ``submission`` (text, external_id, channel, received_at, caller,
-        location) triaged as ``result``. Returns ``(case, created)``: a known ``external_id``
-        returns the existing case and ``created=False``.
+        location) triaged as ``result``, with the caller's ``keys`` (``identity.caller_keys``).
+        Returns ``(case, created)``: a known ``external_id`` returns the existing case and
+        ``created=False``.
 
         Raises:
             TransitionError: the ``external_id`` is already used for a different text.
@@ -57,7 +59,9 @@ class CaseStore:
             "external_id": external_id, "text_sha256": text_sha256,
             "channel": submission.get("channel") or "hotline", "received_at": received_at,
             "created_at": now, "updated_at": now, "text": result["text"],
-            "caller": submission.get("caller"), "location": submission.get("location"),
+            "caller": submission.get("caller") if self.settings["keep_caller_contact"]
+            else masked_caller(submission.get("caller")),
+            "location": submission.get("location"),
             "result": dict(result), "model_version": result["model_version"],
             "category": (result.get("category") or {}).get("label"),
             "subcategory": (result.get("category") or {}).get("subcategory"),
@@ -73,6 +77,10 @@ class CaseStore:
             with self._begin() as connection:
                 row["id"] = connection.execute(insert(cases).values(row).returning(cases.c.id)).scalar_one()
                 connection.execute(insert(case_events).values(case_id=row["id"], **event))
+                if keys:
+                    connection.execute(insert(caller_keys), [
+                        {"case_id": row["id"], "kind": kind, "key": key, "received_at": received_at}
+                        for kind, key in keys])
         except IntegrityError:
             # The external_id is known (a retried submission, or a concurrent twin that won
             # the race): answer with that case, or refuse if the text differs.
@@ -135,6 +143,27 @@ class CaseStore:
         following = offset + len(items)
         return {"items": items, "total": total, "limit": limit, "offset": offset,
                 "next_offset": following if following < total else None}
+
+    def prior_cases(self, keys: Sequence[tuple[str, str]], received_at: datetime, window_days: int) -> list[dict]:
+        """The caller's cases received in the ``window_days`` before ``received_at``, newest
+        first, each with the identifiers it shares (``shared``: phone, id_number)."""
+        if not keys:
+            return []
+        since = received_at - timedelta(days=window_days)
+        query = (select(cases.c.id, cases.c.text, cases.c.status, cases.c.received_at, cases.c.channel,
+                        cases.c.category, caller_keys.c.kind)
+                 .join(caller_keys, caller_keys.c.case_id == cases.c.id)
+                 .where(caller_keys.c.key.in_([key for _, key in keys]),
+                        caller_keys.c.received_at >= since, caller_keys.c.received_at <= received_at)
+                 .order_by(cases.c.received_at.desc()))
+        found: dict[int, dict] = {}
+        with self._begin(read_only=True) as connection:
+            for row in connection.execute(query).mappings():
+                case = found.setdefault(row["id"], {**{k: row[k] for k in ("text", "status", "channel", "category")},
+                                                    "case_id": row["id"], "received_at": row["received_at"],
+                                                    "shared": []})
+                case["shared"].append(row["kind"])
+        return list(found.values())
 
     def depth(self) -> list[tuple[str, str, int]]:
         """Open cases counted by (department, urgency), for the metrics endpoint."""
@@ -333,7 +362,7 @@ def _case_view(row: Mapping[str, Any], now: datetime, summary: bool = False) -> 
         "resolved_at": _iso(row["resolved_at"]), "text": row["text"],
     }
     if not summary:
-        view.update(caller=_mask_caller(row["caller"]), location=row["location"], triage=row["result"],
+        view.update(caller=masked_caller(row["caller"]), location=row["location"], triage=row["result"],
                     model_version=row["model_version"], created_at=_iso(row["created_at"]))
     return view
 
@@ -342,15 +371,3 @@ def _event_view(event: Mapping[str, Any]) -> dict:
     return {"at": _iso(event["at"]), "actor": event["actor"], "action": event["action"],
             "from_status": event["from_status"], "to_status": event["to_status"],
             "department": event["department"], "reason": event["reason"]}
-
-
-def _mask_caller(caller: Mapping[str, Any] | None) -> dict | None:
-    """Caller details as a dispatcher's list shows them: 138****5678, 110************1234."""
-    if not caller:
-        return None
-    masked = dict(caller)
-    for name in ("phone", "id_number"):
-        value = masked.get(name)
-        if isinstance(value, str) and len(value) > 7:
-            masked[name] = value[:3] + "*" * (len(value) - 7) + value[-4:]
-    return masked

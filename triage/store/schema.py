@@ -2,8 +2,8 @@
 ``tests/test_store.py`` fails when the migrated database and these tables disagree.
 
 Times are naive UTC. Texts are stored masked (setting ``mask_personal_data``); caller
-contact details are kept as given, because a dispatcher must be able to call back, and are
-masked in every API answer and never logged.
+phone and ID numbers are stored masked and as keyed hashes in ``caller_keys`` (clear only
+with the setting ``keep_caller_contact``), masked in every API answer and never logged.
 """
 from sqlalchemy import (JSON, Boolean, Column, DateTime, ForeignKey, Index, Integer, MetaData, String,
                         Table, Text)
@@ -69,3 +69,13 @@ labels = Table(
     Column("rejected_department", String(64), nullable=True),  # 退单: the unit that sent it back
     Column("agrees_with_model", Boolean, nullable=False),
 )
+
+caller_keys = Table(
+    "caller_keys", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", Integer, ForeignKey("cases.id"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),          # phone | id_number
+    Column("key", String(64), nullable=False),           # HMAC-SHA256, hex (triage/identity.py)
+    Column("received_at", DateTime, nullable=False),
+)
+Index("ix_caller_keys_lookup", caller_keys.c.key, caller_keys.c.received_at)

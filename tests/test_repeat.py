@@ -1,0 +1,78 @@
+"""Repeat petitioners: callers recognised by keyed hashes only, their earlier cases on the
+same matter linked, an open one escalating the new case; no clear number stored."""
+from pathlib import Path
+
+import pytest
+
+from triage.identity import caller_keys, normalise_id_number, normalise_phone
+
+from conftest import API_TOKEN
+
+AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
+
+
+@pytest.mark.parametrize("written", ["13812345678", "+86 138-1234-5678", "１３８１２３４５６７８", "0086 13812345678",
+                                     "(138) 1234 5678"])
+def test_one_phone_number_however_written_gives_one_key(written):
+    assert normalise_phone(written) == "13812345678"
+    assert caller_keys({"phone": written}, "s") == caller_keys({"phone": "13812345678"}, "s")
+
+
+@pytest.mark.parametrize("value, expected", [("11010119900307123x", "11010119900307123X"), ("12345", None),
+                                             ("not a number", None)])
+def test_id_numbers_are_normalised_or_refused(value, expected):
+    assert normalise_id_number(value) == expected
+
+
+def test_another_secret_matches_nothing():
+    assert caller_keys({"phone": "13812345678"}, "one") != caller_keys({"phone": "13812345678"}, "two")
+    assert caller_keys({"name": "张三"}, "one") == [] and caller_keys(None, "one") == []
+
+
+def post(client, text, caller=None, **extra):
+    body = {"text": text, **({"caller": caller} if caller else {}), **extra}
+    answer = client.post("/v1/triage", json=body, headers=AUTH)
+    assert answer.status_code == 201, answer.json
+    return answer.json
+
+
+def test_the_same_caller_on_the_same_open_matter_is_a_repeat_and_escalates(client):
+    first = post(client, "饭店油烟直排熏得不敢开窗，已经好几个月了", {"phone": "13812345678"})
+    assert first["repeat"]["is_repeat"] is False and first["repeat"]["caller_case_count"] == 1
+    again = post(client, "楼下饭店油烟直排，熏得家里不敢开窗", {"phone": "+86 138 1234 5678"}, channel="web")
+    repeat = again["repeat"]
+    assert repeat["is_repeat"] and repeat["escalate"] and repeat["caller_case_count"] == 2
+    assert repeat["prior_cases"][0]["case_id"] == first["case_id"] and repeat["prior_cases"][0]["similarity"] >= 0.5
+    assert "尚未办结" in repeat["reasons"][-1] and "来电号码" in repeat["reasons"][0]
+    case = client.get(f"/v1/cases/{again['case_id']}", headers=AUTH).json
+    assert case["status"] == "escalated" and case["escalations"] == 1
+
+
+def test_a_different_matter_from_the_same_caller_is_not_a_repeat(client):
+    post(client, "饭店油烟直排熏得不敢开窗", {"id_number": "110101199003071234"})
+    other = post(client, "老板拖欠工资三个月了一直不给", {"id_number": "110101199003071234"})
+    assert other["repeat"]["is_repeat"] is False and other["repeat"]["caller_case_count"] == 2
+    assert other["queue"]["status"] != "escalated"
+
+
+def test_without_a_caller_no_judgement_is_made_and_it_says_so(client):
+    answer = post(client, "饭店油烟直排熏得不敢开窗")
+    assert answer["repeat"]["caller_case_count"] is None and "无法判断" in answer["repeat"]["reasons"][0]
+
+
+def test_no_clear_number_in_the_database_and_a_new_secret_forgets_callers(app, client, small_model_dir):
+    from service import create_app
+
+    post(client, "饭店油烟直排熏得不敢开窗，电话13812345678", {"phone": "13812345678", "id_number": "110101199003071234"})
+    case = client.get("/v1/cases/1", headers=AUTH).json
+    assert case["caller"]["phone"] == "138****5678"
+    url = app.extensions["triage"].settings["database_url"]
+    app.extensions["triage"].store.engine.dispose()
+    database = Path(url.removeprefix("sqlite:///"))
+    stored = b"".join(path.read_bytes() for path in (database, Path(f"{database}-wal")) if path.exists())
+    assert b"13812345678" not in stored and b"110101199003071234" not in stored
+    other = create_app({"model_dir": str(small_model_dir), "database_url": url, "api_tokens": (API_TOKEN,),
+                        "caller_secret": "a-different-secret", "QUIET_ACCESS_LOG": True}).test_client()
+    answer = other.post("/v1/triage", json={"text": "饭店油烟直排熏得不敢开窗", "caller": {"phone": "13812345678"}},
+                        headers=AUTH).json
+    assert answer["repeat"]["caller_case_count"] == 1 and answer["repeat"]["prior_cases"] == []

@@ -1,0 +1,55 @@
+"""How the same-matter similarity separates a person's repeated messages from unrelated
+ones, on real messages with pseudonymous user ids (../shared/data/messages_with_users.csv).
+
+    python bench/repeat_similarity.py
+
+Not yet the hand-labelled precision/recall issue 5 asks for: same-user pairs are not all
+the same matter, and different users may raise one matter. It shows, per threshold, the
+share of same-user pairs and of random different-user pairs at or above it (cosine of the
+default model's features, as triage/repeat.py computes it).
+"""
+import json
+import random
+from collections import defaultdict
+from itertools import combinations
+
+import numpy as np
+
+from _shared import read_shared
+from triage import load_model
+from triage.features import transform
+from triage.normalise import normalise
+from triage.privacy import mask_personal_data
+
+rows = read_shared("messages_with_users.csv")
+model = load_model()
+texts = [mask_personal_data(normalise(row["subject"] + "。" + row["body"]))[0] for row in rows]
+features = transform(model.featuriser_, texts)
+by_user = defaultdict(list)
+for index, row in enumerate(rows):
+    by_user[row["user"]].append(index)
+same = [pair for indices in by_user.values() if len(indices) > 1 for pair in combinations(indices, 2)]
+rng = random.Random(0)
+different = []
+while len(different) < len(same):
+    a, b = rng.randrange(len(rows)), rng.randrange(len(rows))
+    if rows[a]["user"] != rows[b]["user"]:
+        different.append((a, b))
+
+
+def cosines(pairs):
+    left = features[[a for a, _ in pairs]]
+    right = features[[b for _, b in pairs]]
+    return np.asarray(left.multiply(right).sum(axis=1)).ravel()
+
+
+same_scores, different_scores = cosines(same), cosines(different)
+print(json.dumps({
+    "benchmark": "repeat_similarity", "model_version": model.version_, "messages": len(rows),
+    "same_user_pairs": len(same), "different_user_pairs": len(different),
+    "same_user_percentiles": {p: round(float(np.percentile(same_scores, p)), 3) for p in (10, 25, 50, 75, 90)},
+    "different_user_percentiles": {p: round(float(np.percentile(different_scores, p)), 3) for p in (50, 90, 99)},
+    "share_at_or_above": {str(t): {"same_user": round(float((same_scores >= t).mean()), 3),
+                                   "different_users": round(float((different_scores >= t).mean()), 4)}
+                          for t in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)},
+}, ensure_ascii=False))

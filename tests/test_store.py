@@ -191,3 +191,17 @@ def test_an_unreachable_database_is_a_store_error_not_a_crash():
         store.get(1)
     with pytest.raises(StoreError):
         store.ping()
+
+
+def test_imported_history_is_found_by_caller_key_within_the_window(store):
+    from triage.identity import caller_keys
+
+    keys = caller_keys({"phone": "13812345678"}, "secret")
+    records = [{"text": f"第{n}次反映路灯不亮", "received_at": NOW - timedelta(days=n * 40), "caller_keys": keys,
+                "status": "resolved" if n else "assigned"} for n in range(4)]
+    records.append({"text": "别人的事", "received_at": NOW, "caller_keys": caller_keys({"phone": "13900000000"}, "secret")})
+    assert store.import_history(records, now=NOW) == 5
+    found = store.prior_cases(keys, NOW + timedelta(hours=1), window_days=90)
+    assert [case["text"] for case in found] == ["第0次反映路灯不亮", "第1次反映路灯不亮", "第2次反映路灯不亮"]
+    assert found[0]["status"] == "assigned" and found[0]["shared"] == ["phone"]
+    assert store.prior_cases(caller_keys({"phone": "13812345678"}, "other secret"), NOW, 90) == []

@@ -90,6 +90,44 @@ class CaseStore:
             return existing, False
         return {**_case_view(row, now), "events": [_event_view(event)]}, True
 
+    def import_history(self, records: Sequence[Mapping[str, Any]], now: datetime | None = None) -> int:
+        """Bulk-load earlier cases (a centre's history) so that repeat lookups see them.
+
+        Each record: ``text`` (masked), ``received_at``, ``caller_keys`` and optionally
+        channel, category, department, urgency, status. One transaction; each case gets an
+        ``import`` event. Returns the number of cases stored.
+        """
+        now = now or utc_now()
+        rows = []
+        for record in records:
+            urgency = record.get("urgency") or "一般"
+            due = sla.deadlines(urgency, record["received_at"], self.settings)
+            rows.append({
+                "external_id": record.get("external_id"),
+                "text_sha256": hashlib.sha256(record["text"].encode("utf-8")).hexdigest(),
+                "channel": record.get("channel") or "hotline", "received_at": record["received_at"],
+                "created_at": now, "updated_at": now, "text": record["text"], "caller": None, "location": None,
+                "result": {"imported": True}, "model_version": "history", "category": record.get("category"),
+                "subcategory": None, "urgency": urgency, "urgency_rank": sla.URGENCY_RANK.get(urgency, 2),
+                "decision": "review", "status": record.get("status") or "resolved",
+                "department": record.get("department"), "claimed_by": None, "escalations": 0,
+                "respond_by": due.respond_by, "escalate_at": due.escalate_at, "meeting_at": due.meeting_at,
+                "resolved_at": None})
+        if not rows:
+            return 0
+        with self._begin() as connection:
+            ids = connection.execute(insert(cases).returning(cases.c.id, sort_by_parameter_order=True),
+                                     rows).scalars().all()
+            connection.execute(insert(case_events), [
+                {"case_id": case_id, "at": now, "actor": SYSTEM_ACTOR, "action": "import", "from_status": None,
+                 "to_status": row["status"], "department": row["department"], "reason": "history import"}
+                for case_id, row in zip(ids, rows)])
+            keys = [{"case_id": case_id, "kind": kind, "key": key, "received_at": record["received_at"]}
+                    for case_id, record in zip(ids, records) for kind, key in record.get("caller_keys", ())]
+            if keys:
+                connection.execute(insert(caller_keys), keys)
+        return len(ids)
+
     def _by_external_id(self, external_id: str, text_sha256: str) -> dict | None:
         with self._begin(read_only=True) as connection:
             row = connection.execute(select(cases).where(cases.c.external_id == external_id)).mappings().first()

@@ -1,0 +1,60 @@
+"""Precision and recall of the same-matter decision for same-person pairs, on real
+messages, from a hand-labelled stratified sample (bench/repeat_labels.csv).
+
+    python bench/repeat_quality.py
+
+All same-user pairs of ../shared/data/messages_with_users.csv are binned by similarity
+(cosine of the default model's features, as triage/repeat.py computes it); each bin's
+labelled share of same-matter pairs is scaled to the bin's size, and precision and recall
+at each threshold are estimated from those weighted counts. Small sample: read the
+figures with their bin counts.
+"""
+import csv
+import json
+from collections import defaultdict
+from itertools import combinations
+from pathlib import Path
+
+import numpy as np
+
+from _shared import read_shared
+from triage import load_model
+from triage.features import transform
+from triage.normalise import normalise
+from triage.privacy import mask_personal_data
+
+BINS = ((0.0, 0.2), (0.2, 0.35), (0.35, 0.5), (0.5, 1.01))
+rows = read_shared("messages_with_users.csv")
+model = load_model()
+position = {row["id"]: index for index, row in enumerate(rows)}
+features = transform(model.featuriser_, [mask_personal_data(normalise(r["subject"] + "。" + r["body"]))[0] for r in rows])
+by_user = defaultdict(list)
+for index, row in enumerate(rows):
+    by_user[row["user"]].append(index)
+pairs = [pair for indices in by_user.values() if len(indices) > 1 for pair in combinations(indices, 2)]
+
+
+def cosine(a: int, b: int) -> float:
+    return float(features[a].multiply(features[b]).sum())
+
+
+similarities = np.array([cosine(a, b) for a, b in pairs])
+lines = [line for line in (Path(__file__).with_name("repeat_labels.csv")).read_text(encoding="utf-8").splitlines()
+         if line and not line.startswith("#")]
+labelled = [(position[row["id_a"]], position[row["id_b"]], int(row["same"])) for row in csv.DictReader(lines)]
+bins = []
+for low, high in BINS:
+    sample = [same for a, b, same in labelled if low <= cosine(a, b) < high]
+    size = int(((similarities >= low) & (similarities < high)).sum())
+    share = sum(sample) / len(sample) if sample else 0.0
+    bins.append({"bin": f"{low}-{min(high, 1.0)}", "pairs": size, "labelled": len(sample),
+                 "labelled_same": sum(sample), "estimated_same": round(size * share)})
+total_same = sum(entry["estimated_same"] for entry in bins)
+estimates = {}
+for threshold_index, (low, _) in enumerate(BINS[1:], start=1):
+    kept = bins[threshold_index:]
+    flagged = sum(entry["pairs"] for entry in kept)
+    right = sum(entry["estimated_same"] for entry in kept)
+    estimates[str(low)] = {"precision": round(right / flagged, 3), "recall": round(right / total_same, 3)}
+print(json.dumps({"benchmark": "repeat_quality", "model_version": model.version_, "same_user_pairs": len(pairs),
+                  "bins": bins, "at_threshold": estimates}, ensure_ascii=False))

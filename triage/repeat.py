@@ -8,13 +8,13 @@ handling has not worked. Nothing is closed or refused for being a repeat.
 """
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Mapping
 
 import numpy as np
 
 from .features import transform
 from .model import TriageModel
+from .store import utc_iso
 
 
 def judge(model: TriageModel, text: str, priors: list[dict], settings: Mapping[str, Any],
@@ -38,7 +38,7 @@ def judge(model: TriageModel, text: str, priors: list[dict], settings: Mapping[s
     similarities = np.asarray((features[1:] @ features[0].T).todense()).ravel()
     answer["prior_cases"] = [
         {"case_id": prior["case_id"], "similarity": round(float(similarity), 3), "status": prior["status"],
-         "received_at": _iso(prior["received_at"]), "channel": prior["channel"], "shared": prior["shared"]}
+         "received_at": utc_iso(prior["received_at"]), "channel": prior["channel"], "shared": prior["shared"]}
         for prior, similarity in zip(priors, similarities)]
     best = int(np.argmax(similarities))
     answer["score"] = round(float(similarities[best]), 3)
@@ -54,7 +54,3 @@ def judge(model: TriageModel, text: str, priors: list[dict], settings: Mapping[s
     else:
         answer["reasons"].append(f"与此前工单内容不同（最高相似度 {similarities[best]:.2f}），按新诉求处理")
     return answer
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat() + "+00:00"

@@ -1,5 +1,5 @@
 """The persistent handling queue: schema, migrations, and ``CaseStore``."""
-from .cases import CaseStore, utc_now
+from .cases import CaseStore, utc_iso, utc_now
 from .database import migrate, open_engine
 
-__all__ = ["CaseStore", "open_engine", "migrate", "utc_now"]
+__all__ = ["CaseStore", "open_engine", "migrate", "utc_iso", "utc_now"]

@@ -47,29 +47,21 @@ class CaseStore:
             TransitionError: the ``external_id`` is already used for a different text.
         """
         now = now or utc_now()
-        text_sha256 = hashlib.sha256(submission["text"].encode("utf-8")).hexdigest()
         external_id = submission.get("external_id")
-        urgency = (result.get("urgency") or {}).get("label") or "一般"
         received_at = submission.get("received_at") or now
-        due = sla.deadlines(urgency, received_at, self.settings)
         department = (result.get("department") or {}).get("label")
         automatic = result.get("decision") == "auto" and department is not None
         status = "assigned" if automatic else "new"
-        row = {
-            "external_id": external_id, "text_sha256": text_sha256,
-            "channel": submission.get("channel") or "hotline", "received_at": received_at,
-            "created_at": now, "updated_at": now, "text": result["text"],
-            "caller": submission.get("caller") if self.settings["keep_caller_contact"]
+        row = self._new_row(
+            submission["text"], result["text"], received_at, now, external_id=external_id,
+            channel=submission.get("channel"), urgency=(result.get("urgency") or {}).get("label"),
+            status=status, department=department, decision=result["decision"], result=dict(result),
+            model_version=result["model_version"], category=(result.get("category") or {}).get("label"),
+            subcategory=(result.get("category") or {}).get("subcategory"),
+            caller=submission.get("caller") if self.settings["keep_caller_contact"]
             else masked_caller(submission.get("caller")),
-            "location": submission.get("location"),
-            "result": dict(result), "model_version": result["model_version"],
-            "category": (result.get("category") or {}).get("label"),
-            "subcategory": (result.get("category") or {}).get("subcategory"),
-            "urgency": urgency, "urgency_rank": sla.URGENCY_RANK.get(urgency, 2),
-            "decision": result["decision"], "status": status, "department": department,
-            "claimed_by": None, "escalations": 0, "respond_by": due.respond_by,
-            "escalate_at": due.escalate_at, "meeting_at": due.meeting_at, "resolved_at": None,
-        }
+            location=submission.get("location"))
+        text_sha256 = row["text_sha256"]
         event = {"at": now, "actor": SYSTEM_ACTOR, "action": "assign" if automatic else "create",
                  "from_status": None, "to_status": status, "department": department,
                  "reason": "auto-routed: every routing head in the auto band" if automatic else None}
@@ -98,21 +90,12 @@ class CaseStore:
         ``import`` event. Returns the number of cases stored.
         """
         now = now or utc_now()
-        rows = []
-        for record in records:
-            urgency = record.get("urgency") or "一般"
-            due = sla.deadlines(urgency, record["received_at"], self.settings)
-            rows.append({
-                "external_id": record.get("external_id"),
-                "text_sha256": hashlib.sha256(record["text"].encode("utf-8")).hexdigest(),
-                "channel": record.get("channel") or "hotline", "received_at": record["received_at"],
-                "created_at": now, "updated_at": now, "text": record["text"], "caller": None, "location": None,
-                "result": {"imported": True}, "model_version": "history", "category": record.get("category"),
-                "subcategory": None, "urgency": urgency, "urgency_rank": sla.URGENCY_RANK.get(urgency, 2),
-                "decision": "review", "status": record.get("status") or "resolved",
-                "department": record.get("department"), "claimed_by": None, "escalations": 0,
-                "respond_by": due.respond_by, "escalate_at": due.escalate_at, "meeting_at": due.meeting_at,
-                "resolved_at": None})
+        rows = [self._new_row(record["text"], record["text"], record["received_at"], now,
+                              external_id=record.get("external_id"), channel=record.get("channel"),
+                              urgency=record.get("urgency"), status=record.get("status") or "resolved",
+                              department=record.get("department"), decision="review", result={"imported": True},
+                              model_version="history", category=record.get("category"))
+                for record in records]
         if not rows:
             return 0
         with self._begin() as connection:
@@ -127,6 +110,25 @@ class CaseStore:
             if keys:
                 connection.execute(insert(caller_keys), keys)
         return len(ids)
+
+    def _new_row(self, raw_text: str, stored_text: str, received_at: datetime, now: datetime, *,
+                 external_id: str | None, channel: str | None, urgency: str | None, status: str,
+                 department: str | None, decision: str, result: dict, model_version: str,
+                 category: str | None, subcategory: str | None = None, caller: dict | None = None,
+                 location: Any = None) -> dict:
+        """A ``cases`` row, its deadlines set from its urgency (一般 when unknown)."""
+        urgency = urgency or "一般"
+        due = sla.deadlines(urgency, received_at, self.settings)
+        return {
+            "external_id": external_id, "text_sha256": hashlib.sha256(raw_text.encode("utf-8")).hexdigest(),
+            "channel": channel or "hotline", "received_at": received_at, "created_at": now, "updated_at": now,
+            "text": stored_text, "caller": caller, "location": location, "result": result,
+            "model_version": model_version, "category": category, "subcategory": subcategory,
+            "urgency": urgency, "urgency_rank": sla.URGENCY_RANK.get(urgency, 2), "decision": decision,
+            "status": status, "department": department, "claimed_by": None, "escalations": 0,
+            "respond_by": due.respond_by, "escalate_at": due.escalate_at, "meeting_at": due.meeting_at,
+            "resolved_at": None,
+        }
 
     def _by_external_id(self, external_id: str, text_sha256: str) -> dict | None:
         with self._begin(read_only=True) as connection:
@@ -146,11 +148,8 @@ class CaseStore:
         Raises:
             CaseNotFoundError: no case ``case_id``.
         """
-        _check_id(case_id)
         with self._begin(read_only=True) as connection:
-            row = connection.execute(select(cases).where(cases.c.id == case_id)).mappings().first()
-            if row is None:
-                raise CaseNotFoundError(f"no case {case_id}", field="case_id")
+            row = _case_row(connection, case_id)
             events = connection.execute(select(case_events).where(case_events.c.case_id == case_id)
                                         .order_by(case_events.c.id)).mappings().all()
         case = _case_view(row, now or utc_now())
@@ -230,11 +229,8 @@ class CaseStore:
             TransitionError: the case's status does not allow ``action``.
         """
         now = now or utc_now()
-        _check_id(case_id)
         with self._begin() as connection:
-            row = connection.execute(select(cases).where(cases.c.id == case_id).with_for_update()).mappings().first()
-            if row is None:
-                raise CaseNotFoundError(f"no case {case_id}", field="case_id")
+            row = _case_row(connection, case_id, lock=True)
             self._apply(connection, row, action, actor, reason, department, now)
         return self.get(case_id, now)
 
@@ -291,12 +287,9 @@ class CaseStore:
             CaseNotFoundError: no case ``case_id``.
         """
         now = now or utc_now()
-        _check_id(case_id)
         with self._begin() as connection:
-            row = connection.execute(select(cases).where(cases.c.id == case_id)).mappings().first()
-            if row is None:
-                raise CaseNotFoundError(f"no case {case_id}", field="case_id")
-            label = self._insert_label(connection, row, actor, "feedback", corrections, now)
+            label = self._insert_label(connection, _case_row(connection, case_id), actor, "feedback",
+                                       corrections, now)
         return label
 
     def _insert_label(self, connection, row, actor, source, given, now, rejected=None) -> dict:
@@ -307,7 +300,7 @@ class CaseStore:
         record = {"case_id": row["id"], "at": now, "actor": actor, "source": source,
                   "rejected_department": rejected, "agrees_with_model": agrees, **values}
         connection.execute(insert(labels).values(record))
-        return {**record, "at": _iso(now), "predicted": predicted}
+        return {**record, "at": utc_iso(now), "predicted": predicted}
 
     def export_labels(self, since: datetime | None = None) -> Iterator[dict]:
         """One row per labelled case: its text and the latest human value of each label;
@@ -367,9 +360,19 @@ class _Transaction:
         return False
 
 
-def _check_id(case_id: int) -> None:
+def _case_row(connection, case_id: int, lock: bool = False):
+    """The ``cases`` row ``case_id`` (locked for update with ``lock``).
+
+    Raises:
+        CaseNotFoundError: no such case, or an id no case can have.
+    """
     if not 1 <= case_id <= LARGEST_ID:
         raise CaseNotFoundError(f"no case {case_id}: case ids run from 1 to {LARGEST_ID}", field="case_id")
+    query = select(cases).where(cases.c.id == case_id)
+    row = connection.execute(query.with_for_update() if lock else query).mappings().first()
+    if row is None:
+        raise CaseNotFoundError(f"no case {case_id}", field="case_id")
+    return row
 
 
 def _predicted_labels(result: Mapping[str, Any]) -> dict:
@@ -380,7 +383,8 @@ def _predicted_labels(result: Mapping[str, Any]) -> dict:
             "request_type": (result.get("request_type") or {}).get("label")}
 
 
-def _iso(moment: datetime | None) -> str | None:
+def utc_iso(moment: datetime | None) -> str | None:
+    """A stored (naive UTC) time as ISO 8601 with its offset."""
     return None if moment is None else moment.replace(tzinfo=timezone.utc).isoformat()
 
 
@@ -392,20 +396,20 @@ def _case_view(row: Mapping[str, Any], now: datetime, summary: bool = False) -> 
         "channel": row["channel"], "category": row["category"], "subcategory": row["subcategory"],
         "department": row["department"], "urgency": row["urgency"], "decision": row["decision"],
         "claimed_by": row["claimed_by"], "escalations": row["escalations"],
-        "received_at": _iso(row["received_at"]), "updated_at": _iso(row["updated_at"]),
-        "deadlines": {"respond_by": _iso(due.respond_by), "escalate_at": _iso(due.escalate_at),
-                      "meeting_at": _iso(due.meeting_at)},
+        "received_at": utc_iso(row["received_at"]), "updated_at": utc_iso(row["updated_at"]),
+        "deadlines": {"respond_by": utc_iso(due.respond_by), "escalate_at": utc_iso(due.escalate_at),
+                      "meeting_at": utc_iso(due.meeting_at)},
         "stage": stage, "stage_title": sla.STAGE_TITLES[stage],
         "overdue": row["status"] != "resolved" and now >= due.respond_by,
-        "resolved_at": _iso(row["resolved_at"]), "text": row["text"],
+        "resolved_at": utc_iso(row["resolved_at"]), "text": row["text"],
     }
     if not summary:
         view.update(caller=masked_caller(row["caller"]), location=row["location"], triage=row["result"],
-                    model_version=row["model_version"], created_at=_iso(row["created_at"]))
+                    model_version=row["model_version"], created_at=utc_iso(row["created_at"]))
     return view
 
 
 def _event_view(event: Mapping[str, Any]) -> dict:
-    return {"at": _iso(event["at"]), "actor": event["actor"], "action": event["action"],
+    return {"at": utc_iso(event["at"]), "actor": event["actor"], "action": event["action"],
             "from_status": event["from_status"], "to_status": event["to_status"],
             "department": event["department"], "reason": event["reason"]}

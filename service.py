@@ -17,11 +17,12 @@ from flask import Flask, g, request
 from werkzeug.exceptions import HTTPException
 
 from triage.api import case_routes, logs, ops_routes, triage_routes
-from triage.api.auth import api_tokens, caller_secret, require
+from triage.api.auth import api_tokens, require
 from triage.api.context import Context
 from triage.api.metrics import Metrics
 from triage.api.model_slot import ModelSlot
 from triage.errors import TriageError
+from triage.identity import caller_secret
 from triage.segment import use_engine, warm_up
 from triage.settings import load_settings
 from triage.store import CaseStore, migrate, open_engine

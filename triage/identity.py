@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import re
+import secrets
 import unicodedata
-from typing import Mapping
+from typing import Any, Mapping
+
+from .settings import PROJECT_ROOT
 
 _PHONE_PREFIX = re.compile(r"^(?:\+?86|0086)(?=1[3-9]\d{9}$)")
 _SEPARATORS = re.compile(r"[\s\-()（）]")
@@ -29,6 +33,24 @@ def normalise_id_number(value: str) -> str | None:
     """An 18-character resident ID number in upper case, or None."""
     text = _SEPARATORS.sub("", unicodedata.normalize("NFKC", value)).upper()
     return text if re.fullmatch(r"\d{17}[\dX]", text) else None
+
+
+def caller_secret(settings: Mapping[str, Any]) -> str:
+    """The HMAC secret for caller keys: the setting, else ``var/caller_secret`` (made once,
+    readable by its owner only). It must outlive restarts, or earlier callers are lost."""
+    if settings["caller_secret"]:
+        return settings["caller_secret"]
+    path = PROJECT_ROOT / "var" / "caller_secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another worker made it first
+            pass
+        else:
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(secrets.token_urlsafe(32))
+    return path.read_text().strip()
 
 
 def caller_keys(caller: Mapping[str, str] | None, secret: str) -> list[tuple[str, str]]:

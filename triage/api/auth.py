@@ -4,7 +4,6 @@ time, so the answer's timing says nothing about how much of a token was right.""
 from __future__ import annotations
 
 import hmac
-import os
 import secrets
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -12,7 +11,6 @@ from typing import Any, Iterable, Mapping
 from flask import request
 
 from ..errors import AuthError, SettingError
-from ..settings import PROJECT_ROOT
 
 
 def api_tokens(settings: Mapping[str, Any]) -> tuple[str, ...]:
@@ -30,24 +28,6 @@ def api_tokens(settings: Mapping[str, Any]) -> tuple[str, ...]:
         raise SettingError(f"{len(short)} API token(s) are shorter than 16 characters; "
                            "make tokens with: python -c 'import secrets; print(secrets.token_urlsafe(32))'")
     return tuple(tokens)
-
-
-def caller_secret(settings: Mapping[str, Any]) -> str:
-    """The HMAC secret for caller keys: the setting, else ``var/caller_secret`` (made once,
-    readable by its owner only). It must outlive restarts, or earlier callers are lost."""
-    if settings["caller_secret"]:
-        return settings["caller_secret"]
-    path = PROJECT_ROOT / "var" / "caller_secret"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another worker made it first
-            pass
-        else:
-            with os.fdopen(descriptor, "w") as handle:
-                handle.write(secrets.token_urlsafe(32))
-    return path.read_text().strip()
 
 
 def new_token() -> str:

@@ -11,40 +11,21 @@ figures with their bin counts.
 """
 import csv
 import json
-from collections import defaultdict
-from itertools import combinations
 from pathlib import Path
 
-import numpy as np
-
-from _shared import read_shared
-from triage import load_model
-from triage.features import transform
-from triage.normalise import normalise
-from triage.privacy import mask_personal_data
+from _shared import same_user_messages
 
 BINS = ((0.0, 0.2), (0.2, 0.35), (0.35, 0.5), (0.5, 1.01))
-rows = read_shared("messages_with_users.csv")
-model = load_model()
+rows, model, pairs, cosines = same_user_messages()
 position = {row["id"]: index for index, row in enumerate(rows)}
-features = transform(model.featuriser_, [mask_personal_data(normalise(r["subject"] + "。" + r["body"]))[0] for r in rows])
-by_user = defaultdict(list)
-for index, row in enumerate(rows):
-    by_user[row["user"]].append(index)
-pairs = [pair for indices in by_user.values() if len(indices) > 1 for pair in combinations(indices, 2)]
-
-
-def cosine(a: int, b: int) -> float:
-    return float(features[a].multiply(features[b]).sum())
-
-
-similarities = np.array([cosine(a, b) for a, b in pairs])
+similarities = cosines(pairs)
 lines = [line for line in (Path(__file__).with_name("repeat_labels.csv")).read_text(encoding="utf-8").splitlines()
          if line and not line.startswith("#")]
 labelled = [(position[row["id_a"]], position[row["id_b"]], int(row["same"])) for row in csv.DictReader(lines)]
+labelled_similarity = dict(zip([(a, b) for a, b, _ in labelled], cosines([(a, b) for a, b, _ in labelled])))
 bins = []
 for low, high in BINS:
-    sample = [same for a, b, same in labelled if low <= cosine(a, b) < high]
+    sample = [same for a, b, same in labelled if low <= labelled_similarity[a, b] < high]
     size = int(((similarities >= low) & (similarities < high)).sum())
     share = sum(sample) / len(sample) if sample else 0.0
     bins.append({"bin": f"{low}-{min(high, 1.0)}", "pairs": size, "labelled": len(sample),

@@ -10,38 +10,18 @@ default model's features, as triage/repeat.py computes it).
 """
 import json
 import random
-from collections import defaultdict
-from itertools import combinations
 
 import numpy as np
 
-from _shared import read_shared
-from triage import load_model
-from triage.features import transform
-from triage.normalise import normalise
-from triage.privacy import mask_personal_data
+from _shared import same_user_messages
 
-rows = read_shared("messages_with_users.csv")
-model = load_model()
-texts = [mask_personal_data(normalise(row["subject"] + "。" + row["body"]))[0] for row in rows]
-features = transform(model.featuriser_, texts)
-by_user = defaultdict(list)
-for index, row in enumerate(rows):
-    by_user[row["user"]].append(index)
-same = [pair for indices in by_user.values() if len(indices) > 1 for pair in combinations(indices, 2)]
+rows, model, same, cosines = same_user_messages()
 rng = random.Random(0)
 different = []
 while len(different) < len(same):
     a, b = rng.randrange(len(rows)), rng.randrange(len(rows))
     if rows[a]["user"] != rows[b]["user"]:
         different.append((a, b))
-
-
-def cosines(pairs):
-    left = features[[a for a, _ in pairs]]
-    right = features[[b for _, b in pairs]]
-    return np.asarray(left.multiply(right).sum(axis=1)).ravel()
-
 
 same_scores, different_scores = cosines(same), cosines(different)
 print(json.dumps({

@@ -1,7 +1,7 @@
 """Triage over HTTP: predict only, triage into the queue, and batches of either."""
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint
 
 from .. import repeat
 from ..errors import InputError, TriageError

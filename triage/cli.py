@@ -1,4 +1,4 @@
-"""Command line: ``triage train | evaluate | predict | serve | export-labels``. Thin: parse, call the library,
+"""Command line: ``triage train | evaluate | predict | batch | serve | export-labels``. Thin: parse, call the library,
 print. Exit codes: 0 done, 1 domain error (one line on stderr), 2 usage error."""
 from __future__ import annotations
 
@@ -53,6 +53,23 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
 
+    batch = commands.add_parser("batch", help="triage a backlog file (CSV, JSONL, XLSX) into an output file")
+    batch.add_argument("input", help="CSV/TSV (UTF-8, BOM, GBK, Big5: detected), JSONL or .xlsx with a header row")
+    batch.add_argument("--out", required=True, help="output file: .csv, .jsonl or .xlsx")
+    batch.add_argument("--model", help="model folder (default: the bundled default model)")
+    batch.add_argument("--text-col", default="text",
+                       help="column with the text; several joined, e.g. 标题,内容 (default: text)")
+    batch.add_argument("--id-col", help="column kept as each row's id (default: the row number)")
+    batch.add_argument("--caller-col", help="caller phone, ID number or account: enables repeat detection")
+    batch.add_argument("--time-col", help="time each row was received: repeats look only at earlier rows")
+    batch.add_argument("--resume", action="store_true", help="continue an interrupted run into the same --out")
+    batch.add_argument("--report", help="also write a self-contained HTML summary report here")
+    batch.add_argument("--engine", choices=("local", "dask"), default="local",
+                       help="local worker processes (default) or an existing Dask cluster")
+    batch.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (--engine dask)")
+    batch.add_argument("--workers", type=int, help="local worker processes (default: one per core)")
+    batch.add_argument("--quiet", action="store_true", help="no progress bar (there is none when not a terminal)")
+
     export = commands.add_parser("export-labels", help="write dispatcher-confirmed labels as CSV for retraining")
     export.add_argument("--out", help="CSV file to write (default: standard output)")
     export.add_argument("--since", help="only labels given at or after this ISO 8601 time")
@@ -70,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         commands = {"train": _train, "evaluate": _evaluate, "predict": _predict, "serve": _serve,
-                    "export-labels": _export_labels}
+                    "batch": _batch, "export-labels": _export_labels}
         return commands[arguments.command](arguments)
     except TriageError as error:
         print(f"triage: error: {error.message}", file=sys.stderr)
@@ -161,6 +178,35 @@ def _serve(arguments) -> int:
                   file=sys.stderr)
     signal.signal(signal.SIGHUP, _reload)
     app.run(host=arguments.host, port=arguments.port, threaded=True)
+    return 0
+
+
+def _batch(arguments) -> int:
+    from .batch import BatchOptions, Columns, run_batch
+
+    if arguments.engine == "dask" and not arguments.scheduler:
+        print("triage: error: --engine dask needs --scheduler ADDRESS", file=sys.stderr)
+        return 2
+    if arguments.workers is not None and arguments.workers < 1:
+        print("triage: error: --workers must be at least 1", file=sys.stderr)
+        return 2
+    text_columns = tuple(name.strip() for name in arguments.text_col.split(",") if name.strip())
+    if not text_columns:
+        print("triage: error: --text-col names no column", file=sys.stderr)
+        return 2
+    options = BatchOptions(
+        input=Path(arguments.input), output=Path(arguments.out),
+        columns=Columns(text=text_columns, id=arguments.id_col, caller=arguments.caller_col, time=arguments.time_col),
+        resume=arguments.resume, report=Path(arguments.report) if arguments.report else None,
+        engine=arguments.engine, scheduler=arguments.scheduler, workers=arguments.workers,
+        progress=not arguments.quiet and sys.stderr.isatty())
+    summary = run_batch(load_model(arguments.model), options, load_settings())
+    facts = summary.to_dict()
+    resumed = f", resumed after row {summary.resumed_from}" if summary.resumed_from else ""
+    print(f"triaged {facts['rows']} rows of {arguments.input} ({facts['encoding']}{resumed}) into {arguments.out} "
+          f"in {facts['seconds']} s ({facts['rows_per_second']} rows/s): {facts['errors']} errors, "
+          f"{facts['unreadable']} unreadable, {facts['repeats']} repeats"
+          + (f"; report {arguments.report}" if arguments.report else ""), file=sys.stderr)
     return 0
 
 

@@ -77,3 +77,16 @@ def masked_caller(caller: Mapping[str, str] | None) -> dict | None:
         if isinstance(value, str) and len(value) > 7:
             masked[name] = value[:3] + "*" * (len(value) - 7) + value[-4:]
     return masked
+
+
+def caller_column_key(value: str, secret: str) -> tuple[str, str] | None:
+    """``(kind, key)`` for one caller cell of a batch file: a phone number, else an ID
+    number, else the cell itself as an account name (message boards give user ids)."""
+    value = value.strip()
+    if not value:
+        return None
+    keys = caller_keys({"phone": value, "id_number": value}, secret)
+    if keys:
+        return keys[0]
+    digest = hmac.new(secret.encode("utf-8"), f"account:{value}".encode("utf-8"), hashlib.sha256)
+    return "account", digest.hexdigest()

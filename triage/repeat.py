@@ -25,6 +25,23 @@ def judge(model: TriageModel, text: str, priors: list[dict], settings: Mapping[s
         priors: the caller's earlier cases (``CaseStore.prior_cases``), newest first.
         identified: whether the submission carried a usable phone or ID number.
     """
+    if not identified or not priors:
+        return verdict(priors, np.zeros(0), settings, identified)
+    return verdict(priors, similarities(model, [text] + [prior["text"] for prior in priors])[0, 1:], settings, True)
+
+
+def similarities(model: TriageModel, texts: list[str]) -> np.ndarray:
+    """Cosine similarity of every pair of ``texts`` (masked) on the model's features."""
+    features = transform(model.featuriser_, texts)
+    return np.asarray((features @ features.T).todense())
+
+
+def verdict(priors: list[dict], similarity: np.ndarray, settings: Mapping[str, Any], identified: bool) -> dict:
+    """Decide from each prior's ``similarity`` to the new case.
+
+    Each prior: ``case_id``, ``status`` (None when unknown, as in a batch file),
+    ``received_at`` (datetime or None), ``channel``, ``shared`` (the identifiers in common).
+    """
     window = settings["repeat_window_days"]
     answer: dict[str, Any] = {"is_repeat": False, "score": 0.0, "reasons": [], "prior_cases": [],
                               "caller_case_count": len(priors) + 1 if identified else None,
@@ -34,23 +51,29 @@ def judge(model: TriageModel, text: str, priors: list[dict], settings: Mapping[s
         return answer
     if not priors:
         return answer
-    features = transform(model.featuriser_, [text] + [prior["text"] for prior in priors])
-    similarities = np.asarray((features[1:] @ features[0].T).todense()).ravel()
     answer["prior_cases"] = [
-        {"case_id": prior["case_id"], "similarity": round(float(similarity), 3), "status": prior["status"],
-         "received_at": utc_iso(prior["received_at"]), "channel": prior["channel"], "shared": prior["shared"]}
-        for prior, similarity in zip(priors, similarities)]
-    best = int(np.argmax(similarities))
-    answer["score"] = round(float(similarities[best]), 3)
-    shared = "来电号码" if "phone" in priors[best]["shared"] else "身份证号"
-    answer["reasons"].append(f"同一{shared} {window} 天内第 {len(priors) + 1} 次反映")
-    if similarities[best] >= settings["repeat_similarity"]:
+        {"case_id": prior["case_id"], "similarity": round(float(value), 3), "status": prior["status"],
+         "received_at": utc_iso(prior["received_at"]) if prior["received_at"] else None,
+         "channel": prior["channel"], "shared": prior["shared"]}
+        for prior, value in zip(priors, similarity)]
+    best = int(np.argmax(similarity))
+    answer["score"] = round(float(similarity[best]), 3)
+    span = f" {window} 天内" if window else ""  # no window when a batch file has no times
+    answer["reasons"].append(f"同一{SHARED_NAMES.get(priors[best]['shared'][0], '来电人')}{span}第 "
+                             f"{len(priors) + 1} 次反映")
+    if similarity[best] >= settings["repeat_similarity"]:
         prior = priors[best]
-        still_open = prior["status"] != "resolved"
+        when = f"{prior['received_at']:%Y-%m-%d} " if prior["received_at"] else ""
+        if prior["status"] is None:
+            state = "办理状态未知"
+        else:
+            answer["escalate"] = prior["status"] != "resolved"
+            state = "尚未办结" if answer["escalate"] else "已办结"
         answer["is_repeat"] = True
-        answer["escalate"] = still_open
-        answer["reasons"].append(f"与 {prior['received_at']:%Y-%m-%d} 工单 #{prior['case_id']} 相似度 "
-                                 f"{similarities[best]:.2f}，该件{'尚未办结' if still_open else '已办结'}")
+        answer["reasons"].append(f"与 {when}工单 #{prior['case_id']} 相似度 {similarity[best]:.2f}，该件{state}")
     else:
-        answer["reasons"].append(f"与此前工单内容不同（最高相似度 {similarities[best]:.2f}），按新诉求处理")
+        answer["reasons"].append(f"与此前工单内容不同（最高相似度 {similarity[best]:.2f}），按新诉求处理")
     return answer
+
+
+SHARED_NAMES = {"phone": "来电号码", "id_number": "身份证号", "account": "账号"}

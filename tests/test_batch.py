@@ -1,0 +1,224 @@
+"""``triage batch``: formats and encodings, bad rows, resuming after kill -9, repeats in
+time order, the Dask engine, the HTML report."""
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from triage.batch import BatchOptions, Columns, run_batch
+from triage.batch.readers import detect_encoding
+from triage.cli import main
+from triage.errors import DataFileError
+from triage.settings import load_settings
+
+TEXTS = ["工地夜间施工噪音太大吵得睡不着", "饭店油烟直排熏得不敢开窗", "老板拖欠工资三个月不给",
+         "楼道里有很浓的燃气味", "小区门口的路灯坏了一个月", "孩子学校食堂饭菜变质"]
+SETTINGS = load_settings({"caller_secret": "batch-test-secret"})
+
+
+def write_csv(path: Path, rows: list[dict], encoding="utf-8") -> Path:
+    with open(path, "w", encoding=encoding, newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def read_csv(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def batch(model, input_path, output, **options):
+    return run_batch(model, BatchOptions(Path(input_path), Path(output), **options), SETTINGS)
+
+
+@pytest.mark.parametrize("encoding, said", [("utf-8", "UTF-8"), ("utf-8-sig", "UTF-8 with BOM"),
+                                            ("gb18030", "GBK/GB18030"), ("big5", "Big5")])
+def test_each_encoding_is_detected_and_every_row_kept_in_order(small_model, tmp_path, encoding, said):
+    texts = ["社區樓下燒烤攤油煙很大，晚上吵得睡不著", "老闆拖欠工資三個月不給"] * 20 if encoding == "big5" else TEXTS * 5
+    source = write_csv(tmp_path / "in.csv", [{"編號" if encoding == "big5" else "编号": f"A{i}", "text": text}
+                                             for i, text in enumerate(texts)], encoding)
+    summary = batch(small_model, source, tmp_path / "out.csv", columns=Columns(id=None), workers=1)
+    rows = read_csv(tmp_path / "out.csv")
+    assert summary.encoding == said and detect_encoding(source)[1] == said
+    assert [row["row"] for row in rows] == [str(n) for n in range(1, len(texts) + 1)]
+    assert all(row["status"] == "ok" and row["category"] for row in rows)
+
+
+def test_subject_and_body_are_joined_and_the_id_column_kept(small_model, tmp_path):
+    source = write_csv(tmp_path / "in.csv", [{"工单号": "G-7", "标题": "油烟扰民", "内容": "饭店油烟直排熏得不敢开窗"}])
+    batch(small_model, source, tmp_path / "out.jsonl", columns=Columns(text=("标题", "内容"), id="工单号"))
+    [row] = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert row["id"] == "G-7" and row["text"].startswith("油烟扰民。饭店") and row["category"] == "环境保护"
+    assert not any(name.startswith("_") for name in row)  # internal columns stay internal
+
+
+def test_xlsx_in_and_out(small_model, tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    book.active.append(["id", "text", "phone"])
+    for index, text in enumerate(TEXTS):
+        book.active.append([index + 100, text, 13812345678.0])  # Excel keeps numbers as floats
+    book.save(tmp_path / "in.xlsx")
+    summary = batch(small_model, tmp_path / "in.xlsx", tmp_path / "out.xlsx", columns=Columns(id="id", caller="phone"))
+    sheet = openpyxl.load_workbook(tmp_path / "out.xlsx", read_only=True).active
+    header, *rows = list(sheet.iter_rows(values_only=True))
+    assert summary.rows == len(TEXTS) and len(rows) == len(TEXTS)
+    assert [row[header.index("id")] for row in rows] == [str(index + 100) for index in range(len(TEXTS))]
+    assert rows[-1][header.index("caller_case_count")] == len(TEXTS)  # one caller, six rows
+    assert "13812345678" not in str(rows)
+
+
+def test_bad_rows_become_error_entries_and_the_run_goes_on(small_model, tmp_path):
+    good = "饭店油烟直排熏得不敢开窗".encode("gb18030")
+    damaged = "小区路灯坏了".encode("gb18030")[:-1] + b"\xff\xfe"
+    source = tmp_path / "in.csv"
+    source.write_bytes(b"text\r\n" + good + b"\r\n\"\"\r\n" + damaged + b"\r\n" + good + b"\r\n")
+    summary = batch(small_model, source, tmp_path / "out.csv", report=tmp_path / "report.html")
+    rows = read_csv(tmp_path / "out.csv")
+    assert [row["status"] for row in rows] == ["ok", "error", "error", "ok"]
+    assert "没有文本" in rows[1]["error"] and "乱码" in rows[2]["error"]
+    assert summary.errors == 2 and summary.rows == 4
+    assert "乱码" in (tmp_path / "report.html").read_text(encoding="utf-8")
+
+
+def test_jsonl_lines_that_are_not_objects_are_reported_in_place(small_model, tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"text": "饭店油烟直排"}\n[1, 2]\n{oops\n{"text": "路灯坏了一个月"}\n', encoding="utf-8")
+    batch(small_model, source, tmp_path / "out.csv")
+    rows = read_csv(tmp_path / "out.csv")
+    assert [row["status"] for row in rows] == ["ok", "error", "error", "ok"]
+    assert "JSON object" in rows[1]["error"] and "not valid JSON" in rows[2]["error"]
+
+
+def test_a_missing_column_names_the_columns_found(small_model, tmp_path):
+    source = write_csv(tmp_path / "in.csv", [{"内容": TEXTS[0]}])
+    with pytest.raises(DataFileError, match="no column 'text'.*内容.*--text-col"):
+        batch(small_model, source, tmp_path / "out.csv")
+
+
+def test_repeats_follow_the_time_column_not_the_file_order(small_model, tmp_path):
+    rows = [
+        {"id": "late", "text": "楼道里有很浓的燃气味，又闻到了", "phone": "138 1234 5678", "time": "2024-03-09 10:00"},
+        {"id": "early", "text": "楼道里有很浓的燃气味", "phone": "+8613812345678", "time": "2024/3/2 09:00"},
+        {"id": "other", "text": "老板拖欠工资三个月不给", "phone": "13900000000", "time": "2024-03-05"},
+        {"id": "nobody", "text": "小区门口的路灯坏了一个月", "phone": "", "time": "2024-03-05"},
+    ]
+    source = write_csv(tmp_path / "in.csv", rows)
+    summary = batch(small_model, source, tmp_path / "out.csv",
+                    columns=Columns(id="id", caller="phone", time="time"), report=tmp_path / "r.html")
+    out = {row["id"]: row for row in read_csv(tmp_path / "out.csv")}
+    assert out["late"]["is_repeat"] == "True" and out["late"]["repeat_of"] == "early"
+    assert out["late"]["caller_case_count"] == "2" and "2024-03-02" in out["late"]["repeat_reasons"]
+    assert out["early"]["is_repeat"] == "False"  # it came first in time: it has no past
+    assert out["other"]["caller_case_count"] == "1"
+    assert "无法判断" in out["nobody"]["repeat_reasons"]
+    assert summary.repeats == 1
+    assert "13812345678" not in (tmp_path / "out.csv").read_text(encoding="utf-8-sig")
+
+
+def test_an_unreadable_time_is_said_and_the_row_still_triaged(small_model, tmp_path):
+    source = write_csv(tmp_path / "in.csv", [{"text": TEXTS[0], "phone": "13812345678", "time": "上周三"}])
+    batch(small_model, source, tmp_path / "out.csv", columns=Columns(caller="phone", time="time"))
+    [row] = read_csv(tmp_path / "out.csv")
+    assert row["status"] == "ok" and "时间无法识别" in row["repeat_reasons"] and "上周三" in row["repeat_reasons"]
+
+
+def test_an_interrupted_run_resumes_to_the_same_output(small_model, tmp_path, monkeypatch):
+    source = write_csv(tmp_path / "in.csv", [{"text": f"{text}（第{i}件）"} for i in range(40) for text in TEXTS[:1]])
+    batch(small_model, source, tmp_path / "whole.csv", workers=1, chunk_rows=7)
+
+    from triage.batch import checkpoint
+    appended = []
+    original = checkpoint.PartFile.append
+
+    def dies_after_three_chunks(self, rows):
+        if len(appended) == 3:
+            raise KeyboardInterrupt
+        appended.append(rows)
+        original(self, rows)
+    monkeypatch.setattr(checkpoint.PartFile, "append", dies_after_three_chunks)
+    with pytest.raises(KeyboardInterrupt):
+        batch(small_model, source, tmp_path / "out.csv", workers=1, chunk_rows=7)
+    monkeypatch.setattr(checkpoint.PartFile, "append", original)
+
+    with pytest.raises(DataFileError, match="--resume"):  # never silently start over
+        batch(small_model, source, tmp_path / "out.csv", workers=1, chunk_rows=7)
+    with pytest.raises(DataFileError, match="differs in columns"):
+        batch(small_model, source, tmp_path / "out.csv", resume=True, columns=Columns(id="text"))
+    summary = batch(small_model, source, tmp_path / "out.csv", workers=1, chunk_rows=7, resume=True)
+    assert summary.resumed_from == 21
+    assert (tmp_path / "out.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["in.csv", "out.csv", "whole.csv"]
+
+
+def test_kill_9_then_resume_gives_every_row_once_in_order(small_model_dir, tmp_path):
+    rows = [{"id": f"R{i}", "text": f"{TEXTS[i % len(TEXTS)]}，编号{i}"} for i in range(6000)]
+    source = write_csv(tmp_path / "in.csv", rows)
+    command = [sys.executable, "-m", "triage", "batch", str(source), "--out", str(tmp_path / "out.csv"),
+               "--model", str(small_model_dir), "--id-col", "id", "--workers", "2"]
+    log = tmp_path / "first-run.log"
+    with log.open("wb") as stderr:
+        process = subprocess.Popen(command, stderr=stderr)
+    checkpoint_file = tmp_path / "out.csv.checkpoint.json"
+    deadline = time.monotonic() + 60
+    while not checkpoint_file.exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.02)
+    if process.poll() is not None:
+        pytest.fail(f"the run ended before it could be killed: {log.read_text()}")
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    done = json.loads(checkpoint_file.read_text())["rows_done"]
+    assert 0 < done < len(rows)
+    finished = subprocess.run(command + ["--resume"], capture_output=True, text=True)
+    assert finished.returncode == 0, finished.stderr
+    assert f"resumed after row {done}" in finished.stderr
+    assert [row["id"] for row in read_csv(tmp_path / "out.csv")] == [row["id"] for row in rows]
+
+
+def test_the_report_is_one_offline_file_with_charts(small_model, tmp_path):
+    source = write_csv(tmp_path / "in.csv", [{"text": text} for text in TEXTS])
+    batch(small_model, source, tmp_path / "out.csv", report=tmp_path / "report.html")
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert page.count("<svg") == 4 and "类别" in page and "紧急程度" in page
+    assert "src=" not in page and "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
+
+
+def test_the_dask_engine_gives_the_local_engines_output(small_model, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    source = write_csv(tmp_path / "in.csv", [{"id": i, "text": f"{text}，第{i}次", "phone": "13812345678"}
+                                             for i, text in enumerate(TEXTS * 30)])
+    columns = Columns(id="id", caller="phone")
+    batch(small_model, source, tmp_path / "local.csv", columns=columns, chunk_rows=25)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        batch(small_model, source, tmp_path / "dask.csv", columns=columns, chunk_rows=25,
+              engine="dask", scheduler=cluster.scheduler_address)
+    assert (tmp_path / "dask.csv").read_bytes() == (tmp_path / "local.csv").read_bytes()
+
+
+@pytest.mark.parametrize("argv, code, message", [
+    (["--engine", "dask"], 2, "--scheduler"),
+    (["--workers", "0"], 2, "--workers"),
+    (["--text-col", ","], 2, "--text-col"),
+    (["--out", "/no/such/folder/out.csv"], 1, "does not exist"),
+    (["--out", "out.parquet"], 1, "unknown file type"),
+])
+def test_cli_refuses_bad_arguments(capsys, tmp_path, small_model_dir, argv, code, message):
+    source = write_csv(tmp_path / "in.csv", [{"text": TEXTS[0]}])
+    arguments = ["batch", str(source), "--model", str(small_model_dir), "--out", str(tmp_path / "out.csv"), *argv]
+    assert main(arguments) == code
+    assert message in capsys.readouterr().err
+
+
+def test_cli_prints_a_summary(capsys, tmp_path, small_model_dir):
+    source = write_csv(tmp_path / "in.csv", [{"text": text} for text in TEXTS] + [{"text": ""}])
+    assert main(["batch", str(source), "--model", str(small_model_dir), "--out", str(tmp_path / "o.csv")]) == 0
+    err = capsys.readouterr().err
+    assert "triaged 7 rows" in err and "(UTF-8)" in err and "1 errors" in err

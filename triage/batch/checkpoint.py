@@ -1,0 +1,79 @@
+"""Resumable batch runs: triaged rows go to a part file beside the output, and after each
+chunk a checkpoint records how many input rows and how many part-file bytes are final.
+
+Killed at any point (kill -9 included), ``--resume`` cuts the part file back to the last
+checkpoint and skips that many input rows, so every row ends up exactly once and in input
+order. The checkpoint also records what the run was (input file, columns, model): resuming
+a different run is refused instead of mixing two runs in one output.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from ..errors import DataFileError
+
+
+def fingerprint(input_path: Path, **run) -> dict:
+    """What identifies a run: the input file (size, time, first megabyte) and ``run``."""
+    stat = input_path.stat()
+    with input_path.open("rb") as handle:
+        head = hashlib.sha256(handle.read(1 << 20)).hexdigest()
+    identity = {"input": str(input_path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
+                "head_sha256": head, **run}
+    return json.loads(json.dumps(identity))  # as the checkpoint file will give it back (tuples as lists)
+
+
+class PartFile:
+    """The JSON-lines part file of a run writing to ``output``, with its checkpoint."""
+
+    def __init__(self, output: Path, run: dict, *, resume: bool):
+        self.path = output.with_name(output.name + ".part.jsonl")
+        self.checkpoint = output.with_name(output.name + ".checkpoint.json")
+        self.run = run
+        self.rows_done, size = 0, 0
+        if self.checkpoint.exists():
+            if not resume:
+                raise DataFileError(f"{self.checkpoint} shows an unfinished run into {output}; add --resume to "
+                                    "continue it, or delete that file and the .part.jsonl beside it to start over")
+            state = json.loads(self.checkpoint.read_text(encoding="utf-8"))
+            if state.get("run") != run:
+                changed = sorted(key for key in {**run, **state.get("run", {})}
+                                 if run.get(key) != state.get("run", {}).get(key))
+                raise DataFileError(f"cannot resume: the unfinished run into {output} differs in "
+                                    f"{', '.join(changed)}; delete {self.checkpoint} to start over")
+            self.rows_done, size = state["rows_done"], state["part_bytes"]
+        elif resume and self.path.exists():
+            raise DataFileError(f"cannot resume: {self.path} has no checkpoint beside it; delete it to start over")
+        self.resumed_from = self.rows_done
+        self.handle = open(self.path, "r+b" if size else "wb")
+        self.handle.truncate(size)  # rows written after the last checkpoint are written again
+        self.handle.seek(size)
+
+    def append(self, rows: list[dict]) -> None:
+        """Make ``rows`` (the next input rows, in order) final."""
+        self.handle.write(b"".join(json.dumps(row, ensure_ascii=False).encode("utf-8") + b"\n" for row in rows))
+        self.handle.flush()
+        os.fsync(self.handle.fileno())
+        self.rows_done += len(rows)
+        state = {"run": self.run, "rows_done": self.rows_done, "part_bytes": self.handle.tell()}
+        temporary = self.checkpoint.with_name(self.checkpoint.name + ".tmp")
+        temporary.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
+        os.replace(temporary, self.checkpoint)  # atomic: the old checkpoint or the new, never half
+
+    def rows(self):
+        """The rows written so far, in input order (the file is read afresh each call)."""
+        self.handle.flush()
+        with open(self.path, encoding="utf-8") as handle:
+            for line in handle:
+                yield json.loads(line)
+
+    def close(self) -> None:
+        self.handle.close()
+
+    def remove(self) -> None:
+        self.close()
+        self.checkpoint.unlink(missing_ok=True)
+        self.path.unlink(missing_ok=True)

@@ -1,0 +1,255 @@
+"""Batch input: rows streamed from CSV, JSONL or Excel .xlsx, one record per data row.
+
+CSV and JSONL files are read through a text decoder whose encoding is detected from the
+first megabyte (a byte-order mark, else strict UTF-8, else charset-normalizer choosing
+between GB18030 and Big5) and said in the summary. Bytes that do not decode are kept as
+lone surrogates (``surrogateescape``) so one damaged row becomes that row's error entry
+instead of stopping a ten-million-row run.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import json
+import re
+import sys
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterator
+from zipfile import BadZipFile
+
+from ..errors import DataFileError
+
+SAMPLE_BYTES = 1 << 20
+CHINA_STANDARD_TIME = timezone(timedelta(hours=8))
+_UNDECODED = re.compile(r"[\udc80-\udcff]")
+FORMATS = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".xlsx": "xlsx"}
+_ENCODING_NAMES = {"utf_8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "gb18030": "GBK/GB18030", "big5": "Big5",
+                   "utf-16": "UTF-16"}
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Which input columns hold what. ``text`` may name several (subject and body), joined."""
+    text: tuple[str, ...] = ("text",)
+    id: str | None = None
+    caller: str | None = None
+    time: str | None = None
+
+
+@dataclass
+class Record:
+    """One input row as the batch needs it; ``error`` says why it cannot be triaged."""
+    row: int                 # 1-based data row number in the input
+    id: str
+    text: str | None
+    caller: str | None = None
+    time: datetime | None = None
+    error: str | None = None
+    time_error: str | None = None  # still triaged, but not linked to earlier rows
+
+
+def file_format(path: Path) -> str:
+    try:
+        return FORMATS[path.suffix.lower()]
+    except KeyError:
+        raise DataFileError(f"{path}: unknown file type {path.suffix!r}; use one of "
+                            f"{', '.join(sorted(FORMATS))}") from None
+
+
+def detect_encoding(path: Path) -> tuple[str, str]:
+    """``(codec, readable name)`` of a CSV/JSONL file, from its first megabyte."""
+    with path.open("rb") as handle:
+        sample = handle.read(SAMPLE_BYTES)
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig", _ENCODING_NAMES["utf-8-sig"]
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16", _ENCODING_NAMES["utf-16"]
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=len(sample) < SAMPLE_BYTES)
+        return "utf-8", _ENCODING_NAMES["utf_8"]
+    except UnicodeDecodeError:
+        pass
+    import charset_normalizer  # only files that are not UTF-8 need it
+
+    candidates = ["gb18030", "big5"]
+    best = charset_normalizer.from_bytes(sample, cp_isolation=candidates).best()
+    if best is None:  # a damaged line spoils the whole sample: judge by the lines that decode
+        best = charset_normalizer.from_bytes(b"\n".join(line for line in sample.splitlines()
+                                                         if any(_decodes(line, codec) for codec in candidates)),
+                                             cp_isolation=candidates).best()
+    if best is None:
+        raise DataFileError(f"{path}: not UTF-8, GBK/GB18030 or Big5 text; convert it to UTF-8")
+    return best.encoding, _ENCODING_NAMES.get(best.encoding, best.encoding)
+
+
+@dataclass
+class Source:
+    """An opened input: its records in order, the encoding used, and how far reading got."""
+    records: Iterator[Record]
+    encoding: str
+    read_share: Callable[[], float | None]  # share of the input read so far, for progress
+    handle: Any = None
+
+    def close(self) -> None:
+        self.records.close()
+        if self.handle is not None:
+            self.handle.close()
+
+
+def _decodes(line: bytes, codec: str) -> bool:
+    try:
+        line.decode(codec)
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def open_records(path: str | Path, columns: Columns) -> Source:
+    """Records of ``path`` in input order.
+
+    Raises:
+        DataFileError: missing file, unknown type, or a named column that is not there
+            (raised when the first record is taken).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataFileError(f"{path}: no such file")
+    kind = file_format(path)
+    if kind == "xlsx":
+        rows = _XlsxRows(path)
+        return Source(_records(iter(rows), columns, path), "xlsx", rows.read_share)
+    codec, name = detect_encoding(path)
+    handle = open(path, encoding=codec, errors="surrogateescape", newline="")
+    size = max(1, path.stat().st_size)
+    rows = _csv_rows(handle, path) if kind == "csv" else _jsonl_rows(handle, path)
+    return Source(_records(rows, columns, path), name,
+                  lambda: None if handle.closed else min(1.0, handle.buffer.tell() / size), handle)
+
+
+def _csv_rows(handle, path: Path) -> Iterator[dict | str]:
+    csv.field_size_limit(sys.maxsize)  # a petition letter can be long; max_chars judges it later
+    with handle:
+        reader = csv.reader(handle, delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
+        header = next(reader, None)
+        if header is None:
+            raise DataFileError(f"{path}: the file is empty; expected a header row")
+        names = [name.strip() for name in header]
+        yield names
+        for values in reader:
+            if values:
+                yield dict(zip(names, values))
+
+
+def _jsonl_rows(handle, path: Path) -> Iterator[dict | str]:
+    with handle:
+        first = True
+        for line in handle:
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as error:
+                row = f"not valid JSON ({error.msg})"
+            if not isinstance(row, (dict, str)):
+                row = f"each line must be a JSON object, got {type(row).__name__}"
+            if first:  # JSONL has no header: the first object's keys stand for it
+                yield list(row) if isinstance(row, dict) else []
+                first = False
+            yield row
+
+
+class _XlsxRows:
+    """Rows of the first sheet, streamed (openpyxl's read-only mode)."""
+
+    def __init__(self, path: Path):
+        import openpyxl  # only .xlsx needs it
+        from openpyxl.utils.exceptions import InvalidFileException
+
+        try:
+            self.book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except (InvalidFileException, BadZipFile, KeyError, OSError) as error:
+            raise DataFileError(f"{path}: not a readable .xlsx workbook ({error})") from None
+        self.path, self.read = path, 0
+        self.total = self.book.active.max_row or 0
+
+    def read_share(self) -> float | None:
+        return min(1.0, self.read / self.total) if self.total else None
+
+    def __iter__(self) -> Iterator[dict | list]:
+        try:
+            rows = self.book.active.iter_rows(values_only=True)
+            header = next(rows, None)
+            if header is None:
+                raise DataFileError(f"{self.path}: the first sheet is empty; expected a header row")
+            names = [str(name).strip() if name is not None else "" for name in header]
+            yield names
+            for values in rows:
+                self.read += 1
+                if any(value is not None for value in values):
+                    yield {name: ("" if value is None else value) for name, value in zip(names, values)}
+        finally:
+            self.book.close()
+
+
+def _records(rows: Iterator, columns: Columns, path: Path) -> Iterator[Record]:
+    header = next(rows)
+    if header:  # JSONL rows can differ in keys; only a header-ful format is checked up front
+        wanted = [*columns.text, columns.id, columns.caller, columns.time]
+        missing = [name for name in wanted if name and name not in header]
+        if missing:
+            raise DataFileError(f"{path}: no column {', '.join(map(repr, missing))}; columns found: "
+                                f"{', '.join(header) or 'none'}. Name the text column with --text-col")
+    for number, row in enumerate(rows, start=1):
+        yield _record(number, row, columns)
+
+
+def _record(number: int, row: dict | str, columns: Columns) -> Record:
+    if isinstance(row, str):  # a JSONL line that is not an object
+        return Record(number, str(number), None, error=row)
+    identifier = _cell(row.get(columns.id)) if columns.id else str(number)
+    pieces = [_cell(row.get(name)) for name in columns.text]
+    text = "。".join(piece for piece in pieces if piece)
+    record = Record(number, identifier or str(number), text,
+                    caller=_cell(row.get(columns.caller)) if columns.caller else None)
+    if _UNDECODED.search(text + (identifier or "")):
+        record.text, record.error = None, "乱码：此行有无法按文件编码解码的字节 (bytes that do not decode)"
+    elif not text.strip():
+        record.error = f"没有文本 (column {'+'.join(columns.text)} is empty)"
+    if columns.time and record.error is None:
+        try:
+            record.time = parse_time(row.get(columns.time))
+        except ValueError as error:
+            record.time_error = str(error)
+    return record
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():  # Excel keeps phone numbers as floats
+        value = int(value)
+    return str(value).strip()
+
+
+def parse_time(value) -> datetime:
+    """A time from an export (``2024-03-02 10:15``, ``2024/3/2 10:15:00``, ISO 8601, an Excel
+    date) as naive UTC; a time without an offset is China Standard Time."""
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        text = _cell(value)
+        match = re.fullmatch(r"(\d{4})[/.年-](\d{1,2})[/.月-](\d{1,2})日?(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?", text)
+        try:
+            if match:
+                parts = [int(part) if part else 0 for part in match.groups()]
+                moment = datetime(*parts)
+            else:
+                moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"时间无法识别 (time {text!r} is not a date such as 2024-03-02 10:15)") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=CHINA_STANDARD_TIME)
+    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+

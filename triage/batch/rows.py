@@ -1,0 +1,89 @@
+"""One batch chunk triaged into flat output rows: every prediction field a column.
+
+``triage_records`` is what an engine runs on a worker (a local process or a Dask worker):
+a pure function of the model, the settings and the records, so both engines give the
+same rows.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+from ..errors import TriageError
+from ..identity import caller_column_key
+from ..model import TOP_DEPARTMENTS, TriageModel
+from .readers import Record
+
+PREDICTION_COLUMNS = (
+    "row", "id", "status", "error", "decision",
+    "category", "category_confidence", "category_band", "subcategory", "subcategory_confidence",
+    "department", "department_confidence", "department_band",
+    *(f"department_{rank}{suffix}" for rank in range(2, TOP_DEPARTMENTS + 1) for suffix in ("", "_confidence")),
+    "urgency", "urgency_confidence", "urgency_band", "urgency_source", "safety_rules",
+    "request_type", "request_type_confidence", "flags", "explanation", "personal_data", "text", "model_version",
+)
+REPEAT_COLUMNS = ("is_repeat", "repeat_score", "repeat_of", "caller_case_count", "repeat_reasons")
+SEPARATOR = "；"
+
+
+def triage_records(model: TriageModel, settings: Mapping[str, Any], secret: str | None,
+                   records: Sequence[Record]) -> list[dict]:
+    """Flat rows for ``records`` in the same order. A record with an error, or a text the
+    model refuses (too long), becomes an error row; the others are predicted together.
+    ``secret`` keys the caller column (None: no caller column)."""
+    rows = [None] * len(records)
+    good = [index for index, record in enumerate(records) if record.error is None]
+    try:
+        results = model.predict([records[index].text for index in good], settings)
+    except TriageError:  # one bad text (too long) must not fail its neighbours: one at a time
+        results = [_predict_one(model, records[index].text, settings) for index in good]
+    for index, result in zip(good, results):
+        rows[index] = flatten(records[index], result) if "error" not in result else \
+            _error_row(records[index], result["error"])
+    for index, record in enumerate(records):
+        if rows[index] is None:
+            rows[index] = _error_row(record, record.error)
+        if secret is not None:
+            key = caller_column_key(record.caller or "", secret)
+            rows[index]["_caller"] = list(key) if key else None
+        rows[index]["_time"] = record.time.isoformat() if record.time else None
+        rows[index]["_time_error"] = record.time_error
+    return rows
+
+
+def _predict_one(model: TriageModel, text: str, settings) -> dict:
+    try:
+        return model.predict([text], settings)[0]
+    except TriageError as error:
+        return {"error": error.message}
+
+
+def flatten(record: Record, result: dict) -> dict:
+    row = {"row": record.row, "id": record.id, "status": result["status"], "error": None,
+           "decision": result["decision"], "flags": SEPARATOR.join(flag["code"] for flag in result["flags"]),
+           "explanation": SEPARATOR.join(result["explanation"]),
+           "personal_data": SEPARATOR.join(result["personal_data"]), "text": result["text"],
+           "model_version": result["model_version"]}
+    category = result.get("category") or {}
+    row.update(category=category.get("label"), category_confidence=category.get("confidence"),
+               category_band=category.get("band"), subcategory=category.get("subcategory"),
+               subcategory_confidence=category.get("subcategory_confidence"))
+    department = result.get("department") or {}
+    row.update(department=department.get("label"), department_confidence=department.get("confidence"),
+               department_band=department.get("band"))
+    for rank in range(2, TOP_DEPARTMENTS + 1):
+        top = department.get("top") or []
+        entry = top[rank - 1] if len(top) >= rank else {}
+        row[f"department_{rank}"], row[f"department_{rank}_confidence"] = entry.get("label"), entry.get("confidence")
+    urgency = result.get("urgency") or {}
+    row.update(urgency=urgency.get("label"), urgency_confidence=urgency.get("confidence"),
+               urgency_band=urgency.get("band"), urgency_source=urgency.get("source"),
+               safety_rules=SEPARATOR.join(f"{hit['rule']}:{hit['evidence']}" for hit in urgency.get("rules", [])))
+    request_type = result.get("request_type") or {}
+    row.update(request_type=request_type.get("label"), request_type_confidence=request_type.get("confidence"))
+    return row
+
+
+def _error_row(record: Record, error: str) -> dict:
+    row = dict.fromkeys(PREDICTION_COLUMNS)
+    row.update(row=record.row, id=record.id, status="error", error=error, decision="review")
+    return row

@@ -1,0 +1,124 @@
+"""A batch run from input file to output file:
+
+    readers (stream records) -> engines (triage chunks in parallel, in order)
+    -> checkpoint (part file, resumable) -> repeats (same caller, earlier rows)
+    -> writers (CSV / JSONL / XLSX) + report (summary, HTML)
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from itertools import islice
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+from ..errors import DataFileError
+from ..identity import caller_secret
+from ..model import TriageModel
+from .checkpoint import PartFile, fingerprint
+from .engines import DaskEngine, LocalEngine
+from .readers import Columns, Record, open_records
+from .report import Summary, render_html
+from .repeats import judge_rows, repeat_columns
+from .rows import PREDICTION_COLUMNS, REPEAT_COLUMNS
+from .writers import check_output, write_rows
+
+CHUNK_ROWS = 500
+
+
+@dataclass
+class BatchOptions:
+    input: Path
+    output: Path
+    columns: Columns = Columns()
+    resume: bool = False
+    report: Path | None = None
+    engine: str = "local"           # "local" or "dask"
+    scheduler: str | None = None    # Dask scheduler address
+    workers: int | None = None      # local worker processes (default: every core)
+    chunk_rows: int = CHUNK_ROWS
+    progress: bool = False
+
+
+def run_batch(model: TriageModel, options: BatchOptions, settings: Mapping[str, Any]) -> Summary:
+    """Triage every row of ``options.input`` into ``options.output``; returns the summary.
+
+    Raises:
+        DataFileError: unreadable input, bad columns or output path, or a resume that does
+            not match the unfinished run.
+    """
+    started = time.perf_counter()
+    check_output(options.output)
+    if options.report and not options.report.parent.is_dir():
+        raise DataFileError(f"{options.report}: the folder {options.report.parent} does not exist")
+    source = open_records(options.input, options.columns)
+    try:
+        run = fingerprint(options.input, columns=asdict(options.columns), model=model.version_)
+        part = PartFile(options.output, run, resume=options.resume)
+    except BaseException:
+        source.close()
+        raise
+    try:
+        records = islice(source.records, part.rows_done, None)
+        secret = caller_secret(settings) if options.columns.caller else None
+        engine = (DaskEngine(model, settings, secret, options.scheduler) if options.engine == "dask"
+                  else LocalEngine(model, settings, secret, options.workers))
+        with engine, _progress(options.progress, part.rows_done) as progress:
+            for rows in engine.map(_chunks(records, options.chunk_rows)):
+                part.append(rows)
+                progress.advance(len(rows), source.read_share())
+    except BaseException:
+        part.close()  # the checkpoint stays: --resume continues from it
+        source.close()
+        raise
+    summary = Summary(input=str(options.input), encoding=source.encoding, model_version=model.version_,
+                      resumed_from=part.resumed_from)
+    columns = PREDICTION_COLUMNS
+    rows: Iterator[dict] = part.rows()
+    if options.columns.caller:
+        timed = options.columns.time is not None
+        verdicts = judge_rows(model, part.rows, settings, timed)
+        columns = PREDICTION_COLUMNS + REPEAT_COLUMNS
+        rows = ({**row, **repeat_columns(row, verdicts, settings, timed)} for row in part.rows())
+    write_rows(options.output, columns, _counted(rows, summary), total=part.rows_done)
+    summary.seconds = time.perf_counter() - started
+    if options.report:
+        options.report.write_text(render_html(summary), encoding="utf-8")
+    part.remove()
+    return summary
+
+
+def _chunks(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
+    while chunk := list(islice(records, size)):
+        yield chunk
+
+
+def _counted(rows: Iterator[dict], summary: Summary) -> Iterator[dict]:
+    for row in rows:
+        summary.add(row)
+        yield row
+
+
+class _progress:
+    """A tqdm bar in rows (rate and ETA from the share of the input read), or nothing."""
+
+    def __init__(self, shown: bool, done: int):
+        self.bar = None
+        if shown:
+            from tqdm import tqdm
+
+            self.bar = tqdm(initial=done, unit=" rows", dynamic_ncols=True, smoothing=0.1)
+
+    def advance(self, rows: int, share: float | None) -> None:
+        if self.bar is None:
+            return
+        self.bar.update(rows)
+        if share:  # total rows estimated from how much of the file those rows took
+            self.bar.total = max(self.bar.n, round(self.bar.n / share))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.close()

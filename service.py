@@ -21,6 +21,7 @@ from triage.api.auth import api_tokens, require
 from triage.api.context import Context
 from triage.api.metrics import Metrics
 from triage.api.model_slot import ModelSlot
+from triage.registry import served_folder
 from triage.errors import TriageError
 from triage.identity import caller_secret
 from triage.segment import use_engine, warm_up
@@ -52,7 +53,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     migrate(engine)
     store = CaseStore(engine, settings)
     app.extensions["triage"] = Context(
-        settings=settings, slot=ModelSlot(settings["model_dir"]), store=store, metrics=Metrics(store.depth),
+        settings=settings, slot=ModelSlot(lambda: served_folder(settings)), store=store, metrics=Metrics(store.depth),
         logger=logs.configure(), tokens=api_tokens(settings), admin_tokens=tuple(settings["admin_tokens"]),
         caller_secret=caller_secret(settings))
     for module in (triage_routes, case_routes, ops_routes):

@@ -69,7 +69,7 @@ def test_train_reads_gbk_bom_and_jsonl(capsys, tmp_path, small_corpus_path):
 @pytest.mark.parametrize("argv, code, message", [
     ([], 2, "required"),
     (["dance"], 2, "invalid choice"),
-    (["train", "--out", "x"], 2, "the following arguments are required: data"),
+    (["train", "--out", "x"], 2, "no training data"),
     (["train", "nope.csv", "--out", "x"], 1, "nope.csv: no such file"),
     (["train", "DATA", "--out", "x", "--C", "0"], 2, "--C must be above 0"),
     (["evaluate", "/no/such/model", "DATA"], 1, "no model in /no/such/model"),

@@ -22,10 +22,11 @@ __all__ = [
 
 
 def load_model(folder=None) -> TriageModel:
-    """The verified model in ``folder``; by default the one named by ``TRIAGE_MODEL_DIR``
-    or the bundled default model."""
+    """The verified model in ``folder``; by default the one named by ``TRIAGE_MODEL_DIR``,
+    else the registry's champion (the bundled default model until one is promoted)."""
+    from .registry import served_folder
     from .segment import use_engine
 
     settings = load_settings()
     use_engine(settings["segmenter"])
-    return _load(folder or settings["model_dir"])
+    return _load(folder or served_folder(settings))

@@ -34,8 +34,9 @@ def _versions() -> dict[str, str]:
             "scipy": scipy.__version__, "joblib": joblib.__version__, "python": platform.python_version()}
 
 
-def save(model: TriageModel, folder: str | Path, *, metrics: dict | None = None) -> dict:
-    """Write ``model`` into ``folder`` (created if needed); returns the metadata written."""
+def save(model: TriageModel, folder: str | Path, *, metrics: dict | None = None, parent: str | None = None) -> dict:
+    """Write ``model`` into ``folder`` (created if needed); returns the metadata written.
+    ``parent``: the version it was trained to replace (the registry records lineage)."""
     model = ensure_fitted(model)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -48,6 +49,7 @@ def save(model: TriageModel, folder: str | Path, *, metrics: dict | None = None)
         "libraries": _versions(),
         "sha256": _sha256(model_path),
         "data_hash": model.data_hash_,
+        "parent": parent,
         "parameters": model.get_params(),
         "labels": model.labels_,
         "thresholds": {name: head.thresholds_ for name, head in model.heads_.items()},

@@ -1,4 +1,4 @@
-"""Command line: ``triage train | evaluate | predict | batch | serve | export-labels``. Thin: parse, call the library,
+"""Command line: ``triage train | evaluate | predict | batch | models | serve | export-labels``. Thin: parse, call the library,
 print. Exit codes: 0 done, 1 domain error (one line on stderr), 2 usage error."""
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from .datafiles import read_labelled, read_text_lines
 from .errors import TriageError
 from .evaluation import evaluate
 from .model import HEADS, TriageModel
+from .registry import Registry, overall
 from .settings import load_settings
 
 
@@ -33,9 +34,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     train = commands.add_parser("train", help="train a model on labelled CSV/JSONL files")
-    train.add_argument("data", nargs="+", help="CSV (UTF-8, UTF-8 BOM, GBK) or JSONL with a text column "
+    train.add_argument("data", nargs="*", help="CSV (UTF-8, UTF-8 BOM, GBK) or JSONL with a text column "
                                                f"and any of: {', '.join(HEADS)}")
-    train.add_argument("--out", required=True, help="folder to write the model into")
+    train.add_argument("--store", nargs="?", const="", metavar="DATABASE_URL",
+                       help="also train on the case store's human-confirmed labels (default database: "
+                            "TRIAGE_DATABASE_URL or the SQLite default); model guesses are never used")
+    train.add_argument("--out", help="folder to write the model into")
+    train.add_argument("--register", action="store_true",
+                       help="add the model to the registry (models/versions/), scored on the frozen test set")
     train.add_argument("--C", type=float, default=0.5, help="SVM regularisation (default 0.5)")
     train.add_argument("--min-df", type=int, default=2, help="drop features seen in fewer texts (default 2)")
 
@@ -48,6 +54,16 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("texts", nargs="*", help="texts to triage (else --file, else stdin)")
     predict.add_argument("--model", help="model folder (default: the bundled default model)")
     predict.add_argument("--file", help="file with one text per line")
+
+    models = commands.add_parser("models", help="the model registry: list, promote, rollback")
+    actions = models.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    actions.add_parser("list", help="every registered model; * marks the champion")
+    promote = actions.add_parser("promote", help="make a version the served model if it beats the champion")
+    promote.add_argument("version")
+    promote.add_argument("--force", action="store_true", help="promote even if the gate refuses (logged)")
+    promote.add_argument("--reason", default="", help="why (kept in the registry history)")
+    rollback = actions.add_parser("rollback", help="serve the previous champion again")
+    rollback.add_argument("--reason", default="", help="why (kept in the registry history)")
 
     serve = commands.add_parser("serve", help="run the HTTP service locally (production: gunicorn, see README)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -87,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         commands = {"train": _train, "evaluate": _evaluate, "predict": _predict, "serve": _serve,
-                    "batch": _batch, "export-labels": _export_labels}
+                    "batch": _batch, "models": _models,
+                    "export-labels": _export_labels}
         return commands[arguments.command](arguments)
     except TriageError as error:
         print(f"triage: error: {error.message}", file=sys.stderr)
@@ -103,9 +120,21 @@ def _train(arguments) -> int:
     if arguments.C <= 0 or arguments.min_df < 1:
         print("triage: error: --C must be above 0 and --min-df at least 1", file=sys.stderr)
         return 2
-    data = read_labelled(arguments.data)
+    if not (arguments.out or arguments.register):
+        print("triage: error: say where the model goes: --out FOLDER and/or --register", file=sys.stderr)
+        return 2
+    if not arguments.data and arguments.store is None:
+        print("triage: error: no training data: name labelled files and/or --store", file=sys.stderr)
+        return 2
+    settings = load_settings()
+    paths = list(arguments.data)
+    if arguments.store is not None:
+        paths.append(_export_store_labels(arguments.store, settings))
+    data = read_labelled(paths)
     model = TriageModel(C=arguments.C, min_df=arguments.min_df).fit(data.texts, data.labels, groups=data.groups)
-    metadata = artifacts.save(model, arguments.out)
+    metadata = artifacts.save(model, arguments.out) if arguments.out else None
+    if arguments.register:
+        metadata = Registry(settings).register(model)
     print(f"read {len(data)} rows ({', '.join(f'{Path(p).name}: {e}' for p, e in data.encodings.items())}); "
           f"skipped {data.skipped_empty_text} with empty text")
     for name, report in model.training_report_.items():
@@ -114,8 +143,69 @@ def _train(arguments) -> int:
               f"{report['rare_label']} rare labels; out-of-fold accuracy {metrics['out_of_fold_accuracy']:.3f}, "
               f"macro-F1 {metrics['out_of_fold_macro_f1']:.3f}, auto covers {metrics['auto_coverage']:.0%}; "
               f"{metrics['calibration']} calibration on {'grouped' if metrics['grouped_folds'] else 'stratified'} folds")
-    print(f"model {metadata['version']} written to {arguments.out}")
+    if arguments.out:
+        print(f"model {metadata['version']} written to {arguments.out}")
+    if arguments.register:
+        frozen = metadata["metrics"]["frozen_test"]
+        print(f"model {metadata['version']} registered (parent {metadata['parent']}); frozen test score "
+              f"{overall(frozen):.4f}; promote with `triage models promote {metadata['version']}`")
     return 0
+
+
+def _export_store_labels(database: str, settings) -> str:
+    """The store's human-confirmed labels as a temporary CSV for ``read_labelled``."""
+    import atexit
+    import tempfile
+
+    from .store import CaseStore, migrate, open_engine
+
+    engine = open_engine(database or settings["database_url"])
+    migrate(engine)
+    handle = tempfile.NamedTemporaryFile("w", suffix=".csv", prefix="store-labels-", delete=False,
+                                         encoding="utf-8", newline="")
+    atexit.register(os.unlink, handle.name)
+    with handle:
+        writer = csv.DictWriter(handle, fieldnames=("text",) + HEADS, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(CaseStore(engine, settings).export_labels())
+    engine.dispose()
+    return handle.name
+
+
+def _models(arguments) -> int:
+    registry = Registry(load_settings())
+    if arguments.action == "list":
+        print(f"{'':2}{'version':<16}{'created at':<27}{'parent':<16}{'rows':>8}{'frozen test':>13}")
+        for entry in registry.list():
+            score = f"{entry['frozen_score']:.4f}" if entry["frozen_score"] is not None else "-"
+            print(f"{'*' if entry['champion'] else ' ':2}{entry['version']:<16}{entry['created_at'] or '-':<27}"
+                  f"{entry['parent'] or '-':<16}{entry['rows'] or 0:>8}{score:>13}")
+        return 0
+    if arguments.action == "rollback":
+        version = registry.rollback(reason=arguments.reason)
+        print(f"rolled back: {version} is the champion again. Running services: POST /v1/admin/reload or "
+              "SIGHUP to serve it")
+        return 0
+    comparison = registry.promote(arguments.version, force=arguments.force, reason=arguments.reason)
+    _print_comparison(comparison)
+    if not comparison["promoted"]:
+        print("triage: error: promotion refused: " + "; ".join(comparison["failures"]) +
+              " (--force overrides, and is logged)", file=sys.stderr)
+        return 1
+    print(f"{comparison['challenger']} is the champion{' (forced)' if not comparison['passed'] else ''}. "
+          "Running services: POST /v1/admin/reload or SIGHUP to serve it")
+    return 0
+
+
+def _print_comparison(comparison: dict) -> None:
+    """Per-class F1 of champion and challenger side by side, with bars to read at a glance."""
+    print(f"frozen test set, champion {comparison['champion']} vs challenger {comparison['challenger']} "
+          f"(margin {comparison['margin']}):")
+    for row in comparison["classes"]:
+        bars = "".join(f" {'█' * round(value * 20):<20}" for value in (row["champion_f1"], row["challenger_f1"]))
+        print(f"  {row['head']:<13}{row['label']:<14}{row['champion_f1']:>7.3f}{row['challenger_f1']:>7.3f}"
+              f"{row['change']:>+8.3f}{bars}")
+    print(f"  overall (mean macro-F1): {comparison['champion_score']:.4f} -> {comparison['challenger_score']:.4f}")
 
 
 def _evaluate(arguments) -> int:

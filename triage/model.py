@@ -79,7 +79,9 @@ class TriageModel(BaseEstimator):
                 features[rows], kept, groups=kept_groups)
             self.training_report_[name] = {"rows": int(len(rows)), **skipped}
         self.data_hash_ = _data_hash(texts, labels, groups)
-        self.version_ = "m-" + self.data_hash_[:12]
+        # Same data and parameters, same version: a retrain that changes nothing is no new model.
+        identity = f"{self.data_hash_}:{sorted(self.get_params().items())}".encode("utf-8")
+        self.version_ = "m-" + hashlib.sha256(identity).hexdigest()[:12]
         return self
 
     # -- predicting -------------------------------------------------------------

@@ -63,8 +63,16 @@ def _parse_segmenter(value: str) -> str:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("model_dir", str(PROJECT_ROOT / "models" / "default"),
-            "Folder of the model used when none is named.", str),
+    Setting("model_dir", "",
+            "Folder of the model used when none is named; empty: the registry's champion "
+            "(models/registry.json), else the bundled models/default.", str),
+    Setting("registry_dir", str(PROJECT_ROOT / "models"),
+            "Model registry: default/, versions/<version>/ and registry.json (triage models ...).", str),
+    Setting("frozen_test_set", str(PROJECT_ROOT / "training" / "frozen_test.csv"),
+            "Labelled file, never trained on, that scores every registered model and gates promotion.", str),
+    Setting("promotion_margin", 0.02,
+            "A challenger is refused if any class's F1 on the frozen test set falls by more than this.",
+            _parse_share),
     Setting("mask_personal_data", True,
             "Mask phone, ID-card, bank-card and plate numbers in every text triage returns, "
             "stores or logs. Turn off only where the law and the centre allow clear text.",

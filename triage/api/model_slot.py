@@ -19,8 +19,12 @@ from ..model import TriageModel
 
 
 class ModelSlot:
-    def __init__(self, folder: str | Path):
-        self.folder = Path(folder)
+    """``locate`` names the folder to serve (asked again on every reload, so a promoted
+    model is what a reload picks up); a folder given to ``reload`` overrides it once."""
+
+    def __init__(self, locate: Callable[[], Path]):
+        self.locate = locate
+        self.folder = Path(locate())
         self.model: TriageModel = _load_and_try(self.folder)
         self.metadata: dict = read_metadata(self.folder)
         self.loaded_at = _now()
@@ -29,13 +33,13 @@ class ModelSlot:
         self._lock = threading.Lock()
 
     def reload(self, folder: str | Path | None = None) -> dict:
-        """Load ``folder`` (default: the current one) and swap it in.
+        """Load ``folder`` (default: the one ``locate`` names now) and swap it in.
 
         Returns the new model card.
         Raises:
             ModelError: the model could not be loaded or verified; the old one still serves.
         """
-        target = Path(folder) if folder else self.folder
+        target = Path(folder) if folder else Path(self.locate())
         with self._lock:
             try:
                 model, metadata = _load_and_try(target), read_metadata(target)

@@ -20,11 +20,12 @@ def display_terms(feature_names: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return terms, shown
 
 
-def top_terms(row, weights: np.ndarray, terms: tuple[np.ndarray, np.ndarray], limit: int) -> list[dict]:
+def top_terms(indices: np.ndarray, values: np.ndarray, weights: np.ndarray,
+              terms: tuple[np.ndarray, np.ndarray], limit: int) -> list[dict]:
     """The ``limit`` strongest terms for one label, strongest first.
 
     Args:
-        row: one TF-IDF row (sparse, 1 x n_features).
+        indices, values: one TF-IDF row's non-zero feature indices and values.
         weights: that label's weight per feature.
         terms: ``display_terms(feature_names)`` of the same features.
     Returns:
@@ -32,18 +33,21 @@ def top_terms(row, weights: np.ndarray, terms: tuple[np.ndarray, np.ndarray], li
         positive towards the label, and only positive ones are listed.
     """
     names, shown = terms
-    indices = row.indices
-    pushes = row.data * weights[indices]
-    candidates = np.flatnonzero((pushes > 0) & shown[indices])
-    enough = 6 * limit  # enough to survive merging of overlaps
-    if len(candidates) > enough:
-        candidates = candidates[np.argpartition(-pushes[candidates], enough - 1)[:enough]]
+    pushes = values * weights[indices]
+    pushes[~shown[indices]] = 0.0
+    enough = min(6 * limit, len(pushes))  # enough to survive merging of overlaps
+    if enough == 0:
+        return []
+    candidates = np.argpartition(-pushes, enough - 1)[:enough] if len(pushes) > enough else np.arange(len(pushes))
+    candidates = candidates[np.argsort(-pushes[candidates])]
     chosen: list[dict] = []
-    for position in candidates[np.argsort(-pushes[candidates])]:
+    for position, push in zip(candidates.tolist(), pushes[candidates].tolist()):
+        if push <= 0:
+            break
         term = names[indices[position]]
         if any(term in kept["term"] or kept["term"] in term for kept in chosen):
             continue  # a stronger overlapping term already speaks for it
-        chosen.append({"term": term, "weight": round(float(pushes[position]), 3)})
+        chosen.append({"term": term, "weight": round(push, 3)})
         if len(chosen) == limit:
             break
     return chosen

@@ -100,8 +100,11 @@ class TriageModel(BaseEstimator):
             return results
         features = transform(self.featuriser_, [prepared[index]["masked"] for index in readable])
         probabilities = {name: head.predict_proba(features) for name, head in self.heads_.items()}
+        starts, indices, values = features.indptr, features.indices, features.data
         for row, index in enumerate(readable):
-            results[index] = self._result(prepared[index], features[row],
+            # (indices, values) of the row as views: scipy's row slicing costs more than the explaining
+            span = slice(starts[row], starts[row + 1])
+            results[index] = self._result(prepared[index], (indices[span], values[span]),
                                           {name: p[row] for name, p in probabilities.items()}, settings)
         return results
 
@@ -142,7 +145,7 @@ class TriageModel(BaseEstimator):
             "label": str(head.classes_[best]),
             "confidence": round(confidence, 4),
             "band": head.band(confidence),
-            "explanation": explain.top_terms(row, head.coef_[best], self._display_terms(), limit),
+            "explanation": explain.top_terms(*row, head.coef_[best], self._display_terms(), limit),
         }
 
     def _subcategory(self, category: str, probabilities: np.ndarray) -> dict:

@@ -1,0 +1,136 @@
+"""Throughput and memory of `triage batch` against segmentation alone, side by side.
+
+    python bench/batch_throughput.py [--rows 100000] [--dask] [--memory 100000,1000000]
+
+Writes a CSV of 300-character texts (slices of real messages when ../shared/data is
+there, else of the seed corpus), then measures on all cores:
+- segmentation only (normalise + tokens) in as many processes as there are cores;
+- `triage batch` (local engine) on the same file, wall-clock, whole command;
+- with --dask, the same file on a LocalCluster of 2 single-threaded worker processes;
+- with --memory, peak resident memory of the whole process tree at each row count.
+Prints one JSON object.
+"""
+import argparse
+import csv
+import json
+import multiprocessing
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from speed import texts_of_300_chars  # noqa: E402
+
+
+def write_input(path: Path, rows: int, texts: list[str]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "text"])
+        for number in range(rows):
+            writer.writerow([f"C{number}", texts[number % len(texts)]])
+
+
+def _segment(texts):
+    from triage.normalise import normalise
+    from triage.segment import tokens
+
+    for text in texts:
+        tokens(normalise(text))
+    return len(texts)
+
+
+def segmentation_rate(texts: list[str], rows: int) -> float:
+    from triage.segment import warm_up
+
+    warm_up()
+    chunks = [texts[i % len(texts):i % len(texts) + 500] for i in range(0, rows, 500)]
+    with multiprocessing.get_context("fork").Pool(os.cpu_count()) as pool:
+        started = time.perf_counter()
+        done = sum(pool.map(_segment, chunks))
+    return done / (time.perf_counter() - started)
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of ``pid`` and all its descendants."""
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            for line in Path(f"/proc/{current}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        stack.extend(int(child) for child in children)
+    return total / 1024
+
+
+def run_batch(arguments: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak resident MB (whole process tree) of one `triage batch`."""
+    started = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-m", "triage", "batch", *arguments, "--quiet"],
+                               stderr=subprocess.PIPE, text=True)
+    peak = 0.0
+    sampler_done = threading.Event()
+
+    def sample():
+        nonlocal peak
+        while not sampler_done.is_set():
+            peak = max(peak, tree_rss_mb(process.pid))
+            time.sleep(0.2)
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    _, err = process.communicate()
+    sampler_done.set()
+    sampler.join()
+    if process.returncode:
+        raise SystemExit(f"triage batch failed: {err}")
+    return time.perf_counter() - started, peak
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--dask", action="store_true")
+    parser.add_argument("--memory", help="comma-separated row counts for the memory curve")
+    options = parser.parse_args()
+    texts, source = texts_of_300_chars(3000)
+    result = {"benchmark": "batch_throughput", "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+              f"Python {platform.python_version()}", "texts": f"300 chars from {source}", "rows": options.rows}
+    with tempfile.TemporaryDirectory() as folder:
+        folder = Path(folder)
+        source_file = folder / "in.csv"
+        write_input(source_file, options.rows, texts)
+        result["segmentation_only_rows_per_s"] = round(segmentation_rate(texts, options.rows))
+        seconds, peak = run_batch([str(source_file), "--out", str(folder / "out.csv"), "--id-col", "id"])
+        result["batch_rows_per_s"] = round(options.rows / seconds)
+        result["batch_peak_rss_mb"] = round(peak)
+        result["batch_over_segmentation"] = round(result["batch_rows_per_s"] / result["segmentation_only_rows_per_s"], 3)
+        if options.dask:
+            from distributed import LocalCluster
+
+            with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+                seconds, _ = run_batch([str(source_file), "--out", str(folder / "dask.csv"), "--id-col", "id",
+                                        "--engine", "dask", "--scheduler", cluster.scheduler_address])
+            result["dask_rows_per_s"] = round(options.rows / seconds)
+            result["dask_over_local"] = round(result["dask_rows_per_s"] / result["batch_rows_per_s"], 3)
+            result["dask_output_identical"] = (folder / "dask.csv").read_bytes() == (folder / "out.csv").read_bytes()
+        if options.memory:
+            curve = {}
+            for rows in (int(value) for value in options.memory.split(",")):
+                write_input(source_file, rows, texts)
+                seconds, peak = run_batch([str(source_file), "--out", str(folder / "m.csv"), "--id-col", "id"])
+                curve[rows] = {"peak_rss_mb": round(peak), "rows_per_s": round(rows / seconds)}
+                (folder / "m.csv").unlink()
+            result["memory_curve"] = curve
+    print(json.dumps(result, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -16,7 +16,7 @@ from typing import Any, Mapping
 from flask import Flask, g, request
 from werkzeug.exceptions import HTTPException
 
-from triage.api import case_routes, logs, ops_routes, triage_routes
+from triage.api import case_routes, console_routes, logs, ops_routes, triage_routes
 from triage.api.auth import api_tokens, require
 from triage.api.context import Context
 from triage.api.metrics import Metrics
@@ -56,7 +56,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         settings=settings, slot=ModelSlot(lambda: served_folder(settings)), store=store, metrics=Metrics(store.depth),
         logger=logs.configure(), tokens=api_tokens(settings), admin_tokens=tuple(settings["admin_tokens"]),
         caller_secret=caller_secret(settings))
-    for module in (triage_routes, case_routes, ops_routes):
+    for module in (triage_routes, case_routes, ops_routes, console_routes):
         app.register_blueprint(module.blueprint)
     _install_hooks(app)
     return app

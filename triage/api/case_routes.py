@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, request
 
 from .. import lifecycle, taxonomy
+from ..store.cases import QUEUE_ORDERS
 from ..errors import InputError
 from . import parsing
 from .context import access, context
@@ -21,17 +22,19 @@ def get_case(case_id: int):
 @blueprint.get("/v1/queue")
 @access("api")
 def queue():
-    """Open cases, most urgent first and then by response deadline; paginated."""
+    """Open cases, most urgent first and then by response deadline (``order=deadline``:
+    earliest deadline first); paginated."""
     args = request.args
-    unknown = set(args) - {"department", "urgency", "status", "overdue", "limit", "offset"}
+    unknown = set(args) - {"department", "urgency", "status", "overdue", "order", "limit", "offset"}
     if unknown:
         raise InputError(f"unknown query parameters {sorted(unknown)}; known: department, urgency, status, "
-                         "overdue, limit, offset", field=sorted(unknown)[0])
+                         "overdue, order, limit, offset", field=sorted(unknown)[0])
     return context().store.queue(
         department=args.get("department") or None,
         urgency=parsing.choice(args, "urgency", taxonomy.URGENCY_LEVELS),
         status=parsing.choice(args, "status", lifecycle.STATUSES),
         overdue=parsing.query_bool("overdue"),
+        order=parsing.choice(args, "order", QUEUE_ORDERS) or "urgency",
         limit=parsing.query_int("limit", 50, 1, 500),
         offset=parsing.query_int("offset", 0, 0, 10_000_000))
 

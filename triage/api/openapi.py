@@ -109,6 +109,8 @@ def spec() -> dict:
             _query("urgency", {"enum": list(taxonomy.URGENCY_LEVELS)}, "only this urgency"),
             _query("status", {"enum": list(lifecycle.STATUSES)}, "only this status (default: every open one)"),
             _query("overdue", {"type": "boolean"}, "only cases past (true) or within (false) their deadline"),
+            _query("order", {"enum": ["urgency", "deadline"]}, "urgency then deadline (default), or earliest "
+                   "deadline first: overdue, then about to breach"),
             _query("limit", {"type": "integer", "minimum": 1, "maximum": 500}, "page size, default 50"),
             _query("offset", {"type": "integer", "minimum": 0}, "items to skip")])},
         "/v1/queue/claim": {"post": _operation("Claim the most urgent waiting case.", {
@@ -131,6 +133,14 @@ def spec() -> dict:
                                        secured=False)},
         "/openapi.json": {"get": _operation("This document.", {"200": {"description": "OpenAPI 3.1"}},
                                             secured=False)},
+        "/": {"get": _operation("Redirects to the dispatcher console.", {"302": {"description": "to /console"}},
+                                secured=False)},
+        "/console": {"get": _operation("The dispatcher console (HTML; its data comes from this API with the "
+                                       "dispatcher's token).", {"200": {"description": "text/html"}}, secured=False)},
+        "/console/{name}": {"get": _operation("The console's script and style.", {
+            "200": {"description": "text/javascript or text/css"}, "404": {"description": "no such file"}},
+            secured=False, parameters=[{"name": "name", "in": "path", "required": True,
+                                        "schema": {"enum": ["console.js", "console.css"]}}])},
     }
     for action in lifecycle.ACTIONS:
         paths[f"/v1/cases/{{case_id}}/{action}"] = {"post": _operation(

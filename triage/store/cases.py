@@ -20,6 +20,8 @@ from ..identity import masked_caller
 from .schema import caller_keys, case_events, cases, labels
 
 LARGEST_ID = 2**31 - 1  # an Integer column on every database
+QUEUE_ORDERS = {"urgency": (cases.c.urgency_rank, cases.c.respond_by),
+                "deadline": (cases.c.respond_by, cases.c.urgency_rank)}
 LABEL_FIELDS = ("category", "subcategory", "department", "urgency", "request_type")
 SYSTEM_ACTOR = "triage"
 
@@ -158,8 +160,9 @@ class CaseStore:
 
     def queue(self, *, department: str | None = None, urgency: str | None = None,
               status: str | None = None, overdue: bool | None = None, limit: int = 50, offset: int = 0,
-              now: datetime | None = None) -> dict:
-        """Open cases (or those in ``status``), most urgent first, then by response deadline."""
+              order: str = "urgency", now: datetime | None = None) -> dict:
+        """Open cases (or those in ``status``), most urgent first, then by response deadline;
+        ``order="deadline"``: the earliest response deadline first (overdue, then about to breach)."""
         now = now or utc_now()
         conditions = [cases.c.status == status] if status else [cases.c.status.in_(lifecycle.OPEN_STATUSES)]
         if department:
@@ -174,7 +177,7 @@ class CaseStore:
         with self._begin(read_only=True) as connection:
             total = connection.execute(select(func.count()).select_from(cases).where(where)).scalar_one()
             rows = connection.execute(select(cases).where(where)
-                                      .order_by(cases.c.urgency_rank, cases.c.respond_by, cases.c.id)
+                                      .order_by(*QUEUE_ORDERS[order], cases.c.id)
                                       .limit(limit).offset(offset)).mappings().all()
         items = [_case_view(row, now, summary=True) for row in rows]
         following = offset + len(items)

@@ -37,6 +37,13 @@ def _parse_positive_int(value: str) -> int:
     return number
 
 
+def _parse_count(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise ValueError("expected a whole number, 0 or more")
+    return number
+
+
 def _parse_share(value: str) -> float:
     number = float(value)
     if not 0 < number <= 1:
@@ -114,6 +121,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("repeat_similarity", 0.5,
             "Text similarity (cosine of the model's features, 0-1) from which an earlier case of the same "
             "caller counts as the same matter.", _parse_share),
+    Setting("hot_issue_window_days", 7,
+            "How far back cases from other callers are compared to find a hot issue (多人反映).",
+            _parse_positive_int),
+    Setting("hot_issue_similarity", 0.6,
+            "Text similarity (cosine of the cases' sketches, 0-1) from which another caller's case of the "
+            "same category is the same matter.", _parse_share),
+    Setting("hot_issue_urgent_size", 10,
+            "A hot-issue group this large raises a new 一般 case in it to 紧急; 0 never does.", _parse_count),
     Setting("sla_critical", (2.0, 4.0, 24.0),
             "特急 deadlines in hours after receipt: respond, escalate to a supervisor, dispatch meeting.",
             _parse_sla_hours),

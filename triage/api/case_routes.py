@@ -39,6 +39,21 @@ def queue():
         offset=parsing.query_int("offset", 0, 0, 10_000_000))
 
 
+@blueprint.get("/v1/hot-issues")
+@access("api")
+def hot_issues():
+    """Hot-issue groups (多人反映), largest first."""
+    args = request.args
+    unknown = set(args) - {"since", "min_size", "limit"}
+    if unknown:
+        raise InputError(f"unknown query parameters {sorted(unknown)}; known: since, min_size, limit",
+                         field=sorted(unknown)[0])
+    since = parsing.timestamp(args["since"], "since") if "since" in args else None
+    groups = context().store.hot_issues(since=since, min_size=parsing.query_int("min_size", 2, 2, 100_000),
+                                        limit=parsing.query_int("limit", 50, 1, 500))
+    return {"groups": groups}
+
+
 @blueprint.post("/v1/queue/claim")
 @access("api")
 def claim_next():

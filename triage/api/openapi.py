@@ -113,6 +113,11 @@ def spec() -> dict:
                    "deadline first: overdue, then about to breach"),
             _query("limit", {"type": "integer", "minimum": 1, "maximum": 500}, "page size, default 50"),
             _query("offset", {"type": "integer", "minimum": 0}, "items to skip")])},
+        "/v1/hot-issues": {"get": _operation("Hot-issue groups (多人反映), largest first.", {
+            "200": {"description": "groups: group_id, size, open, first_at, latest_at, category, department, text"}},
+            parameters=[_query("since", _STRING, "only cases received at or after this ISO 8601 time"),
+                        _query("min_size", {"type": "integer", "minimum": 2}, "smallest group listed, default 2"),
+                        _query("limit", {"type": "integer", "minimum": 1, "maximum": 500}, "default 50")])},
         "/v1/queue/claim": {"post": _operation("Claim the most urgent waiting case.", {
             "200": _json("Case", "the claimed case"), "404": _error("no case waiting")}, body="Action")},
         "/v1/cases/{case_id}/feedback": {"post": _operation(

@@ -1,10 +1,13 @@
 """Triage over HTTP: predict only, triage into the queue, and batches of either."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint
 
-from .. import repeat
+from .. import hot_issues, repeat
 from ..errors import InputError, TriageError
+from ..features import transform
 from ..identity import caller_keys
 from ..store import utc_now
 from . import parsing
@@ -78,16 +81,42 @@ def _predict(items: list[dict]) -> list[dict]:
 
 def _store(item: dict, result: dict) -> tuple[dict, bool]:
     """Store the case; a caller's earlier case on the same matter makes it a repeat, and
-    one still open escalates the new case."""
+    one still open escalates the new case; other callers' recent cases on the same matter
+    make it part of a hot issue."""
     ctx = context()
     keys = caller_keys(item.get("caller"), ctx.caller_secret)
     received_at = item.get("received_at") or utc_now()
     priors = ctx.store.prior_cases(keys, received_at, ctx.settings["repeat_window_days"])
     result = {**result, "repeat": repeat.judge(ctx.slot.model, result["text"], priors, ctx.settings, bool(keys))}
-    case, created = ctx.store.create({**item, "received_at": received_at}, result, keys=keys)
+    result, hot = _hot_issue(result, keys, received_at)
+    case, created = ctx.store.create({**item, "received_at": received_at}, result, keys=keys, hot=hot)
     if created and result["repeat"]["escalate"]:
         case = ctx.store.act(case["case_id"], "escalate", "triage", reason="；".join(result["repeat"]["reasons"]))
     queue = {name: case[name] for name in ("status", "department", "urgency", "deadlines", "stage", "overdue")}
     triage_result = result if created else case["triage"]
     return {**triage_result, "case_id": case["case_id"], "external_id": case["external_id"],
             "queue": queue}, created
+
+
+def _hot_issue(result: dict, keys, received_at) -> tuple[dict, dict | None]:
+    """The result with its ``hot_issue`` part (and urgency raised for a large group), and
+    what the store keeps for later cases to be compared with."""
+    ctx = context()
+    category = (result.get("category") or {}).get("label")
+    if result["status"] != "ok" or not category:
+        return {**result, "hot_issue": hot_issues.answer(None, 1, None, ctx.settings)}, None
+    model = ctx.slot.model
+    features = transform(model.featuriser_, [result["text"]])
+    sketch = hot_issues.sketch(features.indices, features.data)
+    since = received_at - timedelta(days=ctx.settings["hot_issue_window_days"])
+    candidates = ctx.store.hot_candidates(category, since, keys, model.version_)
+    found = hot_issues.match(sketch, candidates, features.shape[1], ctx.settings)
+    size, first = ctx.store.hot_group(found["group_id"]) if found else (0, None)
+    size = max(size, 1) + 1 if found else 1  # the first case, not yet marked, and this one
+    answer = hot_issues.answer(found, size, first, ctx.settings)
+    if hot_issues.raises_urgency(size, result["urgency"]["label"], ctx.settings):
+        reason = answer["reasons"][0]
+        result = {**result, "urgency": {**result["urgency"], "label": "紧急", "source": "hot_issue", "band": "auto"},
+                  "explanation": result["explanation"] + [reason]}
+    return ({**result, "hot_issue": answer},
+            {"sketch": sketch, "sketch_model": model.version_, "group_id": found and found["group_id"]})

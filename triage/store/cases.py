@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator, Mapping, Sequence
 
 from sqlalchemy import Engine, and_, func, insert, select, update
+from sqlalchemy import case as when_then
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from .. import lifecycle, sla
@@ -39,9 +40,11 @@ class CaseStore:
 
     # -- intake -------------------------------------------------------------------
     def create(self, submission: Mapping[str, Any], result: Mapping[str, Any],
-               now: datetime | None = None, keys: Sequence[tuple[str, str]] = ()) -> tuple[dict, bool]:
+               now: datetime | None = None, keys: Sequence[tuple[str, str]] = (),
+               hot: Mapping[str, Any] | None = None) -> tuple[dict, bool]:
         """Store the case for ``submission`` (text, external_id, channel, received_at, caller,
-        location) triaged as ``result``, with the caller's ``keys`` (``identity.caller_keys``).
+        location) triaged as ``result``, with the caller's ``keys`` (``identity.caller_keys``)
+        and its hot-issue ``sketch``, ``sketch_model`` and ``group_id`` (``hot_issues.py``).
         Returns ``(case, created)``: a known ``external_id`` returns the existing case and
         ``created=False``.
 
@@ -63,6 +66,8 @@ class CaseStore:
             caller=submission.get("caller") if self.settings["keep_caller_contact"]
             else masked_caller(submission.get("caller")),
             location=submission.get("location"))
+        if hot:
+            row.update(sketch=hot["sketch"], sketch_model=hot["sketch_model"], hot_group=hot.get("group_id"))
         text_sha256 = row["text_sha256"]
         event = {"at": now, "actor": SYSTEM_ACTOR, "action": "assign" if automatic else "create",
                  "from_status": None, "to_status": status, "department": department,
@@ -70,6 +75,9 @@ class CaseStore:
         try:
             with self._begin() as connection:
                 row["id"] = connection.execute(insert(cases).values(row).returning(cases.c.id)).scalar_one()
+                if row["hot_group"] is not None:  # the group's first case names the group, itself included
+                    connection.execute(update(cases).where(cases.c.id == row["hot_group"], cases.c.hot_group.is_(None))
+                                       .values(hot_group=row["hot_group"]))
                 connection.execute(insert(case_events).values(case_id=row["id"], **event))
                 if keys:
                     connection.execute(insert(caller_keys), [
@@ -129,7 +137,7 @@ class CaseStore:
             "urgency": urgency, "urgency_rank": sla.URGENCY_RANK.get(urgency, 2), "decision": decision,
             "status": status, "department": department, "claimed_by": None, "escalations": 0,
             "respond_by": due.respond_by, "escalate_at": due.escalate_at, "meeting_at": due.meeting_at,
-            "resolved_at": None,
+            "resolved_at": None, "hot_group": None, "sketch": None, "sketch_model": None,
         }
 
     def _by_external_id(self, external_id: str, text_sha256: str) -> dict | None:
@@ -183,6 +191,51 @@ class CaseStore:
         following = offset + len(items)
         return {"items": items, "total": total, "limit": limit, "offset": offset,
                 "next_offset": following if following < total else None}
+
+    def hot_candidates(self, category: str, since: datetime, keys: Sequence[tuple[str, str]],
+                       model_version: str, limit: int = 300) -> list[dict]:
+        """The newest cases of ``category`` received since ``since`` with a sketch of
+        ``model_version``, leaving out the caller's own (``keys``): those are repeats."""
+        query = (select(cases.c.id, cases.c.hot_group, cases.c.sketch)
+                 .where(cases.c.category == category, cases.c.received_at >= since,
+                        cases.c.sketch_model == model_version)
+                 .order_by(cases.c.received_at.desc()).limit(limit))
+        if keys:
+            own = select(caller_keys.c.case_id).where(caller_keys.c.key.in_([key for _, key in keys]))
+            query = query.where(cases.c.id.not_in(own))
+        with self._begin(read_only=True) as connection:
+            return [{"case_id": row.id, "hot_group": row.hot_group, "sketch": row.sketch}
+                    for row in connection.execute(query)]
+
+    def hot_group(self, group_id: int) -> tuple[int, dict | None]:
+        """How many cases the group has and its first case (case_id, received_at, status)."""
+        with self._begin(read_only=True) as connection:
+            size = connection.execute(select(func.count()).select_from(cases)
+                                      .where(cases.c.hot_group == group_id)).scalar_one()
+            first = connection.execute(select(cases.c.id, cases.c.received_at, cases.c.status)
+                                       .where(cases.c.id == group_id)).first()
+        return size, first and {"case_id": first.id, "received_at": utc_iso(first.received_at), "status": first.status}
+
+    def hot_issues(self, *, since: datetime | None = None, min_size: int = 2, limit: int = 50) -> list[dict]:
+        """Hot-issue groups, largest first: size, open cases, first and latest time, and the
+        first case's category, department and text."""
+        query = (select(cases.c.hot_group, func.count().label("size"),
+                        func.sum(when_then((cases.c.status != "resolved", 1), else_=0)).label("open"),
+                        func.min(cases.c.received_at).label("first_at"), func.max(cases.c.received_at).label("latest_at"))
+                 .where(cases.c.hot_group.is_not(None)).group_by(cases.c.hot_group)
+                 .having(func.count() >= min_size).order_by(func.count().desc(), func.max(cases.c.received_at).desc())
+                 .limit(limit))
+        if since is not None:
+            query = query.where(cases.c.received_at >= since)
+        with self._begin(read_only=True) as connection:
+            groups = connection.execute(query).all()
+            firsts = {row.id: row for row in connection.execute(
+                select(cases.c.id, cases.c.category, cases.c.department, cases.c.text)
+                .where(cases.c.id.in_([group.hot_group for group in groups])))}
+        return [{"group_id": group.hot_group, "size": group.size, "open": int(group.open or 0),
+                 "first_at": utc_iso(group.first_at), "latest_at": utc_iso(group.latest_at),
+                 "category": firsts[group.hot_group].category, "department": firsts[group.hot_group].department,
+                 "text": firsts[group.hot_group].text} for group in groups if group.hot_group in firsts]
 
     def prior_cases(self, keys: Sequence[tuple[str, str]], received_at: datetime, window_days: int) -> list[dict]:
         """The caller's cases received in the ``window_days`` before ``received_at``, newest
@@ -404,7 +457,7 @@ def _case_view(row: Mapping[str, Any], now: datetime, summary: bool = False) -> 
                       "meeting_at": utc_iso(due.meeting_at)},
         "stage": stage, "stage_title": sla.STAGE_TITLES[stage],
         "overdue": row["status"] != "resolved" and now >= due.respond_by,
-        "resolved_at": utc_iso(row["resolved_at"]), "text": row["text"],
+        "resolved_at": utc_iso(row["resolved_at"]), "text": row["text"], "hot_group": row["hot_group"],
     }
     if not summary:
         view.update(caller=masked_caller(row["caller"]), location=row["location"], triage=row["result"],

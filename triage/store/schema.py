@@ -5,8 +5,8 @@ Times are naive UTC. Texts are stored masked (setting ``mask_personal_data``); c
 phone and ID numbers are stored masked and as keyed hashes in ``caller_keys`` (clear only
 with the setting ``keep_caller_contact``), masked in every API answer and never logged.
 """
-from sqlalchemy import (JSON, Boolean, Column, DateTime, ForeignKey, Index, Integer, MetaData, String,
-                        Table, Text)
+from sqlalchemy import (JSON, Boolean, Column, DateTime, ForeignKey, Index, Integer, LargeBinary, MetaData,
+                        String, Table, Text)
 
 metadata = MetaData()
 
@@ -37,8 +37,13 @@ cases = Table(
     Column("escalate_at", DateTime, nullable=False),
     Column("meeting_at", DateTime, nullable=False),
     Column("resolved_at", DateTime, nullable=True),
+    Column("hot_group", Integer, nullable=True),         # first case of its hot-issue group (hot_issues.py)
+    Column("sketch", LargeBinary, nullable=True),        # the text's strongest features, for hot issues
+    Column("sketch_model", String(64), nullable=True),   # the model whose features the sketch holds
 )
 Index("ix_cases_queue", cases.c.status, cases.c.urgency_rank, cases.c.respond_by)
+Index("ix_cases_hot_candidates", cases.c.category, cases.c.received_at)
+Index("ix_cases_hot_group", cases.c.hot_group)
 Index("ix_cases_department", cases.c.department, cases.c.status)
 
 case_events = Table(

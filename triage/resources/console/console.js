@@ -179,7 +179,7 @@ function show(found, result) {
   $("band").replaceChildren(el("span", BAND_TITLES[result.decision] || result.decision, "band-" + result.decision));
   highlight(found.text, result);
   $("why").replaceChildren(...(result.explanation || []).map((line) => el("li", line)));
-  showRepeat(result.repeat);
+  showRepeat(result.repeat, result.hot_issue);
   $("d-category").value = (category && category.label) || found.category || "";
   $("d-subcategory").value = (category && category.subcategory) || found.subcategory || "";
   $("d-department").value = found.department || (result.department && result.department.label) || "";
@@ -212,10 +212,11 @@ function highlight(text, result) {
   target.append(text.slice(last));
 }
 
-function showRepeat(repeat) {
+function showRepeat(repeat, hot) {
   const panel = $("repeat");
-  panel.className = "card" + (repeat && repeat.is_repeat ? " is-repeat" : "");
-  panel.replaceChildren(el("h3", "重复来电"));
+  panel.className = "card" + ((repeat && repeat.is_repeat) || (hot && hot.is_hot) ? " is-repeat" : "");
+  panel.replaceChildren(el("h3", "重复来电与多人反映"));
+  if (hot && hot.is_hot) panel.append(el("p", hot.reasons.join("；"), "hot"));
   if (!repeat) { panel.append(el("p", "（此工单未做重复判断）")); return; }
   panel.append(el("p", repeat.is_repeat ? "重复件：" + repeat.reasons.join("；") : (repeat.reasons.join("；") || "无此前工单")));
   if (repeat.prior_cases && repeat.prior_cases.length) {

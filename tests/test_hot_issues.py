@@ -1,0 +1,86 @@
+"""Hot issues (多人反映): sketches, grouping of other callers' cases on one matter, the
+group listing, and the urgency raise for a large group."""
+import numpy as np
+import pytest
+
+from triage.features import transform
+from triage.hot_issues import SKETCH_TERMS, similarities, sketch
+
+MATTER = ["解放路那家饭店油烟直排，熏得我们整栋楼不敢开窗", "解放路饭店的油烟直排到居民楼，家里不敢开窗",
+          "解放路有饭店油烟直排，整栋楼都熏得不敢开窗", "解放路饭店油烟直排熏人，楼上住户不敢开窗"]
+OTHER = "老板拖欠工资三个月不给，过年回不了家"
+
+
+def sketches_of(model, texts):
+    features = transform(model.featuriser_, texts)
+    return [sketch(features[row].indices, features[row].data) for row in range(len(texts))], features
+
+
+def test_sketch_cosine_follows_the_full_cosine(small_model):
+    found, features = sketches_of(small_model, MATTER + [OTHER])
+    assert all(len(blob) == SKETCH_TERMS * 6 for blob in found)
+    full = (features @ features.T).toarray()
+    approx = np.array([similarities(blob, found, features.shape[1]) for blob in found])
+    assert np.allclose(np.diag(approx), 1.0, atol=1e-2)
+    assert approx[0, 1] > 0.4 and approx[0, 4] < 0.2
+    assert np.abs(approx - full).max() < 0.1  # short texts: the sketch keeps nearly every feature
+
+
+def triage(client, auth, text, phone, **extra):
+    answer = client.post("/v1/triage", json={"text": text, "caller": {"phone": phone}, **extra}, headers=auth)
+    assert answer.status_code == 201, answer.json
+    return answer.json
+
+
+def test_other_callers_on_one_matter_form_a_group(client, auth):
+    first = triage(client, auth, MATTER[0], "13800000001")
+    assert first["hot_issue"]["is_hot"] is False and first["hot_issue"]["size"] == 1
+    second = triage(client, auth, MATTER[1], "13800000002")
+    assert second["hot_issue"]["is_hot"] and second["hot_issue"]["group_id"] == first["case_id"]
+    assert second["hot_issue"]["size"] == 2 and "多人反映" in second["hot_issue"]["reasons"][0]
+    third = triage(client, auth, MATTER[2], "13800000003")
+    assert third["hot_issue"]["group_id"] == first["case_id"] and third["hot_issue"]["size"] == 3
+    assert third["hot_issue"]["first_case"]["case_id"] == first["case_id"]
+
+    again = triage(client, auth, MATTER[3], "13800000001")  # the first caller again: a repeat, not a new voice
+    assert again["repeat"]["is_repeat"] and again["hot_issue"]["matched_case"] != first["case_id"]
+    unrelated = triage(client, auth, OTHER, "13800000004")
+    assert unrelated["hot_issue"]["is_hot"] is False
+
+    groups = client.get("/v1/hot-issues", headers=auth).json["groups"]
+    assert [(group["group_id"], group["size"]) for group in groups] == [(first["case_id"], 4)]
+    assert groups[0]["category"] == first["category"]["label"] and groups[0]["open"] == 4
+    assert client.get(f"/v1/cases/{third['case_id']}", headers=auth).json["hot_group"] == first["case_id"]
+    assert client.get("/v1/hot-issues?min_size=5", headers=auth).json["groups"] == []
+    assert client.get("/v1/hot-issues?size=5", headers=auth).status_code == 400
+
+
+def test_a_large_group_raises_a_routine_case(small_model_dir, tmp_path, auth):
+    from service import create_app
+
+    from conftest import API_TOKEN
+
+    app = create_app({"model_dir": str(small_model_dir), "database_url": f"sqlite:///{tmp_path / 'h.db'}",
+                      "api_tokens": (API_TOKEN,), "caller_secret": "s", "hot_issue_urgent_size": 3,
+                      "QUIET_ACCESS_LOG": True})
+    client = app.test_client()
+    answers = [triage(client, auth, text, f"1390000000{number}") for number, text in enumerate(MATTER[:3])]
+    assert [answer["urgency"]["label"] for answer in answers[:2]] == ["一般", "一般"]
+    assert answers[2]["urgency"]["label"] == "紧急" and answers[2]["urgency"]["source"] == "hot_issue"
+    assert answers[2]["queue"]["urgency"] == "紧急"
+    assert any("多人反映" in line for line in answers[2]["explanation"])
+
+
+@pytest.mark.parametrize("window, expected", [(7, True), (1, False)])
+def test_only_cases_inside_the_window_are_compared(small_model_dir, tmp_path, auth, window, expected):
+    from service import create_app
+
+    from conftest import API_TOKEN
+
+    app = create_app({"model_dir": str(small_model_dir), "database_url": f"sqlite:///{tmp_path / 'w.db'}",
+                      "api_tokens": (API_TOKEN,), "caller_secret": "s", "hot_issue_window_days": window,
+                      "QUIET_ACCESS_LOG": True})
+    client = app.test_client()
+    triage(client, auth, MATTER[0], "13700000001", received_at="2026-11-18T09:00:00+08:00")
+    later = triage(client, auth, MATTER[1], "13700000002", received_at="2026-11-21T09:00:00+08:00")
+    assert later["hot_issue"]["is_hot"] is expected

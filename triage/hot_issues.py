@@ -1,0 +1,80 @@
+"""Hot issues (多人反映): different callers raising the same matter within a few days.
+
+Each stored case keeps a sketch of its text: its ``SKETCH_TERMS`` strongest TF-IDF
+features (indices and weights, 384 bytes). A new case is compared with the sketches of
+recent cases of the same category from other callers; the most similar one at or above
+``hot_issue_similarity`` puts it in that case's group (the group is named by its first
+case). Sketches are tied to the model that made them, so only cases of the serving model
+are compared. A group reaching ``hot_issue_urgent_size`` raises a 一般 case to 紧急.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+SKETCH_TERMS = 64
+_INDEX, _VALUE = np.dtype("<i4"), np.dtype("<f2")
+
+
+def sketch(indices: np.ndarray, values: np.ndarray) -> bytes:
+    """The sketch of one TF-IDF row given as its non-zero ``indices`` and ``values``."""
+    keep = np.argsort(-values, kind="stable")[:SKETCH_TERMS]
+    top_indices = np.full(SKETCH_TERMS, -1, dtype=_INDEX)
+    top_values = np.zeros(SKETCH_TERMS, dtype=_VALUE)
+    top_indices[:len(keep)] = indices[keep]
+    kept = values[keep].astype(np.float32)
+    norm = float(np.sqrt((kept ** 2).sum())) or 1.0
+    top_values[:len(keep)] = kept / norm
+    return top_indices.tobytes() + top_values.tobytes()
+
+
+def similarities(new: bytes, others: Sequence[bytes], n_features: int) -> np.ndarray:
+    """Cosine of the sketch ``new`` with each of ``others`` (all from one model)."""
+    if not others:
+        return np.zeros(0)
+    dense = np.zeros(n_features + 1, dtype=np.float32)  # the last slot absorbs the -1 padding
+    new_indices, new_values = _split(np.frombuffer(new, dtype=np.uint8)[None, :])
+    dense[new_indices[0]] = new_values[0]
+    dense[-1] = 0.0
+    indices, values = _split(np.frombuffer(b"".join(others), dtype=np.uint8).reshape(len(others), -1))
+    return (dense[indices] * values).sum(axis=1)
+
+
+def _split(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    cut = SKETCH_TERMS * _INDEX.itemsize
+    indices = raw[:, :cut].copy().view(_INDEX)
+    values = raw[:, cut:].copy().view(_VALUE).astype(np.float32)
+    return indices, values
+
+
+def match(new: bytes, candidates: Sequence[Mapping[str, Any]], n_features: int,
+          settings: Mapping[str, Any]) -> dict | None:
+    """The candidate (``case_id``, ``hot_group``, ``sketch``) the new case joins, with the
+    similarity, or None when none is similar enough."""
+    found = similarities(new, [candidate["sketch"] for candidate in candidates], n_features)
+    if not len(found):
+        return None
+    best = int(np.argmax(found))
+    if found[best] < settings["hot_issue_similarity"]:
+        return None
+    chosen = candidates[best]
+    return {"group_id": chosen["hot_group"] or chosen["case_id"], "matched_case": chosen["case_id"],
+            "similarity": round(float(found[best]), 3)}
+
+
+def answer(found: dict | None, size: int, first: Mapping[str, Any] | None, settings: Mapping[str, Any]) -> dict:
+    """The ``hot_issue`` part of a triage answer."""
+    window = settings["hot_issue_window_days"]
+    if found is None:
+        return {"is_hot": False, "group_id": None, "size": 1, "window_days": window, "reasons": []}
+    return {"is_hot": True, "group_id": found["group_id"], "size": size, "window_days": window,
+            "first_case": dict(first) if first else None, "matched_case": found["matched_case"],
+            "similarity": found["similarity"],
+            "reasons": [f"多人反映：{window} 天内已有 {size} 件同类诉求（与工单 #{found['matched_case']} 相似度 "
+                        f"{found['similarity']:.2f}），首件为工单 #{found['group_id']}"]}
+
+
+def raises_urgency(size: int, urgency: str | None, settings: Mapping[str, Any]) -> bool:
+    threshold = settings["hot_issue_urgent_size"]
+    return bool(threshold) and size >= threshold and urgency == "一般"

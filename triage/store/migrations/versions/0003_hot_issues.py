@@ -1,0 +1,29 @@
+"""Hot issues: each case's text sketch and the hot-issue group it belongs to.
+
+Revision ID: 0003
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table("cases") as batch:  # SQLite: copy-and-move
+        batch.add_column(sa.Column("hot_group", sa.Integer, nullable=True))
+        batch.add_column(sa.Column("sketch", sa.LargeBinary, nullable=True))
+        batch.add_column(sa.Column("sketch_model", sa.String(64), nullable=True))
+    op.create_index("ix_cases_hot_candidates", "cases", ["category", "received_at"])
+    op.create_index("ix_cases_hot_group", "cases", ["hot_group"])
+
+
+def downgrade():
+    op.drop_index("ix_cases_hot_group", "cases")
+    op.drop_index("ix_cases_hot_candidates", "cases")
+    with op.batch_alter_table("cases") as batch:
+        batch.drop_column("sketch_model")
+        batch.drop_column("sketch")
+        batch.drop_column("hot_group")

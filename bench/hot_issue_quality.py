@@ -1,0 +1,75 @@
+"""Precision and recall of hot-issue grouping (different callers, same matter) on real
+messages, from a hand-labelled stratified sample (bench/hot_issue_labels.csv).
+
+    python bench/hot_issue_quality.py
+
+Candidate pairs are what the service compares: messages of different users in
+../shared/data/messages_with_users.csv with the same predicted category, at most
+``hot_issue_window_days`` (7) apart, scored by the cosine of their sketches
+(triage/hot_issues.py). Pairs are binned by score; each bin's labelled share of
+same-matter pairs is scaled to the bin's size, and precision and recall at each threshold
+are estimated from those weighted counts. 15 labels per bin: read the figures with the
+bin counts beside them.
+"""
+import csv
+import json
+from collections import defaultdict
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+from _shared import read_shared
+from triage import load_model, load_settings
+from triage.features import transform
+from triage.hot_issues import similarities, sketch
+from triage.normalise import normalise
+from triage.privacy import mask_personal_data
+
+BINS = ((0.0, 0.2), (0.2, 0.4), (0.4, 0.6), (0.6, 1.01))
+
+
+def main():
+    rows = read_shared("messages_with_users.csv")
+    model, settings = load_model(), load_settings()
+    texts = [mask_personal_data(normalise(row["subject"] + "。" + row["body"]))[0] for row in rows]
+    categories = [result["category"]["label"] for result in model.predict(texts)]
+    features = transform(model.featuriser_, texts)
+    sketches = [sketch(features[index].indices, features[index].data) for index in range(len(rows))]
+    times = [datetime.fromisoformat(row["time"]) for row in rows]
+    window = timedelta(days=settings["hot_issue_window_days"])
+    by_category = defaultdict(list)
+    for index, category in enumerate(categories):
+        by_category[category].append(index)
+    score: dict[tuple[str, str], float] = {}
+    for members in by_category.values():
+        members.sort(key=lambda index: times[index])
+        for position, index in enumerate(members):
+            earlier = [other for other in members[:position]
+                       if times[index] - times[other] <= window and rows[other]["user"] != rows[index]["user"]]
+            found = similarities(sketches[index], [sketches[other] for other in earlier], features.shape[1])
+            score.update({(rows[other]["id"], rows[index]["id"]): float(value) for other, value in zip(earlier, found)})
+    lines = [line for line in Path(__file__).with_name("hot_issue_labels.csv").read_text(encoding="utf-8").splitlines()
+             if line and not line.startswith("#")]
+    labelled = [(score[row["id_a"], row["id_b"]], int(row["same"])) for row in csv.DictReader(lines)]
+    values = np.array(list(score.values()))
+    bins = []
+    for low, high in BINS:
+        sample = [same for value, same in labelled if low <= value < high]
+        size = int(((values >= low) & (values < high)).sum())
+        share = sum(sample) / len(sample) if sample else 0.0
+        bins.append({"bin": f"{low}-{min(high, 1.0)}", "pairs": size, "labelled": len(sample),
+                     "labelled_same": sum(sample), "estimated_same": round(size * share)})
+    total_same = sum(entry["estimated_same"] for entry in bins)
+    estimates = {}
+    for first, (low, _) in enumerate(BINS[1:], start=1):
+        kept = bins[first:]
+        flagged, right = sum(entry["pairs"] for entry in kept), sum(entry["estimated_same"] for entry in kept)
+        estimates[str(low)] = {"precision": round(right / flagged, 3), "recall": round(right / total_same, 3)}
+    print(json.dumps({"benchmark": "hot_issue_quality", "model_version": model.version_,
+                      "candidate_pairs": len(score), "threshold_setting": settings["hot_issue_similarity"],
+                      "bins": bins, "at_threshold": estimates}, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

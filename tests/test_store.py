@@ -205,3 +205,7 @@ def test_imported_history_is_found_by_caller_key_within_the_window(store):
     assert [case["text"] for case in found] == ["第0次反映路灯不亮", "第1次反映路灯不亮", "第2次反映路灯不亮"]
     assert found[0]["status"] == "assigned" and found[0]["shared"] == ["phone"]
     assert store.prior_cases(caller_keys({"phone": "13812345678"}, "other secret"), NOW, 90) == []
+    imported = store.get(found[0]["case_id"])
+    assert [event["action"] for event in imported["events"]] == ["import"] and imported["status"] == "assigned"
+    case, created = store.create({"text": "新来电：路灯还是不亮"}, result())  # ids go on after the imported ones
+    assert created and case["case_id"] > max(entry["case_id"] for entry in found)

@@ -8,10 +8,11 @@ PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), so two dispatchers never both claim 
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator, Mapping, Sequence
 
-from sqlalchemy import Engine, and_, func, insert, select, update
+from sqlalchemy import JSON, Engine, and_, func, insert, select, update
 from sqlalchemy import case as when_then
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -109,16 +110,24 @@ class CaseStore:
         if not rows:
             return 0
         with self._begin() as connection:
-            ids = connection.execute(insert(cases).returning(cases.c.id, sort_by_parameter_order=True),
-                                     rows).scalars().all()
-            connection.execute(insert(case_events), [
-                {"case_id": case_id, "at": now, "actor": SYSTEM_ACTOR, "action": "import", "from_status": None,
-                 "to_status": row["status"], "department": row["department"], "reason": "history import"}
-                for case_id, row in zip(ids, rows)])
+            postgres = connection.dialect.name == "postgresql"
+            if postgres:  # COPY: several times the rows per second of multi-row INSERT
+                ids = connection.exec_driver_sql(f"SELECT nextval(pg_get_serial_sequence('cases', 'id')) "
+                                                 f"FROM generate_series(1, {len(rows)})").scalars().all()
+                _copy(connection, cases, [{**row, "id": case_id} for case_id, row in zip(ids, rows)])
+            else:
+                ids = connection.execute(insert(cases).returning(cases.c.id, sort_by_parameter_order=True),
+                                         rows).scalars().all()
+            events = [{"case_id": case_id, "at": now, "actor": SYSTEM_ACTOR, "action": "import", "from_status": None,
+                       "to_status": row["status"], "department": row["department"], "reason": "history import"}
+                      for case_id, row in zip(ids, rows)]
             keys = [{"case_id": case_id, "kind": kind, "key": key, "received_at": record["received_at"]}
                     for case_id, record in zip(ids, records) for kind, key in record.get("caller_keys", ())]
-            if keys:
-                connection.execute(insert(caller_keys), keys)
+            for table, values in ((case_events, events), (caller_keys, keys)):
+                if values and postgres:
+                    _copy(connection, table, values)
+                elif values:
+                    connection.execute(insert(table), values)
         return len(ids)
 
     def _new_row(self, raw_text: str, stored_text: str, received_at: datetime, now: datetime, *,
@@ -414,6 +423,17 @@ class _Transaction:
         if kind is not None and issubclass(kind, OperationalError):
             raise StoreError(f"the case store failed: {value.orig}") from None
         return False
+
+
+def _copy(connection, table, rows: list[dict]) -> None:
+    """``rows`` into ``table`` with PostgreSQL's COPY (psycopg), inside the open transaction."""
+    columns = [column.name for column in table.columns if column.name in rows[0]]
+    json_columns = {column.name for column in table.columns if isinstance(column.type, JSON)}
+    cursor = connection.connection.driver_connection.cursor()
+    with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([json.dumps(row[name], ensure_ascii=False) if name in json_columns and row[name] is not None
+                            else row[name] for name in columns])
 
 
 def _case_row(connection, case_id: int, lock: bool = False):

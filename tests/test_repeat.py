@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from triage.identity import caller_keys, normalise_id_number, normalise_phone
+from triage.identity import caller_keys, link, normalise_id_number, normalise_phone
 
 from conftest import API_TOKEN
 
@@ -27,6 +27,33 @@ def test_id_numbers_are_normalised_or_refused(value, expected):
 def test_another_secret_matches_nothing():
     assert caller_keys({"phone": "13812345678"}, "one") != caller_keys({"phone": "13812345678"}, "two")
     assert caller_keys({"name": "张三"}, "one") == [] and caller_keys(None, "one") == []
+
+
+@pytest.mark.parametrize("ours, theirs, score, basis", [
+    ({"id_number": "110101199003071234"}, {"id_number": "110101199003071234", "phone": "13900000000"}, 1.0, "身份证"),
+    ({"phone": "13812345678"}, {"phone": "138-1234-5678"}, 1.0, "同一来电号码"),
+    ({"phone": "13812345678 / 0731-84123456"}, {"phone": "0731 84123456"}, 0.8, "其中一个"),
+    ({"name": "张三", "address": "解放路18号幸福小区3栋2单元"}, {"name": "張三", "address": "解放路18号幸福小区3栋"}, None, "地址相近"),
+    ({"name": "张三", "address": "解放路18号幸福小区3栋"}, {"name": "李四", "address": "解放路18号幸福小区3栋"}, None, None),
+    ({"name": "张三", "address": "解放路18号幸福小区"}, {"name": "张三", "address": "建设路7号阳光花园"}, None, None),
+])
+def test_how_surely_an_earlier_case_is_the_same_person(ours, theirs, score, basis):
+    our_keys, their_keys = caller_keys(ours, "s"), caller_keys(theirs, "s")
+    shared = {}
+    for kind, key in their_keys:
+        if key in {key for _, key in our_keys}:
+            shared[kind] = shared.get(kind, 0) + 1
+    found = link(our_keys, shared)
+    if basis is None:
+        assert found is None
+    else:
+        assert basis in found["basis"]
+        assert found["score"] == score if score is not None else 0.5 <= found["score"] < 1.0
+
+
+def test_no_name_or_address_key_holds_them_in_clear():
+    keys = caller_keys({"name": "张三", "address": "解放路18号幸福小区"}, "s")
+    assert keys and all(kind == "name_address" and len(key) == 64 and "张" not in key for kind, key in keys)
 
 
 def post(client, text, caller=None, **extra):
@@ -53,6 +80,17 @@ def test_a_different_matter_from_the_same_caller_is_not_a_repeat(client):
     other = post(client, "老板拖欠工资三个月了一直不给", {"id_number": "110101199003071234"})
     assert other["repeat"]["is_repeat"] is False and other["repeat"]["caller_case_count"] == 2
     assert other["queue"]["status"] != "escalated"
+
+
+def test_the_same_name_at_a_similar_address_is_likely_the_same_person(client):
+    first = post(client, "饭店油烟直排熏得不敢开窗，已经好几个月了", {"name": "王五", "address": "解放路18号幸福小区3栋"})
+    again = post(client, "楼下饭店油烟直排，熏得家里不敢开窗",
+                 {"name": "王五", "address": "解放路 18 号幸福小区 3 栋 2 单元", "phone": "13700001111"})
+    repeat = again["repeat"]
+    assert repeat["is_repeat"] and repeat["likely_same_person"] and repeat["prior_cases"][0]["case_id"] == first["case_id"]
+    assert repeat["prior_cases"][0]["identity"] < 1.0 and "疑似同一来电人" in repeat["reasons"][0]
+    stranger = post(client, "楼下饭店油烟直排熏人", {"name": "赵六", "address": "解放路18号幸福小区3栋"})
+    assert stranger["repeat"]["caller_case_count"] == 1  # same address, another name: not linked
 
 
 def test_without_a_caller_no_judgement_is_made_and_it_says_so(client):

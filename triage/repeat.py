@@ -40,10 +40,11 @@ def verdict(priors: list[dict], similarity: np.ndarray, settings: Mapping[str, A
     """Decide from each prior's ``similarity`` to the new case.
 
     Each prior: ``case_id``, ``status`` (None when unknown, as in a batch file),
-    ``received_at`` (datetime or None), ``channel``, ``shared`` (the identifiers in common).
+    ``received_at`` (datetime or None), ``channel``, ``shared`` (the identifiers in common)
+    and ``link`` (``identity.link``: how surely it is the same person, and why).
     """
     window = settings["repeat_window_days"]
-    answer: dict[str, Any] = {"is_repeat": False, "score": 0.0, "reasons": [], "prior_cases": [],
+    answer: dict[str, Any] = {"is_repeat": False, "score": 0.0, "likely_same_person": False, "reasons": [], "prior_cases": [],
                               "caller_case_count": len(priors) + 1 if identified else None,
                               "window_days": window, "escalate": False}
     if not identified:
@@ -54,13 +55,15 @@ def verdict(priors: list[dict], similarity: np.ndarray, settings: Mapping[str, A
     answer["prior_cases"] = [
         {"case_id": prior["case_id"], "similarity": round(float(value), 3), "status": prior["status"],
          "received_at": utc_iso(prior["received_at"]) if prior["received_at"] else None,
-         "channel": prior["channel"], "shared": prior["shared"]}
+         "channel": prior["channel"], "shared": prior["shared"], "identity": prior["link"]["score"]}
         for prior, value in zip(priors, similarity)]
     best = int(np.argmax(similarity))
     answer["score"] = round(float(similarity[best]), 3)
+    answer["likely_same_person"] = priors[best]["link"]["score"] < 1.0
     span = f" {window} 天内" if window else ""  # no window when a batch file has no times
-    answer["reasons"].append(f"同一{SHARED_NAMES.get(priors[best]['shared'][0], '来电人')}{span}第 "
-                             f"{len(priors) + 1} 次反映")
+    answer["reasons"].append(f"{priors[best]['link']['basis']}，{span.strip()}第 {len(priors) + 1} 次反映"
+                             if answer["likely_same_person"] else
+                             f"{priors[best]['link']['basis']}{span}第 {len(priors) + 1} 次反映")
     if similarity[best] >= settings["repeat_similarity"]:
         prior = priors[best]
         when = f"{prior['received_at']:%Y-%m-%d} " if prior["received_at"] else ""
@@ -75,5 +78,3 @@ def verdict(priors: list[dict], similarity: np.ndarray, settings: Mapping[str, A
         answer["reasons"].append(f"与此前工单内容不同（最高相似度 {similarity[best]:.2f}），按新诉求处理")
     return answer
 
-
-SHARED_NAMES = {"phone": "来电号码", "id_number": "身份证号", "account": "账号"}

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from flask import Blueprint
 
-from .. import hot_issues, repeat
+from .. import hot_issues, identity, repeat
 from ..errors import InputError, TriageError
 from ..features import transform
 from ..identity import caller_keys
@@ -86,7 +86,9 @@ def _store(item: dict, result: dict) -> tuple[dict, bool]:
     ctx = context()
     keys = caller_keys(item.get("caller"), ctx.caller_secret)
     received_at = item.get("received_at") or utc_now()
-    priors = ctx.store.prior_cases(keys, received_at, ctx.settings["repeat_window_days"])
+    priors = [{**prior, "link": found} for prior in ctx.store.prior_cases(keys, received_at,
+                                                                          ctx.settings["repeat_window_days"])
+              if (found := identity.link(keys, prior["matches"]))]
     result = {**result, "repeat": repeat.judge(ctx.slot.model, result["text"], priors, ctx.settings, bool(keys))}
     result, hot = _hot_issue(result, keys, received_at)
     case, created = ctx.store.create({**item, "received_at": received_at}, result, keys=keys, hot=hot)

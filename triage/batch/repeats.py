@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
+from .. import identity
 from ..model import TriageModel
 from ..repeat import similarities, verdict
 
@@ -56,7 +57,8 @@ def judge_rows(model: TriageModel, rows: Callable[[], Iterable[dict]], settings:
                 earlier = [other for other in earlier if datetime.fromisoformat(details[members[other]][2]) >= since]
             priors = [{"case_id": details[members[other]][0], "status": None, "channel": None,
                        "received_at": datetime.fromisoformat(details[members[other]][2]) if timed else None,
-                       "shared": [details[number][3]]} for other in earlier]
+                       "shared": [details[number][3]], "link": identity.link([(details[number][3], "")], {details[members[other]][3]: 1})}
+                      for other in earlier]
             verdicts[number] = verdict(priors, matrix[position, earlier], local, True)
     return verdicts
 

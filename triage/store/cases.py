@@ -248,7 +248,8 @@ class CaseStore:
 
     def prior_cases(self, keys: Sequence[tuple[str, str]], received_at: datetime, window_days: int) -> list[dict]:
         """The caller's cases received in the ``window_days`` before ``received_at``, newest
-        first, each with the identifiers it shares (``shared``: phone, id_number)."""
+        first, each with the kinds of identifier it shares (``shared``) and how many keys of
+        each kind matched (``matches``; ``identity.link`` weighs them)."""
         if not keys:
             return []
         since = received_at - timedelta(days=window_days)
@@ -263,8 +264,10 @@ class CaseStore:
             for row in connection.execute(query).mappings():
                 case = found.setdefault(row["id"], {**{k: row[k] for k in ("text", "status", "channel", "category")},
                                                     "case_id": row["id"], "received_at": row["received_at"],
-                                                    "shared": []})
-                case["shared"].append(row["kind"])
+                                                    "matches": {}})
+                case["matches"][row["kind"]] = case["matches"].get(row["kind"], 0) + 1
+        for case in found.values():
+            case["shared"] = sorted(case["matches"])
         return list(found.values())
 
     def depth(self) -> list[tuple[str, str, int]]:

@@ -8,6 +8,7 @@ kept (float32), which is also what explanations read.
 """
 from __future__ import annotations
 
+import os
 from collections import Counter
 
 import numpy as np
@@ -62,7 +63,10 @@ class LinearHead(ClassifierMixin, BaseEstimator):
             folds = list(StratifiedGroupKFold(self.folds, shuffle=True, random_state=self.random_state)
                          .split(features, labels, groups))
         self.grouped_folds_ = not isinstance(folds, StratifiedKFold)
-        out_of_fold = _as_2d(cross_val_predict(svm, features, labels, cv=folds, method="decision_function"))
+        # Fold fits in worker processes (liblinear's random state is process-global: threads
+        # would make the fits depend on each other's timing; processes keep them exact).
+        out_of_fold = _as_2d(cross_val_predict(svm, features, labels, cv=folds, method="decision_function",
+                                               n_jobs=min(self.folds, os.cpu_count() or 1)))
         svm.fit(features, labels)
         self.classes_ = svm.classes_
         self.coef_ = _as_2d_coef(svm.coef_).astype(np.float32)

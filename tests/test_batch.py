@@ -222,3 +222,11 @@ def test_cli_prints_a_summary(capsys, tmp_path, small_model_dir):
     assert main(["batch", str(source), "--model", str(small_model_dir), "--out", str(tmp_path / "o.csv")]) == 0
     err = capsys.readouterr().err
     assert "triaged 7 rows" in err and "(UTF-8)" in err and "1 errors" in err
+
+
+@pytest.mark.parametrize("content, message", [(b"", "empty"), (b"title\n", "no column 'text'")])
+def test_an_empty_or_wrong_file_fails_before_any_output_exists(small_model, tmp_path, content, message):
+    (tmp_path / "in.csv").write_bytes(content)
+    with pytest.raises(DataFileError, match=message):
+        batch(small_model, tmp_path / "in.csv", tmp_path / "out.csv")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["in.csv"]

@@ -118,14 +118,27 @@ def open_records(path: str | Path, columns: Columns) -> Source:
         raise DataFileError(f"{path}: no such file")
     kind = file_format(path)
     if kind == "xlsx":
-        rows = _XlsxRows(path)
-        return Source(_records(iter(rows), columns, path), "xlsx", rows.read_share)
+        sheet = _XlsxRows(path)
+        rows = iter(sheet)
+        return Source(_checked(rows, columns, path), "xlsx", sheet.read_share)
     codec, name = detect_encoding(path)
     handle = open(path, encoding=codec, errors="surrogateescape", newline="")
     size = max(1, path.stat().st_size)
     rows = _csv_rows(handle, path) if kind == "csv" else _jsonl_rows(handle, path)
-    return Source(_records(rows, columns, path), name,
-                  lambda: None if handle.closed else min(1.0, handle.buffer.tell() / size), handle)
+    try:
+        records = _checked(rows, columns, path)
+    except BaseException:
+        handle.close()
+        raise
+    return Source(records, name, lambda: None if handle.closed else min(1.0, handle.buffer.tell() / size), handle)
+
+
+def _checked(rows, columns: Columns, path: Path) -> Iterator[Record]:
+    try:
+        return _records(rows, columns, path)
+    except BaseException:
+        rows.close()
+        raise
 
 
 def _csv_rows(handle, path: Path) -> Iterator[dict | str]:
@@ -194,15 +207,18 @@ class _XlsxRows:
 
 
 def _records(rows: Iterator, columns: Columns, path: Path) -> Iterator[Record]:
-    header = next(rows)
+    """Checks the header now (an empty file or a missing column fails before any output
+    exists), then yields the records."""
+    header = next(rows, None)
+    if header is None:
+        raise DataFileError(f"{path}: the file is empty; expected a header row or JSON lines")
     if header:  # JSONL rows can differ in keys; only a header-ful format is checked up front
         wanted = [*columns.text, columns.id, columns.caller, columns.time]
         missing = [name for name in wanted if name and name not in header]
         if missing:
             raise DataFileError(f"{path}: no column {', '.join(map(repr, missing))}; columns found: "
                                 f"{', '.join(header) or 'none'}. Name the text column with --text-col")
-    for number, row in enumerate(rows, start=1):
-        yield _record(number, row, columns)
+    return (_record(number, row, columns) for number, row in enumerate(rows, start=1))
 
 
 def _record(number: int, row: dict | str, columns: Columns) -> Record:

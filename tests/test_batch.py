@@ -230,3 +230,21 @@ def test_an_empty_or_wrong_file_fails_before_any_output_exists(small_model, tmp_
     with pytest.raises(DataFileError, match=message):
         batch(small_model, tmp_path / "in.csv", tmp_path / "out.csv")
     assert sorted(path.name for path in tmp_path.iterdir()) == ["in.csv"]
+
+
+def test_other_callers_on_one_matter_form_a_hot_group(small_model, tmp_path):
+    matter = ["解放路那家饭店油烟直排，熏得我们整栋楼不敢开窗", "解放路饭店的油烟直排到居民楼，家里不敢开窗",
+              "解放路有饭店油烟直排，整栋楼都熏得不敢开窗"]
+    rows = [{"id": f"H{number}", "text": text, "phone": f"1380000000{number}"} for number, text in enumerate(matter)]
+    rows.insert(1, {"id": "X", "text": "老板拖欠工资三个月不给，过年回不了家", "phone": "13900000000"})
+    rows.append({"id": "again", "text": matter[0], "phone": "13800000000"})  # the first caller again: a repeat
+    source = write_csv(tmp_path / "in.csv", rows)
+    summary = batch(small_model, source, tmp_path / "out.csv", columns=Columns(id="id", caller="phone"),
+                    report=tmp_path / "r.html")
+    out = {row["id"]: row for row in read_csv(tmp_path / "out.csv")}
+    assert [out[f"H{number}"]["hot_group"] for number in range(3)] == ["H0"] * 3
+    # the first caller's repeat is a repeat, and one more case of the matter, as in the service
+    assert out["again"]["is_repeat"] == "True" and out["again"]["hot_group"] == "H0"
+    assert out["H0"]["hot_group_size"] == "4" and out["X"]["hot_group"] == ""
+    assert summary.to_dict()["hot_groups"] == 1 and summary.hot_groups[0]["size"] == 4
+    assert "多人反映" in (tmp_path / "r.html").read_text(encoding="utf-8")

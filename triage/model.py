@@ -91,22 +91,31 @@ class TriageModel(BaseEstimator):
         Raises:
             InputError: a text that is not a string or is longer than ``max_chars``.
         """
+        return self.predict_with_features(texts, settings)[0]
+
+    def predict_with_features(self, texts: Sequence[str], settings: Mapping[str, Any] | None = None
+                              ) -> tuple[list[dict], list[tuple[np.ndarray, np.ndarray] | None]]:
+        """``predict``, and each text's TF-IDF row as ``(indices, values)`` (None for an
+        unreadable text), for callers that compare texts (hot issues) without featurising
+        them twice."""
         check_is_fitted(self, "heads_")
         settings = resolve(settings)
         prepared = [_prepare(text, index, settings) for index, text in enumerate(texts)]
         readable = [index for index, item in enumerate(prepared) if item["status"] == "ok"]
         results = [_unreadable_result(item, self.version_) if item["status"] != "ok" else None for item in prepared]
+        rows: list = [None] * len(prepared)
         if not readable:
-            return results
+            return results, rows
         features = transform(self.featuriser_, [prepared[index]["masked"] for index in readable])
         probabilities = {name: head.predict_proba(features) for name, head in self.heads_.items()}
         starts, indices, values = features.indptr, features.indices, features.data
         for row, index in enumerate(readable):
             # (indices, values) of the row as views: scipy's row slicing costs more than the explaining
             span = slice(starts[row], starts[row + 1])
-            results[index] = self._result(prepared[index], (indices[span], values[span]),
+            rows[index] = (indices[span], values[span])
+            results[index] = self._result(prepared[index], rows[index],
                                           {name: p[row] for name, p in probabilities.items()}, settings)
-        return results
+        return results, rows
 
     def _result(self, item: dict, row, probabilities: dict[str, np.ndarray], settings) -> dict:
         limit = settings["explain_top"]

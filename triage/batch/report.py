@@ -31,6 +31,8 @@ class Summary:
     repeaters: Counter = field(default_factory=Counter)  # caller key -> repeat rows
     repeater_rows: dict[str, list[str]] = field(default_factory=dict)
     repeats: int = 0
+    hot_groups: list[dict] = field(default_factory=list)  # the biggest, set by the runner
+    hot_group_count: int = 0
 
     def add(self, row: dict) -> None:
         self.rows += 1
@@ -54,6 +56,7 @@ class Summary:
     def to_dict(self) -> dict:
         return {"input": self.input, "encoding": self.encoding, "model_version": self.model_version,
                 "rows": self.rows, "errors": self.errors, "unreadable": self.unreadable, "repeats": self.repeats,
+                "hot_groups": self.hot_group_count,
                 "resumed_from_row": self.resumed_from, "seconds": round(self.seconds, 2),
                 "rows_per_second": round(self.rows / self.seconds, 1) if self.seconds else None,
                 **{f"by_{name}": dict(counter.most_common()) for name, counter in self.counts.items()}}
@@ -89,6 +92,8 @@ def render_html(summary: Summary) -> str:
                     [(row["row"], row["id"], row["category"], row["urgency"], row["flags"] or row["explanation"],
                       (row["text"] or "")[:80]) for row in summary.review])
     errors = _table(("行", "编号", "错误"), [(row["row"], row["id"], row["error"]) for row in summary.error_rows])
+    hot = _table(("首件编号", "件数", "类别", "首件内容"),
+                 [(group["id"], group["size"], group["category"], group["text"]) for group in summary.hot_groups])
     repeaters = _table(("来电人（密钥摘要）", "重复件数", "工单编号"),
                        [(caller[:10], count, "、".join(summary.repeater_rows[caller][:10]))
                         for caller, count in summary.repeaters.most_common(REPEATERS_SHOWN)])
@@ -103,6 +108,7 @@ svg text{{font-size:13px}}</style></head><body>
 共 {facts['rows']:,} 行，出错 {facts['errors']:,} 行，无法判读 {facts['unreadable']:,} 行，重复件 {facts['repeats']:,} 行；
 用时 {facts['seconds']} 秒（{rate} 行/秒）。</p>
 <h2>分布</h2>{charts}
+<h2>多人反映（共 {summary.hot_group_count} 组，列出最大的 {len(summary.hot_groups)} 组）</h2>{hot or '<p>无</p>'}
 <h2>重复信访（前 {REPEATERS_SHOWN} 位来电人）</h2>{repeaters or '<p>无（未给出来电人列，或没有重复件）</p>'}
 <h2>需人工审核（前 {REVIEW_SHOWN} 件）</h2>{review or '<p>无</p>'}
 <h2>出错的行（前 {ERRORS_SHOWN} 行）</h2>{errors or '<p>无</p>'}

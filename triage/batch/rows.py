@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Mapping, Sequence
 
 from ..errors import TriageError
+from ..hot_issues import sketch
 from ..identity import caller_column_key
 from ..model import TOP_DEPARTMENTS, TriageModel
 from .readers import Record
@@ -21,6 +22,7 @@ PREDICTION_COLUMNS = (
     "urgency", "urgency_confidence", "urgency_band", "urgency_source", "safety_rules",
     "request_type", "request_type_confidence", "flags", "explanation", "personal_data", "text", "model_version",
 )
+HOT_COLUMNS = ("hot_group", "hot_group_size")
 REPEAT_COLUMNS = ("is_repeat", "repeat_score", "repeat_of", "caller_case_count", "repeat_reasons")
 SEPARATOR = "；"
 
@@ -33,12 +35,17 @@ def triage_records(model: TriageModel, settings: Mapping[str, Any], secret: str 
     rows = [None] * len(records)
     good = [index for index, record in enumerate(records) if record.error is None]
     try:
-        results = model.predict([records[index].text for index in good], settings)
+        results, features = model.predict_with_features([records[index].text for index in good], settings)
     except TriageError:  # one bad text (too long) must not fail its neighbours: one at a time
-        results = [_predict_one(model, records[index].text, settings) for index in good]
-    for index, result in zip(good, results):
-        rows[index] = flatten(records[index], result) if "error" not in result else \
-            _error_row(records[index], result["error"])
+        pairs = [_predict_one(model, records[index].text, settings) for index in good]
+        results, features = [pair[0] for pair in pairs], [pair[1] for pair in pairs]
+    for index, result, row in zip(good, results, features):
+        if "error" in result:
+            rows[index] = _error_row(records[index], result["error"])
+            continue
+        rows[index] = flatten(records[index], result)
+        if row is not None:  # for hot issues across the file (repeats.py)
+            rows[index]["_sketch"] = sketch(*row).hex()
     for index, record in enumerate(records):
         if rows[index] is None:
             rows[index] = _error_row(record, record.error)
@@ -50,11 +57,12 @@ def triage_records(model: TriageModel, settings: Mapping[str, Any], secret: str 
     return rows
 
 
-def _predict_one(model: TriageModel, text: str, settings) -> dict:
+def _predict_one(model: TriageModel, text: str, settings) -> tuple[dict, tuple | None]:
     try:
-        return model.predict([text], settings)[0]
+        results, features = model.predict_with_features([text], settings)
+        return results[0], features[0]
     except TriageError as error:
-        return {"error": error.message}
+        return {"error": error.message}, None
 
 
 def flatten(record: Record, result: dict) -> dict:
@@ -81,6 +89,14 @@ def flatten(record: Record, result: dict) -> dict:
     request_type = result.get("request_type") or {}
     row.update(request_type=request_type.get("label"), request_type_confidence=request_type.get("confidence"))
     return row
+
+
+def hot_columns(row: dict, group_of: Mapping[int, int], sizes: Mapping[int, int],
+                firsts: Mapping[int, dict]) -> dict:
+    """The hot-issue columns of one output row: the id of its group's first row, and the
+    group's size in the whole file."""
+    group = group_of.get(row["row"])
+    return {"hot_group": firsts[group]["id"], "hot_group_size": sizes[group]} if group is not None else {}
 
 
 def _error_row(record: Record, error: str) -> dict:

@@ -1,7 +1,8 @@
 """A batch run from input file to output file:
 
     readers (stream records) -> engines (triage chunks in parallel, in order)
-    -> checkpoint (part file, resumable) -> repeats (same caller, earlier rows)
+    -> checkpoint (part file, resumable) -> hot_groups (other callers, same matter)
+    -> repeats (same caller, earlier rows)
     -> writers (CSV / JSONL / XLSX) + report (summary, HTML)
 """
 from __future__ import annotations
@@ -20,10 +21,12 @@ from .engines import DaskEngine, LocalEngine
 from .readers import Columns, Record, open_records
 from .report import Summary, render_html
 from .repeats import judge_rows, repeat_columns
-from .rows import PREDICTION_COLUMNS, REPEAT_COLUMNS
+from .hot_groups import group_rows
+from .rows import HOT_COLUMNS, PREDICTION_COLUMNS, REPEAT_COLUMNS, hot_columns
 from .writers import check_output, write_rows
 
 CHUNK_ROWS = 500
+HOT_GROUPS_KEPT = 20  # the report's list of the biggest groups
 
 
 @dataclass
@@ -73,13 +76,17 @@ def run_batch(model: TriageModel, options: BatchOptions, settings: Mapping[str, 
         raise
     summary = Summary(input=str(options.input), encoding=source.encoding, model_version=model.version_,
                       resumed_from=part.resumed_from)
-    columns = PREDICTION_COLUMNS
-    rows: Iterator[dict] = part.rows()
+    group_of, sizes, firsts = group_rows(part.rows, len(model.feature_names_), settings)
+    summary.hot_group_count = len(sizes)
+    summary.hot_groups = [{"group": firsts[group]["id"], "size": size, **firsts[group]}
+                          for group, size in sizes.most_common(HOT_GROUPS_KEPT)]
+    columns = PREDICTION_COLUMNS + HOT_COLUMNS
+    rows: Iterator[dict] = ({**row, **hot_columns(row, group_of, sizes, firsts)} for row in part.rows())
     if options.columns.caller:
         timed = options.columns.time is not None
         verdicts = judge_rows(model, part.rows, settings, timed)
-        columns = PREDICTION_COLUMNS + REPEAT_COLUMNS
-        rows = ({**row, **repeat_columns(row, verdicts, settings, timed)} for row in part.rows())
+        columns = columns + REPEAT_COLUMNS
+        rows = ({**row, **repeat_columns(row, verdicts, settings, timed)} for row in rows)
     write_rows(options.output, columns, _counted(rows, summary), total=part.rows_done)
     summary.seconds = time.perf_counter() - started
     if options.report:

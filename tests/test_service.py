@@ -98,7 +98,7 @@ def test_a_body_over_the_limit_gets_413(client):
 def test_an_unexpected_failure_is_a_json_500_with_the_request_id(client, app, monkeypatch):
     def broken(*_args, **_kwargs):
         raise RuntimeError("boom")
-    monkeypatch.setattr(app.extensions["triage"].slot.model, "predict", broken)
+    monkeypatch.setattr(app.extensions["triage"].slot.model, "predict_with_features", broken)
     answer = client.post("/v1/predict", json={"text": "路灯坏了一个月"}, headers={"X-Request-ID": "req-42"})
     assert answer.status_code == 500 and "req-42" in answer.json["error"]["message"]
     assert answer.headers["X-Request-ID"] == "req-42"

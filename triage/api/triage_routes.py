@@ -7,8 +7,8 @@ from flask import Blueprint
 
 from .. import hot_issues, identity, repeat
 from ..errors import InputError, TriageError
-from ..features import transform
 from ..identity import caller_keys
+from ..model import TriageModel
 from ..store import utc_now
 from . import parsing
 from .context import access, context
@@ -21,7 +21,7 @@ blueprint = Blueprint("triage", __name__)
 def predict():
     """The engine's answer for one text; nothing is stored."""
     item = parsing.submission(parsing.json_object(), context().settings["max_chars"])
-    return _predict([item])[0]
+    return _predict([item])[0][0]
 
 
 @blueprint.post("/v1/triage")
@@ -29,9 +29,10 @@ def predict():
 def triage():
     """Triage one complaint and put it in the handling queue (``?dry_run=1``: predict only)."""
     item = parsing.submission(parsing.json_object(), context().settings["max_chars"])
+    (result,), (row,), model = _predict([item])
     if parsing.query_bool("dry_run"):
-        return _predict([item])[0]
-    answer, created = _store(item, _predict([item])[0])
+        return result
+    answer, created = _store(item, result, row, model)
     return answer, 201 if created else 200
 
 
@@ -58,13 +59,13 @@ def triage_batch():
             valid.append((index, parsing.submission(raw, ctx.settings["max_chars"], prefix=f"items[{index}].")))
         except InputError as error:
             answers[index] = {"index": index, "status": "error", **error.to_dict()}
-    results = _predict([item for _, item in valid]) if valid else []
-    for (index, item), result in zip(valid, results):
+    results, rows, model = _predict([item for _, item in valid]) if valid else ([], [], None)
+    for (index, item), result, row in zip(valid, results, rows):
         if dry_run:
             answers[index] = {"index": index, **result}
             continue
         try:
-            answer, created = _store(item, result)
+            answer, created = _store(item, result, row, model)
             answers[index] = {"index": index, "created": created, **answer}
         except TriageError as error:  # e.g. an external_id reused for another text
             answers[index] = {"index": index, "status": "error", **error.to_dict()}
@@ -72,14 +73,17 @@ def triage_batch():
     return {"items": answers, "succeeded": len(items) - failed, "failed": failed}
 
 
-def _predict(items: list[dict]) -> list[dict]:
+def _predict(items: list[dict]) -> tuple[list[dict], list, TriageModel]:
+    """Results, each text's feature row (for hot issues) and the model that made them: one
+    model for the whole request, even if a reload swaps the slot meanwhile."""
     ctx = context()
-    results = ctx.slot.model.predict([item["text"] for item in items], ctx.settings)
+    model = ctx.slot.model
+    results, rows = model.predict_with_features([item["text"] for item in items], ctx.settings)
     ctx.metrics.observe_results(results)
-    return results
+    return results, rows, model
 
 
-def _store(item: dict, result: dict) -> tuple[dict, bool]:
+def _store(item: dict, result: dict, row, model: TriageModel) -> tuple[dict, bool]:
     """Store the case; a caller's earlier case on the same matter makes it a repeat, and
     one still open escalates the new case; other callers' recent cases on the same matter
     make it part of a hot issue."""
@@ -89,8 +93,8 @@ def _store(item: dict, result: dict) -> tuple[dict, bool]:
     priors = [{**prior, "link": found} for prior in ctx.store.prior_cases(keys, received_at,
                                                                           ctx.settings["repeat_window_days"])
               if (found := identity.link(keys, prior["matches"]))]
-    result = {**result, "repeat": repeat.judge(ctx.slot.model, result["text"], priors, ctx.settings, bool(keys))}
-    result, hot = _hot_issue(result, keys, received_at)
+    result = {**result, "repeat": repeat.judge(model, result["text"], priors, ctx.settings, bool(keys))}
+    result, hot = _hot_issue(result, row, model, keys, received_at)
     case, created = ctx.store.create({**item, "received_at": received_at}, result, keys=keys, hot=hot)
     if created and result["repeat"]["escalate"]:
         case = ctx.store.act(case["case_id"], "escalate", "triage", reason="；".join(result["repeat"]["reasons"]))
@@ -100,19 +104,17 @@ def _store(item: dict, result: dict) -> tuple[dict, bool]:
             "queue": queue}, created
 
 
-def _hot_issue(result: dict, keys, received_at) -> tuple[dict, dict | None]:
+def _hot_issue(result: dict, row, model: TriageModel, keys, received_at) -> tuple[dict, dict | None]:
     """The result with its ``hot_issue`` part (and urgency raised for a large group), and
     what the store keeps for later cases to be compared with."""
     ctx = context()
     category = (result.get("category") or {}).get("label")
-    if result["status"] != "ok" or not category:
+    if result["status"] != "ok" or not category or row is None:
         return {**result, "hot_issue": hot_issues.answer(None, 1, None, ctx.settings)}, None
-    model = ctx.slot.model
-    features = transform(model.featuriser_, [result["text"]])
-    sketch = hot_issues.sketch(features.indices, features.data)
+    sketch = hot_issues.sketch(*row)
     since = received_at - timedelta(days=ctx.settings["hot_issue_window_days"])
     candidates = ctx.store.hot_candidates(category, since, keys, model.version_)
-    found = hot_issues.match(sketch, candidates, features.shape[1], ctx.settings)
+    found = hot_issues.match(sketch, candidates, len(model.feature_names_), ctx.settings)
     size, first = ctx.store.hot_group(found["group_id"]) if found else (0, None)
     size = max(size, 1) + 1 if found else 1  # the first case, not yet marked, and this one
     answer = hot_issues.answer(found, size, first, ctx.settings)

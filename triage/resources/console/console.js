@@ -105,7 +105,8 @@ async function loadQueue(event) {
     const row = el("tr");
     row.tabIndex = -1;
     row.dataset.caseId = item.case_id;
-    row.append(el("td", "#" + item.case_id), urgencyCell(item.urgency), el("td", item.category),
+    row.append(el("td", "#" + item.case_id), urgencyCell(item.urgency),
+               el("td", (item.category || "") + (item.hot_group ? `（多人反映 #${item.hot_group}）` : "")),
                el("td", item.department || "（未定）"), el("td", STATUS_TITLES[item.status] || item.status),
                deadlineCell(item), el("td", item.text, "snippet"));
     row.addEventListener("click", () => { select(index); openCase(item.case_id); });

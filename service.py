@@ -21,9 +21,9 @@ from triage.api.auth import api_tokens, require
 from triage.api.context import Context
 from triage.api.metrics import Metrics
 from triage.api.model_slot import ModelSlot
-from triage.registry import served_folder
-from triage.errors import TriageError
+from triage.errors import SettingError, TriageError
 from triage.identity import caller_secret
+from triage.registry import served_folder
 from triage.segment import use_engine, warm_up
 from triage.settings import load_settings
 from triage.store import CaseStore, migrate, open_engine
@@ -52,9 +52,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     engine = open_engine(settings["database_url"])
     migrate(engine)
     store = CaseStore(engine, settings)
+    tokens = api_tokens(settings)
+    strangers = set(settings["clear_text_tokens"]) - set(tokens)
+    if strangers:
+        raise SettingError(f"{len(strangers)} of clear_text_tokens are not API tokens; list each also in "
+                           "TRIAGE_API_TOKENS (clear text is a right of some API users, not a separate login)")
     app.extensions["triage"] = Context(
         settings=settings, slot=ModelSlot(lambda: served_folder(settings)), store=store, metrics=Metrics(store.depth),
-        logger=logs.configure(), tokens=api_tokens(settings), admin_tokens=tuple(settings["admin_tokens"]),
+        logger=logs.configure(), tokens=tokens, admin_tokens=tuple(settings["admin_tokens"]),
         caller_secret=caller_secret(settings))
     for module in (triage_routes, case_routes, ops_routes, console_routes):
         app.register_blueprint(module.blueprint)

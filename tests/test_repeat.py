@@ -114,3 +114,26 @@ def test_no_clear_number_in_the_database_and_a_new_secret_forgets_callers(app, c
     answer = other.post("/v1/triage", json={"text": "饭店油烟直排熏得不敢开窗", "caller": {"phone": "13812345678"}},
                         headers=AUTH).json
     assert answer["repeat"]["caller_case_count"] == 1 and answer["repeat"]["prior_cases"] == []
+
+
+def test_clear_caller_numbers_only_for_clear_text_tokens(small_model_dir, tmp_path):
+    from service import create_app
+
+    reader = "clear-text-token-0123456789"
+    app = create_app({"model_dir": str(small_model_dir), "database_url": f"sqlite:///{tmp_path / 'c.db'}",
+                      "api_tokens": (API_TOKEN, reader), "clear_text_tokens": (reader,), "keep_caller_contact": True,
+                      "caller_secret": "s", "QUIET_ACCESS_LOG": True})
+    client = app.test_client()
+    case_id = post(client, "路灯坏了一个月没人修", {"phone": "13812345678", "name": "王五"})["case_id"]
+    masked = client.get(f"/v1/cases/{case_id}", headers=AUTH).json["caller"]
+    clear = client.get(f"/v1/cases/{case_id}", headers={"Authorization": f"Bearer {reader}"}).json["caller"]
+    assert masked["phone"] == "138****5678" and clear["phone"] == "13812345678"
+
+
+def test_a_clear_text_token_must_be_an_api_token(small_model_dir, tmp_path):
+    from service import create_app
+    from triage.errors import SettingError
+
+    with pytest.raises(SettingError, match="not API tokens"):
+        create_app({"model_dir": str(small_model_dir), "database_url": f"sqlite:///{tmp_path / 'c.db'}",
+                    "api_tokens": (API_TOKEN,), "clear_text_tokens": ("another-token-0123456789",)})

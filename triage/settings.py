@@ -117,6 +117,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("keep_caller_contact", False,
             "Store callers' phone and ID numbers in clear so that staff can call back. Off: only masked "
             "(138****5678) and as keyed hashes.", _parse_bool),
+    Setting("clear_text_tokens", (),
+            "API tokens whose holders see callers' phone and ID numbers in clear in a case (stored in "
+            "clear only with keep_caller_contact); every other token sees them masked.", _parse_list),
     Setting("repeat_window_days", 90, "How far back a caller's earlier cases are looked for.", _parse_positive_int),
     Setting("repeat_similarity", 0.5,
             "Text similarity (cosine of the model's features, 0-1) from which an earlier case of the same "

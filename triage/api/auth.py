@@ -40,9 +40,15 @@ def require(accepted: Iterable[str]) -> None:
     scheme, _, given = header.partition(" ")
     if scheme.lower() != "bearer" or not given.strip():
         raise AuthError("this endpoint needs 'Authorization: Bearer <token>' (tokens: TRIAGE_API_TOKENS)")
+    if not holds(accepted):
+        raise AuthError("the bearer token is not accepted")
+
+
+def holds(accepted: Iterable[str]) -> bool:
+    """Whether the request's bearer token is one of ``accepted``."""
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
     given_bytes = given.strip().encode("utf-8")
     matched = False
     for token in accepted:  # no early exit: every token is compared
         matched |= hmac.compare_digest(given_bytes, token.encode("utf-8"))
-    if not matched:
-        raise AuthError("the bearer token is not accepted")
+    return matched and scheme.lower() == "bearer"

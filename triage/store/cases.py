@@ -161,8 +161,9 @@ class CaseStore:
         return self.get(row["id"])
 
     # -- reading ------------------------------------------------------------------
-    def get(self, case_id: int, now: datetime | None = None) -> dict:
-        """The case with its audit trail.
+    def get(self, case_id: int, now: datetime | None = None, clear_caller: bool = False) -> dict:
+        """The case with its audit trail; the caller's numbers masked unless ``clear_caller``
+        (they are stored in clear only with the setting ``keep_caller_contact``).
 
         Raises:
             CaseNotFoundError: no case ``case_id``.
@@ -171,7 +172,7 @@ class CaseStore:
             row = _case_row(connection, case_id)
             events = connection.execute(select(case_events).where(case_events.c.case_id == case_id)
                                         .order_by(case_events.c.id)).mappings().all()
-        case = _case_view(row, now or utc_now())
+        case = _case_view(row, now or utc_now(), clear_caller=clear_caller)
         case["events"] = [_event_view(event) for event in events]
         return case
 
@@ -467,7 +468,7 @@ def utc_iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.replace(tzinfo=timezone.utc).isoformat()
 
 
-def _case_view(row: Mapping[str, Any], now: datetime, summary: bool = False) -> dict:
+def _case_view(row: Mapping[str, Any], now: datetime, summary: bool = False, clear_caller: bool = False) -> dict:
     due = sla.Deadlines(row["respond_by"], row["escalate_at"], row["meeting_at"])
     stage = sla.stage(due, now, resolved=row["status"] == "resolved")
     view = {
@@ -483,7 +484,7 @@ def _case_view(row: Mapping[str, Any], now: datetime, summary: bool = False) -> 
         "resolved_at": utc_iso(row["resolved_at"]), "text": row["text"], "hot_group": row["hot_group"],
     }
     if not summary:
-        view.update(caller=masked_caller(row["caller"]), location=row["location"], triage=row["result"],
+        view.update(caller=row["caller"] if clear_caller else masked_caller(row["caller"]), location=row["location"], triage=row["result"],
                     model_version=row["model_version"], created_at=utc_iso(row["created_at"]))
     return view
 

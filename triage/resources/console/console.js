@@ -163,7 +163,8 @@ function show(found, result) {
   state.current = found;
   $("result").hidden = false;
   $("case-line").textContent = `工单 #${found.case_id} · ${STATUS_TITLES[found.status] || found.status} · ` +
-    `${found.department || "未派单"} · ${found.stage_title}` + (found.overdue ? " · 已超时" : "");
+    `${found.department || "未派单"} · ${found.stage_title}` + (found.overdue ? " · 已超时" : "") +
+    (found.caller ? " · 来电人 " + [found.caller.name, found.caller.phone].filter(Boolean).join(" ") : "");
   const category = result.category;
   $("category").textContent = category ? `${category.label} / ${category.subcategory || "—"}（${percent(category.confidence)}）` : "无法判读";
   $("departments-top").replaceChildren(...((result.department && result.department.top) || []).map((entry) => {

@@ -91,12 +91,11 @@ def flatten(record: Record, result: dict) -> dict:
     return row
 
 
-def hot_columns(row: dict, group_of: Mapping[int, int], sizes: Mapping[int, int],
-                firsts: Mapping[int, dict]) -> dict:
+def hot_columns(row: dict, groups: Sequence[int], sizes: Mapping[int, int], firsts: Mapping[int, dict]) -> dict:
     """The hot-issue columns of one output row: the id of its group's first row, and the
-    group's size in the whole file."""
-    group = group_of.get(row["row"])
-    return {"hot_group": firsts[group]["id"], "hot_group_size": sizes[group]} if group is not None else {}
+    group's size in the whole file (``hot_groups.group_rows``)."""
+    group = groups[row["row"] - 1]
+    return {"hot_group": firsts[group]["id"], "hot_group_size": sizes[group]} if group else {}
 
 
 def _error_row(record: Record, error: str) -> dict:

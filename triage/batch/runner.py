@@ -76,12 +76,12 @@ def run_batch(model: TriageModel, options: BatchOptions, settings: Mapping[str, 
         raise
     summary = Summary(input=str(options.input), encoding=source.encoding, model_version=model.version_,
                       resumed_from=part.resumed_from)
-    group_of, sizes, firsts = group_rows(part.rows, len(model.feature_names_), settings)
+    groups, sizes, firsts = group_rows(part.rows, len(model.feature_names_), settings)
     summary.hot_group_count = len(sizes)
     summary.hot_groups = [{"group": firsts[group]["id"], "size": size, **firsts[group]}
                           for group, size in sizes.most_common(HOT_GROUPS_KEPT)]
     columns = PREDICTION_COLUMNS + HOT_COLUMNS
-    rows: Iterator[dict] = ({**row, **hot_columns(row, group_of, sizes, firsts)} for row in part.rows())
+    rows: Iterator[dict] = ({**row, **hot_columns(row, groups, sizes, firsts)} for row in part.rows())
     if options.columns.caller:
         timed = options.columns.time is not None
         verdicts = judge_rows(model, part.rows, settings, timed)

@@ -139,11 +139,11 @@ def test_an_interrupted_run_resumes_to_the_same_output(small_model, tmp_path, mo
     appended = []
     original = checkpoint.PartFile.append
 
-    def dies_after_three_chunks(self, rows):
+    def dies_after_three_chunks(self, count, lines):
         if len(appended) == 3:
             raise KeyboardInterrupt
-        appended.append(rows)
-        original(self, rows)
+        appended.append(count)
+        original(self, count, lines)
     monkeypatch.setattr(checkpoint.PartFile, "append", dies_after_three_chunks)
     with pytest.raises(KeyboardInterrupt):
         batch(small_model, source, tmp_path / "out.csv", workers=1, chunk_rows=7)

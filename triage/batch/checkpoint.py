@@ -52,12 +52,12 @@ class PartFile:
         self.handle.truncate(size)  # rows written after the last checkpoint are written again
         self.handle.seek(size)
 
-    def append(self, rows: list[dict]) -> None:
-        """Make ``rows`` (the next input rows, in order) final."""
-        self.handle.write(b"".join(json.dumps(row, ensure_ascii=False).encode("utf-8") + b"\n" for row in rows))
+    def append(self, count: int, lines: bytes) -> None:
+        """Make ``lines`` (JSON lines of the next ``count`` input rows, in order) final."""
+        self.handle.write(lines)
         self.handle.flush()
         os.fsync(self.handle.fileno())
-        self.rows_done += len(rows)
+        self.rows_done += count
         state = {"run": self.run, "rows_done": self.rows_done, "part_bytes": self.handle.tell()}
         temporary = self.checkpoint.with_name(self.checkpoint.name + ".tmp")
         temporary.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")

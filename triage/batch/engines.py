@@ -1,6 +1,6 @@
 """Where batch chunks are triaged: worker processes on this machine, or a Dask cluster.
 
-Both run ``rows.triage_records`` on chunks and hand results back in input order, with a
+Both run ``rows.triage_chunk`` on chunks and hand results back in input order, with a
 bounded number of chunks in flight so memory stays flat however long the input is.
 """
 from __future__ import annotations
@@ -13,23 +13,23 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from ..errors import TriageError
 from ..model import TriageModel
-from .rows import triage_records
+from .rows import triage_chunk
 
 _worker_task: Callable | None = None  # set in each local worker process
 
 
 class Engine:
-    """``map(chunks)`` yields each chunk's rows, in order. Use as a context manager."""
+    """``map(chunks)`` yields each chunk's ``(rows, JSON lines)``, in order. Use as a context manager."""
 
     window: int
 
     def submit(self, chunk) -> Any:  # pragma: no cover - interface
         raise NotImplementedError
 
-    def result(self, handle) -> list[dict]:  # pragma: no cover - interface
+    def result(self, handle) -> tuple[int, bytes]:  # pragma: no cover - interface
         raise NotImplementedError
 
-    def map(self, chunks: Iterable[list]) -> Iterator[list[dict]]:
+    def map(self, chunks: Iterable[list]) -> Iterator[tuple[int, bytes]]:
         pending: deque = deque()
         for chunk in chunks:
             pending.append(self.submit(chunk))
@@ -53,7 +53,7 @@ class LocalEngine(Engine):
     calling process itself when ``workers`` is 1."""
 
     def __init__(self, model: TriageModel, settings: Mapping[str, Any], secret: str | None, workers: int | None):
-        self.task = partial(triage_records, model, dict(settings), secret)
+        self.task = partial(triage_chunk, model, dict(settings), secret)
         self.workers = workers or os.cpu_count() or 1
         self.window = 2 * self.workers + 1
         self.pool = None
@@ -64,7 +64,7 @@ class LocalEngine(Engine):
     def submit(self, chunk):
         return self.pool.apply_async(_run, (chunk,)) if self.pool else chunk
 
-    def result(self, handle) -> list[dict]:
+    def result(self, handle) -> tuple[int, bytes]:
         return handle.get() if self.pool else self.task(handle)
 
     def close(self) -> None:
@@ -78,7 +78,7 @@ def _install(task: Callable) -> None:
     _worker_task = task
 
 
-def _run(chunk) -> list[dict]:
+def _run(chunk) -> tuple[int, bytes]:
     return _worker_task(chunk)
 
 
@@ -102,9 +102,9 @@ class DaskEngine(Engine):
         self.settings, self.secret = dict(settings), secret
 
     def submit(self, chunk):
-        return self.client.submit(triage_records, self.model, self.settings, self.secret, chunk, pure=False)
+        return self.client.submit(triage_chunk, self.model, self.settings, self.secret, chunk, pure=False)
 
-    def result(self, handle) -> list[dict]:
+    def result(self, handle) -> tuple[int, bytes]:
         return handle.result()
 
     def close(self) -> None:

@@ -1,10 +1,13 @@
 """One batch chunk triaged into flat output rows: every prediction field a column.
 
-``triage_records`` is what an engine runs on a worker (a local process or a Dask worker):
+``triage_chunk`` is what an engine runs on a worker (a local process or a Dask worker):
 a pure function of the model, the settings and the records, so both engines give the
-same rows.
+same rows. It hands back the rows already as JSON lines: encoding is spread over the
+workers, and bytes travel between processes faster than dicts.
 """
 from __future__ import annotations
+
+import json
 
 from typing import Any, Mapping, Sequence
 
@@ -25,6 +28,13 @@ PREDICTION_COLUMNS = (
 HOT_COLUMNS = ("hot_group", "hot_group_size")
 REPEAT_COLUMNS = ("is_repeat", "repeat_score", "repeat_of", "caller_case_count", "repeat_reasons")
 SEPARATOR = "；"
+
+
+def triage_chunk(model: TriageModel, settings: Mapping[str, Any], secret: str | None,
+                 records: Sequence[Record]) -> tuple[int, bytes]:
+    """``(rows, JSON lines)`` of ``triage_records``, ready for the part file."""
+    rows = triage_records(model, settings, secret, records)
+    return len(rows), b"".join(json.dumps(row, ensure_ascii=False).encode("utf-8") + b"\n" for row in rows)
 
 
 def triage_records(model: TriageModel, settings: Mapping[str, Any], secret: str | None,

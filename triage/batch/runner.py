@@ -20,8 +20,8 @@ from .checkpoint import PartFile, fingerprint
 from .engines import DaskEngine, LocalEngine
 from .readers import Columns, Record, open_records
 from .report import Summary, render_html
-from .repeats import judge_rows, repeat_columns
 from .hot_groups import group_rows
+from .repeats import judge_rows, repeat_columns
 from .rows import HOT_COLUMNS, PREDICTION_COLUMNS, REPEAT_COLUMNS, hot_columns
 from .writers import check_output, write_rows
 
@@ -67,9 +67,9 @@ def run_batch(model: TriageModel, options: BatchOptions, settings: Mapping[str, 
         engine = (DaskEngine(model, settings, secret, options.scheduler) if options.engine == "dask"
                   else LocalEngine(model, settings, secret, options.workers))
         with engine, _progress(options.progress, part.rows_done) as progress:
-            for rows in engine.map(_chunks(records, options.chunk_rows)):
-                part.append(rows)
-                progress.advance(len(rows), source.read_share())
+            for count, lines in engine.map(_chunks(records, options.chunk_rows)):
+                part.append(count, lines)
+                progress.advance(count, source.read_share())
     except BaseException:
         part.close()  # the checkpoint stays: --resume continues from it
         source.close()

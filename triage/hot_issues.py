@@ -41,6 +41,12 @@ def similarities(new: bytes, others: Sequence[bytes], n_features: int) -> np.nda
     return (dense[indices] * values).sum(axis=1)
 
 
+def unpack(sketch_bytes: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """A sketch's feature indices (-1 for padding) and unit-length weights."""
+    indices, values = _split(np.frombuffer(sketch_bytes, dtype=np.uint8)[None, :])
+    return indices[0], values[0]
+
+
 def _split(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     cut = SKETCH_TERMS * _INDEX.itemsize
     indices = raw[:, :cut].copy().view(_INDEX)

@@ -76,6 +76,18 @@ def run_batch(model: TriageModel, options: BatchOptions, settings: Mapping[str, 
         raise
     summary = Summary(input=str(options.input), encoding=source.encoding, model_version=model.version_,
                       resumed_from=part.resumed_from)
+    _write_output(model, options, settings, part, summary)
+    summary.seconds = time.perf_counter() - started
+    if options.report:
+        options.report.write_text(render_html(summary), encoding="utf-8")
+    part.remove()
+    return summary
+
+
+def _write_output(model: TriageModel, options: BatchOptions, settings: Mapping[str, Any], part: PartFile,
+                  summary: Summary) -> None:
+    """The part file's rows, with hot-issue groups and repeats across the file, into the
+    output; the summary counts them as they go."""
     groups, sizes, firsts = group_rows(part.rows, len(model.feature_names_), settings)
     summary.hot_group_count = len(sizes)
     summary.hot_groups = [{"group": firsts[group]["id"], "size": size, **firsts[group]}
@@ -88,11 +100,6 @@ def run_batch(model: TriageModel, options: BatchOptions, settings: Mapping[str, 
         columns = columns + REPEAT_COLUMNS
         rows = ({**row, **repeat_columns(row, verdicts, settings, timed)} for row in rows)
     write_rows(options.output, columns, _counted(rows, summary), total=part.rows_done)
-    summary.seconds = time.perf_counter() - started
-    if options.report:
-        options.report.write_text(render_html(summary), encoding="utf-8")
-    part.remove()
-    return summary
 
 
 def _chunks(records: Iterator[Record], size: int) -> Iterator[list[Record]]:

@@ -26,9 +26,8 @@ def write_rows(path: Path, columns: Sequence[str], rows: Iterable[dict], total: 
     """Write ``rows`` (``total`` of them) with ``columns`` into ``path``, atomically."""
     kind = check_output(path)
     if kind == "xlsx" and total > EXCEL_ROW_LIMIT:
-        raise DataFileError(f"{total} rows do not fit in one Excel sheet ({EXCEL_ROW_LIMIT}); write .csv or .jsonl "
-                            "(the triaged rows are kept: rerun with --resume and another --out suffix is not "
-                            "needed, just change the suffix and --resume)")
+        raise DataFileError(f"{total} rows do not fit in one Excel sheet ({EXCEL_ROW_LIMIT} at most); "
+                            "write .csv or .jsonl instead")
     temporary = path.with_name(path.name + ".tmp")
     if kind == "csv":
         with open(temporary, "w", encoding="utf-8-sig", newline="") as handle:

@@ -23,7 +23,7 @@ from .report import Summary, render_html
 from .hot_groups import group_rows
 from .repeats import judge_rows, repeat_columns
 from .rows import HOT_COLUMNS, PREDICTION_COLUMNS, REPEAT_COLUMNS, hot_columns
-from .writers import check_output, write_rows
+from .writers import EXCEL_ROW_LIMIT, check_output, write_rows
 
 CHUNK_ROWS = 500
 HOT_GROUPS_KEPT = 20  # the report's list of the biggest groups
@@ -51,7 +51,7 @@ def run_batch(model: TriageModel, options: BatchOptions, settings: Mapping[str, 
             not match the unfinished run.
     """
     started = time.perf_counter()
-    check_output(options.output)
+    kind = check_output(options.output)
     if options.report and not options.report.parent.is_dir():
         raise DataFileError(f"{options.report}: the folder {options.report.parent} does not exist")
     source = open_records(options.input, options.columns)
@@ -70,6 +70,9 @@ def run_batch(model: TriageModel, options: BatchOptions, settings: Mapping[str, 
             for count, lines in engine.map(_chunks(records, options.chunk_rows)):
                 part.append(count, lines)
                 progress.advance(count, source.read_share())
+                if kind == "xlsx" and part.rows_done > EXCEL_ROW_LIMIT:  # say so now, not after hours
+                    raise DataFileError(f"{options.input} has more rows than one Excel sheet holds "
+                                        f"({EXCEL_ROW_LIMIT}); write .csv or .jsonl instead")
     except BaseException:
         part.close()  # the checkpoint stays: --resume continues from it
         source.close()

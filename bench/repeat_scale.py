@@ -20,7 +20,7 @@ from sqlalchemy import text
 
 from triage import load_model
 from triage.identity import caller_keys
-from triage.repeat import judge
+from triage.repeat import judge, linked
 from triage.settings import load_settings
 from triage.store import CaseStore, migrate, open_engine
 
@@ -61,7 +61,7 @@ def run(url: str, size: int, model, settings) -> dict:
     for _ in range(1000):
         keys = caller_keys({"phone": f"138{rng.randrange(max(1, size // 3)):08d}"}, SECRET)
         began = time.perf_counter()
-        priors = store.prior_cases(keys, NOW, settings["repeat_window_days"])
+        priors = linked(keys, store.prior_cases(keys, NOW, settings["repeat_window_days"]))
         lookups.append((time.perf_counter() - began) * 1000)
         judge(model, "小区路灯坏了没人修，又来反映", priors, settings, True)
         judgements.append((time.perf_counter() - began) * 1000)

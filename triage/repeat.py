@@ -13,6 +13,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from .features import transform
+from .identity import link
 from .model import TriageModel
 from .store import utc_iso
 
@@ -28,6 +29,12 @@ def judge(model: TriageModel, text: str, priors: list[dict], settings: Mapping[s
     if not identified or not priors:
         return verdict(priors, np.zeros(0), settings, identified)
     return verdict(priors, similarities(model, [text] + [prior["text"] for prior in priors])[0, 1:], settings, True)
+
+
+def linked(keys: list[tuple[str, str]], priors: list[dict]) -> list[dict]:
+    """The ``priors`` (``CaseStore.prior_cases``) that the identity evidence links to the
+    caller with ``keys``, each with its ``link`` (``identity.link``)."""
+    return [{**prior, "link": found} for prior in priors if (found := link(keys, prior["matches"]))]
 
 
 def similarities(model: TriageModel, texts: list[str]) -> np.ndarray:

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from flask import Blueprint
 
-from .. import hot_issues, identity, repeat
+from .. import hot_issues, repeat
 from ..errors import InputError, TriageError
 from ..identity import caller_keys
 from ..model import TriageModel
@@ -90,9 +90,7 @@ def _store(item: dict, result: dict, row, model: TriageModel) -> tuple[dict, boo
     ctx = context()
     keys = caller_keys(item.get("caller"), ctx.caller_secret)
     received_at = item.get("received_at") or utc_now()
-    priors = [{**prior, "link": found} for prior in ctx.store.prior_cases(keys, received_at,
-                                                                          ctx.settings["repeat_window_days"])
-              if (found := identity.link(keys, prior["matches"]))]
+    priors = repeat.linked(keys, ctx.store.prior_cases(keys, received_at, ctx.settings["repeat_window_days"]))
     result = {**result, "repeat": repeat.judge(model, result["text"], priors, ctx.settings, bool(keys))}
     result, hot = _hot_issue(result, row, model, keys, received_at)
     case, created = ctx.store.create({**item, "received_at": received_at}, result, keys=keys, hot=hot)

@@ -2,7 +2,7 @@
 
 Each stored case keeps a sketch of its text: its ``SKETCH_TERMS`` strongest TF-IDF
 features (indices and weights, 384 bytes). A new case is compared with the sketches of
-recent cases of the same category from other callers; the most similar one at or above
+the ``CANDIDATES`` newest cases of the same category from other callers in the window; the most similar one at or above
 ``hot_issue_similarity`` puts it in that case's group (the group is named by its first
 case). Sketches are tied to the model that made them, so only cases of the serving model
 are compared. A group reaching ``hot_issue_urgent_size`` raises a 一般 case to 紧急.
@@ -14,6 +14,9 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 SKETCH_TERMS = 64
+# How many of the newest cases of a category a new case is compared with, in the service
+# and in batch files: each is a row fetched per request, so this bounds the cost.
+CANDIDATES = 100
 _INDEX, _VALUE = np.dtype("<i4"), np.dtype("<f2")
 
 

@@ -17,9 +17,8 @@ from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
-from ..hot_issues import SKETCH_TERMS, unpack
+from ..hot_issues import CANDIDATES, SKETCH_TERMS, unpack
 
-CANDIDATES = 300
 
 
 class _Recent:

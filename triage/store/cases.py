@@ -16,7 +16,7 @@ from sqlalchemy import JSON, Engine, and_, func, insert, select, update
 from sqlalchemy import case as when_then
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from .. import lifecycle, sla
+from .. import hot_issues, lifecycle, sla
 from ..errors import CaseNotFoundError, InputError, StoreError, TransitionError
 from ..identity import masked_caller
 from .schema import caller_keys, case_events, cases, labels
@@ -203,7 +203,7 @@ class CaseStore:
                 "next_offset": following if following < total else None}
 
     def hot_candidates(self, category: str, since: datetime, keys: Sequence[tuple[str, str]],
-                       model_version: str, limit: int = 300) -> list[dict]:
+                       model_version: str, limit: int = hot_issues.CANDIDATES) -> list[dict]:
         """The newest cases of ``category`` received since ``since`` with a sketch of
         ``model_version``, leaving out the caller's own (``keys``): those are repeats."""
         query = (select(cases.c.id, cases.c.hot_group, cases.c.sketch)
@@ -214,17 +214,18 @@ class CaseStore:
             own = select(caller_keys.c.case_id).where(caller_keys.c.key.in_([key for _, key in keys]))
             query = query.where(cases.c.id.not_in(own))
         with self._begin(read_only=True) as connection:
-            return [{"case_id": row.id, "hot_group": row.hot_group, "sketch": row.sketch}
-                    for row in connection.execute(query)]
+            return [{"case_id": case_id, "hot_group": group, "sketch": sketch}
+                    for case_id, group, sketch in connection.execute(query)]
 
     def hot_group(self, group_id: int) -> tuple[int, dict | None]:
         """How many cases the group has and its first case (case_id, received_at, status)."""
+        size = select(func.count()).select_from(cases).where(cases.c.hot_group == group_id).scalar_subquery()
         with self._begin(read_only=True) as connection:
-            size = connection.execute(select(func.count()).select_from(cases)
-                                      .where(cases.c.hot_group == group_id)).scalar_one()
-            first = connection.execute(select(cases.c.id, cases.c.received_at, cases.c.status)
+            first = connection.execute(select(cases.c.id, cases.c.received_at, cases.c.status, size)
                                        .where(cases.c.id == group_id)).first()
-        return size, first and {"case_id": first.id, "received_at": utc_iso(first.received_at), "status": first.status}
+        if first is None:
+            return 0, None
+        return first[3], {"case_id": first.id, "received_at": utc_iso(first.received_at), "status": first.status}
 
     def hot_issues(self, *, since: datetime | None = None, min_size: int = 2, limit: int = 50) -> list[dict]:
         """Hot-issue groups, largest first: size, open cases, first and latest time, and the

@@ -68,8 +68,9 @@ def test_xlsx_in_and_out(small_model, tmp_path):
         book.active.append([index + 100, text, 13812345678.0])  # Excel keeps numbers as floats
     book.save(tmp_path / "in.xlsx")
     summary = batch(small_model, tmp_path / "in.xlsx", tmp_path / "out.xlsx", columns=Columns(id="id", caller="phone"))
-    sheet = openpyxl.load_workbook(tmp_path / "out.xlsx", read_only=True).active
-    header, *rows = list(sheet.iter_rows(values_only=True))
+    written = openpyxl.load_workbook(tmp_path / "out.xlsx", read_only=True)
+    header, *rows = list(written.active.iter_rows(values_only=True))
+    written.close()  # read-only workbooks keep their file open until closed
     assert summary.rows == len(TEXTS) and len(rows) == len(TEXTS)
     assert [row[header.index("id")] for row in rows] == [str(index + 100) for index in range(len(TEXTS))]
     assert rows[-1][header.index("caller_case_count")] == len(TEXTS)  # one caller, six rows

@@ -120,7 +120,7 @@ def open_records(path: str | Path, columns: Columns) -> Source:
     if kind == "xlsx":
         sheet = _XlsxRows(path)
         rows = iter(sheet)
-        return Source(_checked(rows, columns, path), "xlsx", sheet.read_share)
+        return Source(_checked(rows, columns, path), "xlsx", sheet.read_share, sheet)
     codec, name = detect_encoding(path)
     handle = open(path, encoding=codec, errors="surrogateescape", newline="")
     size = max(1, path.stat().st_size)
@@ -189,6 +189,9 @@ class _XlsxRows:
 
     def read_share(self) -> float | None:
         return min(1.0, self.read / self.total) if self.total else None
+
+    def close(self) -> None:
+        self.book.close()
 
     def __iter__(self) -> Iterator[dict | list]:
         try:

@@ -43,3 +43,38 @@ def same_user_messages():
         return np.asarray(left.multiply(right).sum(axis=1)).ravel()
 
     return rows, model, pairs, cosines
+
+
+def hand_labels(name: str) -> list[dict]:
+    """Rows (id_a, id_b, same) of a hand-label file beside this one; # lines are comments."""
+    lines = [line for line in (Path(__file__).with_name(name)).read_text(encoding="utf-8").splitlines()
+             if line and not line.startswith("#")]
+    return list(csv.DictReader(lines))
+
+
+def stratified_estimates(labelled: list[tuple[float, int]], scores, bins) -> tuple[list[dict], dict]:
+    """Precision and recall at each bin's lower edge, from a sample labelled per score bin.
+
+    Args:
+        labelled: ``(score, same)`` of each hand-labelled pair.
+        scores: the scores of every pair (numpy array).
+        bins: ``((low, high), ...)`` covering the scores.
+    Returns:
+        ``(bins, at_threshold)``: each bin's size, labelled and estimated same-matter
+        pairs (its labelled share scaled to its size), and the estimated precision and
+        recall when every pair at or above a threshold is called the same matter.
+    """
+    rows = []
+    for low, high in bins:
+        sample = [same for score, same in labelled if low <= score < high]
+        size = int(((scores >= low) & (scores < high)).sum())
+        share = sum(sample) / len(sample) if sample else 0.0
+        rows.append({"bin": f"{low}-{min(high, 1.0)}", "pairs": size, "labelled": len(sample),
+                     "labelled_same": sum(sample), "estimated_same": round(size * share)})
+    total_same = sum(entry["estimated_same"] for entry in rows)
+    estimates = {}
+    for first, (low, _) in enumerate(bins[1:], start=1):
+        kept = rows[first:]
+        flagged, right = sum(entry["pairs"] for entry in kept), sum(entry["estimated_same"] for entry in kept)
+        estimates[str(low)] = {"precision": round(right / flagged, 3), "recall": round(right / total_same, 3)}
+    return rows, estimates

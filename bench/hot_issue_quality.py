@@ -11,15 +11,13 @@ same-matter pairs is scaled to the bin's size, and precision and recall at each 
 are estimated from those weighted counts. 15 labels per bin: read the figures with the
 bin counts beside them.
 """
-import csv
 import json
 from collections import defaultdict
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import numpy as np
 
-from _shared import read_shared
+from _shared import hand_labels, read_shared, stratified_estimates
 from triage import load_model, load_settings
 from triage.features import transform
 from triage.hot_issues import similarities, sketch
@@ -49,23 +47,8 @@ def main():
                        if times[index] - times[other] <= window and rows[other]["user"] != rows[index]["user"]]
             found = similarities(sketches[index], [sketches[other] for other in earlier], features.shape[1])
             score.update({(rows[other]["id"], rows[index]["id"]): float(value) for other, value in zip(earlier, found)})
-    lines = [line for line in Path(__file__).with_name("hot_issue_labels.csv").read_text(encoding="utf-8").splitlines()
-             if line and not line.startswith("#")]
-    labelled = [(score[row["id_a"], row["id_b"]], int(row["same"])) for row in csv.DictReader(lines)]
-    values = np.array(list(score.values()))
-    bins = []
-    for low, high in BINS:
-        sample = [same for value, same in labelled if low <= value < high]
-        size = int(((values >= low) & (values < high)).sum())
-        share = sum(sample) / len(sample) if sample else 0.0
-        bins.append({"bin": f"{low}-{min(high, 1.0)}", "pairs": size, "labelled": len(sample),
-                     "labelled_same": sum(sample), "estimated_same": round(size * share)})
-    total_same = sum(entry["estimated_same"] for entry in bins)
-    estimates = {}
-    for first, (low, _) in enumerate(BINS[1:], start=1):
-        kept = bins[first:]
-        flagged, right = sum(entry["pairs"] for entry in kept), sum(entry["estimated_same"] for entry in kept)
-        estimates[str(low)] = {"precision": round(right / flagged, 3), "recall": round(right / total_same, 3)}
+    labelled = [(score[row["id_a"], row["id_b"]], int(row["same"])) for row in hand_labels("hot_issue_labels.csv")]
+    bins, estimates = stratified_estimates(labelled, np.array(list(score.values())), BINS)
     print(json.dumps({"benchmark": "hot_issue_quality", "model_version": model.version_,
                       "candidate_pairs": len(score), "threshold_setting": settings["hot_issue_similarity"],
                       "bins": bins, "at_threshold": estimates}, ensure_ascii=False))

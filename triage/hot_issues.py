@@ -36,12 +36,19 @@ def similarities(new: bytes, others: Sequence[bytes], n_features: int) -> np.nda
     """Cosine of the sketch ``new`` with each of ``others`` (all from one model)."""
     if not others:
         return np.zeros(0)
-    dense = np.zeros(n_features + 1, dtype=np.float32)  # the last slot absorbs the -1 padding
-    new_indices, new_values = _split(np.frombuffer(new, dtype=np.uint8)[None, :])
-    dense[new_indices[0]] = new_values[0]
-    dense[-1] = 0.0
     indices, values = _split(np.frombuffer(b"".join(others), dtype=np.uint8).reshape(len(others), -1))
-    return (dense[indices] * values).sum(axis=1)
+    return cosines(*unpack(new), indices, values, np.zeros(n_features + 1, dtype=np.float32))
+
+
+def cosines(new_indices: np.ndarray, new_values: np.ndarray, indices: np.ndarray, values: np.ndarray,
+            scratch: np.ndarray) -> np.ndarray:
+    """Cosine of one unpacked sketch with each row of ``indices``/``values`` (sketches
+    unpacked side by side). ``scratch``: zeros, one slot per feature plus one for the -1
+    padding; it is zero again on return, so a caller comparing many rows keeps one."""
+    scratch[new_indices] = new_values  # padding writes 0.0 into the last slot
+    found = (scratch[indices] * values).sum(axis=1)
+    scratch[new_indices] = 0.0
+    return found
 
 
 def unpack(sketch_bytes: bytes) -> tuple[np.ndarray, np.ndarray]:

@@ -15,6 +15,7 @@ import secrets
 import unicodedata
 from typing import Any, Mapping
 
+from .normalise import normalise
 from .settings import PROJECT_ROOT
 
 _PHONE_PREFIX = re.compile(r"^(?:\+?86|0086)(?=1[3-9]\d{9}$)")
@@ -113,8 +114,6 @@ def _key(secret: str, kind: str, value: str) -> str:
 
 def _compact(value: str) -> str:
     """Name or address without spaces and punctuation, half-width, simplified."""
-    from .normalise import normalise
-
     return _PUNCTUATION.sub("", normalise(value)).lower()
 
 

@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
-from ..hot_issues import CANDIDATES, SKETCH_TERMS, unpack
+from ..hot_issues import CANDIDATES, SKETCH_TERMS, cosines, unpack
 
 
 
@@ -47,7 +47,7 @@ def group_rows(rows: Callable[[], Iterable[dict]], n_features: int, settings: Ma
     window = settings["hot_issue_window_days"] * 86400.0
     threshold = settings["hot_issue_similarity"]
     recent: dict[str, _Recent] = defaultdict(_Recent)
-    dense = np.zeros(n_features + 1, dtype=np.float32)  # the new row's sketch, spread out; slot -1 stays 0
+    scratch = np.zeros(n_features + 1, dtype=np.float32)  # one for the whole file (hot_issues.cosines)
     groups = array("q")  # 8 bytes a row: flat memory for a file of any length
     sizes: Counter = Counter()
     firsts: dict[int, dict] = {}
@@ -59,9 +59,7 @@ def group_rows(rows: Callable[[], Iterable[dict]], n_features: int, settings: Ma
         moment = datetime.fromisoformat(row["_time"]).timestamp() if row.get("_time") else np.nan
         caller = int(row["_caller"][1][:15], 16) if row.get("_caller") else 0
         known = recent[row["category"]]
-        dense[indices] = values
-        similarity = (dense[known.indices] * known.values).sum(axis=1)
-        dense[indices] = 0.0
+        similarity = cosines(indices, values, known.indices, known.values, scratch)
         eligible = (known.rows > 0) & ((known.callers == 0) | (known.callers != caller) | (caller == 0))
         eligible &= np.isnan(known.times) | np.isnan(moment) | (np.abs(known.times - moment) <= window)
         similarity[~eligible] = -1.0

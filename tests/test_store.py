@@ -209,3 +209,46 @@ def test_imported_history_is_found_by_caller_key_within_the_window(store):
     assert [event["action"] for event in imported["events"]] == ["import"] and imported["status"] == "assigned"
     case, created = store.create({"text": "新来电：路灯还是不亮"}, result())  # ids go on after the imported ones
     assert created and case["case_id"] > max(entry["case_id"] for entry in found)
+
+
+def sketched(store, text, phone, received_at=NOW, model="m-test"):
+    """A case with a hot-issue sketch (its bytes only need to be told apart here)."""
+    keys = [("phone", f"key-{phone}")]
+    case, _ = store.create({"text": text, "received_at": received_at}, result(text=text), now=NOW, keys=keys,
+                           hot={"sketch": text.encode("utf-8"), "sketch_model": model, "group_id": None})
+    return case["case_id"]
+
+
+def candidates(store, phone, model="m-test", since=NOW - timedelta(days=7)):
+    found = store.hot_candidates("城乡建设", since, [("phone", f"key-{phone}")], model)
+    return [candidate["case_id"] for candidate in found]
+
+
+def test_hot_candidates_see_every_workers_new_cases_but_not_the_callers_own(store):
+    from triage.store import CaseStore
+
+    other_worker = CaseStore(store.engine, store.settings)  # its own in-process cache, one database
+    first = sketched(store, "路灯坏了", "1")
+    assert candidates(store, "2") == [first]  # loads the category
+    second = sketched(other_worker, "路灯又坏了", "2")
+    third = sketched(other_worker, "小区路灯全坏", "3", received_at=NOW + timedelta(hours=1))
+    old = sketched(other_worker, "路灯坏了很久", "4", received_at=NOW - timedelta(days=30))
+    assert candidates(store, "2") == [third, first]  # newest first; caller 2's own case and the old one left out
+    assert candidates(store, "9", since=NOW - timedelta(days=60)) == [third, second, first, old]
+    assert candidates(store, "2", model="m-other") == []  # sketches of another model are not comparable
+
+
+def test_recent_sketches_pick_up_a_late_commit_below_the_highest_id():
+    from triage.store.recent import RecentSketches, Sketched
+
+    def row(case_id, hours=0):
+        return Sketched(case_id, "城乡建设", NOW + timedelta(hours=hours), None, b"", frozenset({f"k{case_id}"}))
+
+    recent = RecentSketches(keep=3)
+    recent.reset("m", 0)
+    recent.load("城乡建设", [])
+    recent.refresh([row(1), row(2), row(4)])  # 3 took its id first but has not committed yet
+    assert recent.holes == {3}
+    recent.refresh([row(3), row(5, hours=-1)])
+    assert recent.holes == set()
+    assert [found.case_id for found in recent.candidates("城乡建设", NOW - timedelta(days=1), frozenset(), 10)] == [4, 3, 2]

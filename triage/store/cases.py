@@ -12,13 +12,14 @@ import json
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator, Mapping, Sequence
 
-from sqlalchemy import JSON, Engine, and_, func, insert, select, update
+from sqlalchemy import JSON, Engine, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy import case as when_then
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from .. import hot_issues, lifecycle, sla
 from ..errors import CaseNotFoundError, InputError, StoreError, TransitionError
 from ..identity import masked_caller
+from .recent import RecentSketches, Sketched
 from .schema import caller_keys, case_events, cases, labels
 
 LARGEST_ID = 2**31 - 1  # an Integer column on every database
@@ -26,6 +27,32 @@ QUEUE_ORDERS = {"urgency": (cases.c.urgency_rank, cases.c.respond_by),
                 "deadline": (cases.c.respond_by, cases.c.urgency_rank)}
 LABEL_FIELDS = ("category", "subcategory", "department", "urgency", "request_type")
 SYSTEM_ACTOR = "triage"
+
+# Statements of the intake path, built once: building a statement per request (values(),
+# where(), in_()) cost SQLAlchemy more CPU than the database took to run it.
+_INSERT_CASE = insert(cases).returning(cases.c.id)
+_INSERT_EVENT = insert(case_events)
+_INSERT_KEYS = insert(caller_keys)
+_NAME_FIRST_OF_GROUP = (update(cases).where(cases.c.id == bindparam("group"), cases.c.hot_group.is_(None))
+                        .values(hot_group=bindparam("group")))
+_PRIOR_CASES = (select(cases.c.id, cases.c.text, cases.c.status, cases.c.received_at, cases.c.channel,
+                       cases.c.category, caller_keys.c.kind)
+                .join(caller_keys, caller_keys.c.case_id == cases.c.id)
+                .where(caller_keys.c.key.in_(bindparam("keys", expanding=True)),
+                       caller_keys.c.received_at >= bindparam("since"),
+                       caller_keys.c.received_at <= bindparam("until"))
+                .order_by(cases.c.received_at.desc()))
+_GROUP_FIRST = select(cases.c.id, cases.c.received_at, cases.c.status,
+                      select(func.count()).select_from(cases).where(cases.c.hot_group == bindparam("group"))
+                      .scalar_subquery()).where(cases.c.id == bindparam("group"))
+_HIGHEST_ID = select(func.max(cases.c.id))
+_SKETCHED = select(cases.c.id, cases.c.category, cases.c.received_at, cases.c.hot_group, cases.c.sketch,
+                   caller_keys.c.key).select_from(cases.outerjoin(caller_keys, caller_keys.c.case_id == cases.c.id))
+_SKETCHED_SINCE = _SKETCHED.where(or_(cases.c.id > bindparam("after"), cases.c.id.in_(bindparam("holes", expanding=True))),
+                                  cases.c.sketch_model == bindparam("model"), cases.c.category.is_not(None))
+_SKETCHED_LATEST = _SKETCHED.where(cases.c.id.in_(
+    select(cases.c.id).where(cases.c.category == bindparam("category"), cases.c.sketch_model == bindparam("model"))
+    .order_by(cases.c.received_at.desc(), cases.c.id.desc()).limit(bindparam("keep"))))
 
 
 def utc_now() -> datetime:
@@ -38,6 +65,7 @@ class CaseStore:
     def __init__(self, engine: Engine, settings: Mapping[str, Any]):
         self.engine = engine
         self.settings = settings
+        self._recent = RecentSketches(keep=2 * hot_issues.CANDIDATES)
 
     # -- intake -------------------------------------------------------------------
     def create(self, submission: Mapping[str, Any], result: Mapping[str, Any],
@@ -75,13 +103,12 @@ class CaseStore:
                  "reason": "auto-routed: every routing head in the auto band" if automatic else None}
         try:
             with self._begin() as connection:
-                row["id"] = connection.execute(insert(cases).values(row).returning(cases.c.id)).scalar_one()
+                row["id"] = connection.execute(_INSERT_CASE, row).scalar_one()
                 if row["hot_group"] is not None:  # the group's first case names the group, itself included
-                    connection.execute(update(cases).where(cases.c.id == row["hot_group"], cases.c.hot_group.is_(None))
-                                       .values(hot_group=row["hot_group"]))
-                connection.execute(insert(case_events).values(case_id=row["id"], **event))
+                    connection.execute(_NAME_FIRST_OF_GROUP, {"group": row["hot_group"]})
+                connection.execute(_INSERT_EVENT, {"case_id": row["id"], **event})
                 if keys:
-                    connection.execute(insert(caller_keys), [
+                    connection.execute(_INSERT_KEYS, [
                         {"case_id": row["id"], "kind": kind, "key": key, "received_at": received_at}
                         for kind, key in keys])
         except IntegrityError:
@@ -205,24 +232,24 @@ class CaseStore:
     def hot_candidates(self, category: str, since: datetime, keys: Sequence[tuple[str, str]],
                        model_version: str, limit: int = hot_issues.CANDIDATES) -> list[dict]:
         """The newest cases of ``category`` received since ``since`` with a sketch of
-        ``model_version``, leaving out the caller's own (``keys``): those are repeats."""
-        query = (select(cases.c.id, cases.c.hot_group, cases.c.sketch)
-                 .where(cases.c.category == category, cases.c.received_at >= since,
-                        cases.c.sketch_model == model_version)
-                 .order_by(cases.c.received_at.desc()).limit(limit))
-        if keys:
-            own = select(caller_keys.c.case_id).where(caller_keys.c.key.in_([key for _, key in keys]))
-            query = query.where(cases.c.id.not_in(own))
-        with self._begin(read_only=True) as connection:
-            return [{"case_id": case_id, "hot_group": group, "sketch": sketch}
-                    for case_id, group, sketch in connection.execute(query)]
+        ``model_version``, leaving out the caller's own (``keys``): those are repeats.
+        Read through the worker's ``RecentSketches`` (``recent.py``)."""
+        recent = self._recent
+        with recent.lock, self._begin(read_only=True) as connection:
+            if recent.model_version != model_version:
+                recent.reset(model_version, connection.execute(_HIGHEST_ID).scalar() or 0)
+            if category not in recent.by_category:
+                recent.load(category, _sketched(connection.execute(
+                    _SKETCHED_LATEST, {"category": category, "model": model_version, "keep": recent.keep})))
+            recent.refresh(_sketched(connection.execute(
+                _SKETCHED_SINCE, {"after": recent.highest_id, "holes": sorted(recent.holes), "model": model_version})))
+            found = recent.candidates(category, since, frozenset(key for _, key in keys), limit)
+        return [{"case_id": row.case_id, "hot_group": row.hot_group, "sketch": row.sketch} for row in found]
 
     def hot_group(self, group_id: int) -> tuple[int, dict | None]:
         """How many cases the group has and its first case (case_id, received_at, status)."""
-        size = select(func.count()).select_from(cases).where(cases.c.hot_group == group_id).scalar_subquery()
         with self._begin(read_only=True) as connection:
-            first = connection.execute(select(cases.c.id, cases.c.received_at, cases.c.status, size)
-                                       .where(cases.c.id == group_id)).first()
+            first = connection.execute(_GROUP_FIRST, {"group": group_id}).first()
         if first is None:
             return 0, None
         return first[3], {"case_id": first.id, "received_at": utc_iso(first.received_at), "status": first.status}
@@ -254,16 +281,11 @@ class CaseStore:
         each kind matched (``matches``; ``identity.link`` weighs them)."""
         if not keys:
             return []
-        since = received_at - timedelta(days=window_days)
-        query = (select(cases.c.id, cases.c.text, cases.c.status, cases.c.received_at, cases.c.channel,
-                        cases.c.category, caller_keys.c.kind)
-                 .join(caller_keys, caller_keys.c.case_id == cases.c.id)
-                 .where(caller_keys.c.key.in_([key for _, key in keys]),
-                        caller_keys.c.received_at >= since, caller_keys.c.received_at <= received_at)
-                 .order_by(cases.c.received_at.desc()))
+        parameters = {"keys": [key for _, key in keys], "until": received_at,
+                      "since": received_at - timedelta(days=window_days)}
         found: dict[int, dict] = {}
         with self._begin(read_only=True) as connection:
-            for row in connection.execute(query).mappings():
+            for row in connection.execute(_PRIOR_CASES, parameters).mappings():
                 case = found.setdefault(row["id"], {**{k: row[k] for k in ("text", "status", "channel", "category")},
                                                     "case_id": row["id"], "received_at": row["received_at"],
                                                     "matches": {}})
@@ -428,6 +450,18 @@ class _Transaction:
         if kind is not None and issubclass(kind, OperationalError):
             raise StoreError(f"the case store failed: {value.orig}") from None
         return False
+
+
+def _sketched(result) -> list[Sketched]:
+    """Rows of ``_SKETCHED`` (a case once per caller key) as one ``Sketched`` per case."""
+    found: dict[int, tuple] = {}
+    for case_id, category, received_at, group, sketch, key in result:
+        if case_id not in found:
+            found[case_id] = (category, received_at, group, sketch, set())
+        if key is not None:
+            found[case_id][4].add(key)
+    return [Sketched(case_id, category, received_at, group, sketch, frozenset(keys))
+            for case_id, (category, received_at, group, sketch, keys) in found.items()]
 
 
 def _copy(connection, table, rows: list[dict]) -> None:

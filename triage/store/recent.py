@@ -1,0 +1,85 @@
+"""The newest sketched cases of each category, kept in the process (one copy per service
+worker) so that finding a new case's hot-issue candidates costs one small query, for the
+cases stored since the last request, instead of a scan of the category's recent cases.
+
+``CaseStore.hot_candidates`` owns the SQL; this module only keeps what it read. A
+category is loaded from the database the first time it is asked for; after that every
+request reads the cases with an id above the highest one seen, from this worker and from
+every other, and the ids skipped below it (``holes``: on PostgreSQL a transaction that
+took a lower id may commit after a higher one; a rolled-back insert leaves a hole for
+good, so holes more than ``HOLE_SPAN`` ids old are given up). Sketches are tied to a
+model, so a model change starts over.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Sequence
+
+HOLE_SPAN = 1000
+
+
+@dataclass(frozen=True)
+class Sketched:
+    case_id: int
+    category: str
+    received_at: datetime
+    hot_group: int | None
+    sketch: bytes
+    keys: frozenset[str]  # the caller's keyed hashes: a caller's own cases are repeats, not more voices
+
+
+class RecentSketches:
+    """Per category, the ``keep`` cases with the latest ``received_at`` (ties: the later id).
+    Callers hold ``lock`` while they refresh and read."""
+
+    def __init__(self, keep: int):
+        self.keep = keep
+        self.lock = threading.Lock()
+        self.reset(None, 0)
+
+    def reset(self, model_version: str | None, highest_id: int) -> None:
+        self.model_version = model_version
+        self.highest_id = highest_id
+        self.holes: set[int] = set()
+        self.by_category: dict[str, dict[int, Sketched]] = {}
+
+    def load(self, category: str, rows: Sequence[Sketched]) -> None:
+        """Start keeping ``category`` with its latest cases read from the database."""
+        self.by_category[category] = {}
+        for row in rows:
+            self._keep(row)
+
+    def refresh(self, rows: Sequence[Sketched]) -> None:
+        """Take in the cases stored since the last refresh (of the loaded categories: the
+        others are read in full when first asked for)."""
+        previous = self.highest_id
+        for row in rows:
+            self.highest_id = max(self.highest_id, row.case_id)
+            self.holes.discard(row.case_id)
+            if row.category in self.by_category:
+                self._keep(row)
+        oldest = self.highest_id - HOLE_SPAN
+        seen = {row.case_id for row in rows}
+        self.holes.update(case_id for case_id in range(max(previous, oldest) + 1, self.highest_id)
+                          if case_id not in seen)
+        self.holes = {case_id for case_id in self.holes if case_id > oldest}
+
+    def _keep(self, row: Sketched) -> None:
+        kept = self.by_category[row.category]
+        kept[row.case_id] = row
+        if len(kept) > self.keep:
+            del kept[min(kept.values(), key=_age).case_id]
+
+    def candidates(self, category: str, since: datetime, own_keys: frozenset[str], limit: int) -> list[Sketched]:
+        """The newest ``limit`` kept cases of ``category`` received since ``since`` from
+        other callers, newest first."""
+        found = [row for row in self.by_category.get(category, {}).values()
+                 if row.received_at >= since and not (own_keys & row.keys)]
+        found.sort(key=_age, reverse=True)
+        return found[:limit]
+
+
+def _age(row: Sketched) -> tuple[datetime, int]:
+    return row.received_at, row.case_id

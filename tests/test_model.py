@@ -43,6 +43,29 @@ def test_explanation_names_driving_words(small_model):
     assert result["explanation"][0].startswith("类别“环境保护”")
 
 
+def test_explanation_weights_are_the_linear_pushes(small_model):
+    from triage.explain import display_terms
+    from triage.features import transform
+
+    result = small_model.predict(["饭店油烟直排，油烟味很大"])[0]
+    head = small_model.heads_["category"]
+    label = list(head.classes_).index(result["category"]["label"])
+    row = transform(small_model.featuriser_, [result["text"]]).toarray()[0]
+    pushes = row * head.coef_[label]  # the push of each feature: its value times the label's weight
+    names, shown = display_terms(small_model.feature_names_)
+    explained = result["category"]["explanation"]
+    assert explained[0]["weight"] == pytest.approx(pushes[shown].max(), abs=1e-3)  # strongest first
+    for term in explained:
+        assert any(abs(pushes[i] - term["weight"]) < 1e-3 for i in range(len(names))
+                   if names[i] == term["term"] and shown[i])
+
+
+def test_a_list_is_explained_as_each_text_alone(small_model):
+    texts = [text for text, _, _ in CASES] + ["", "饭店油烟直排，油烟味很大"]
+    together = small_model.predict(texts)
+    assert together == [small_model.predict([text])[0] for text in texts]
+
+
 @pytest.mark.parametrize("text, status", [
     ("", "unreadable"),
     ("this is not chinese at all", "unreadable"),

@@ -20,37 +20,43 @@ def display_terms(feature_names: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return terms, shown
 
 
-def top_terms(indices: np.ndarray, values: np.ndarray, weights: np.ndarray,
-              terms: tuple[np.ndarray, np.ndarray], limit: int) -> list[dict]:
-    """The ``limit`` strongest terms for one label, strongest first.
+def top_terms(features, labels: np.ndarray, weights: np.ndarray, terms: tuple[np.ndarray, np.ndarray],
+              limit: int) -> list[list[dict]]:
+    """The ``limit`` strongest terms of each row of ``features`` for that row's label,
+    strongest first: every push of the batch is computed in one vectorised step, and only
+    the merging of overlapping terms runs per row.
 
     Args:
-        indices, values: one TF-IDF row's non-zero feature indices and values.
-        weights: that label's weight per feature.
+        features: TF-IDF rows (CSR, sorted or not).
+        labels: each row's label, as a row index of ``weights``.
+        weights: weight per label (rows) and feature (columns) of a linear head.
         terms: ``display_terms(feature_names)`` of the same features.
     Returns:
-        ``[{"term": "油烟扰民", "weight": 0.41}, ...]``; weights are signed pushes,
+        per row, ``[{"term": "油烟扰民", "weight": 0.41}, ...]``; weights are signed pushes,
         positive towards the label, and only positive ones are listed.
     """
     names, shown = terms
-    pushes = values * weights[indices]
-    pushes[~shown[indices]] = 0.0
-    enough = min(6 * limit, len(pushes))  # enough to survive merging of overlaps
-    if enough == 0:
-        return []
-    candidates = np.argpartition(-pushes, enough - 1)[:enough] if len(pushes) > enough else np.arange(len(pushes))
-    candidates = candidates[np.argsort(-pushes[candidates])]
-    chosen: list[dict] = []
-    for position, push in zip(candidates.tolist(), pushes[candidates].tolist()):
-        if push <= 0:
-            break
-        term = names[indices[position]]
-        if any(term in kept["term"] or kept["term"] in term for kept in chosen):
-            continue  # a stronger overlapping term already speaks for it
-        chosen.append({"term": term, "weight": round(push, 3)})
-        if len(chosen) == limit:
-            break
-    return chosen
+    rows = np.repeat(np.arange(len(labels)), np.diff(features.indptr))
+    pushes = features.data * weights[labels[rows], features.indices]
+    useful = (pushes > 0) & shown[features.indices]
+    rows, columns, pushes = rows[useful], features.indices[useful], pushes[useful]
+    order = np.lexsort((-pushes, rows))  # by row, strongest first within a row
+    rows, columns, pushes = rows[order], columns[order], pushes[order]
+    starts = np.searchsorted(rows, np.arange(len(labels) + 1)).tolist()
+    enough = 6 * limit  # enough to survive merging of overlaps
+    found = []
+    for row in range(len(labels)):
+        span = slice(starts[row], min(starts[row + 1], starts[row] + enough))
+        chosen: list[dict] = []
+        for column, push in zip(columns[span].tolist(), pushes[span].tolist()):
+            term = names[column]
+            if any(term in kept["term"] or kept["term"] in term for kept in chosen):
+                continue  # a stronger overlapping term already speaks for it
+            chosen.append({"term": term, "weight": round(push, 3)})
+            if len(chosen) == limit:
+                break
+        found.append(chosen)
+    return found
 
 
 def summary(head_label: str, label: str, terms: list[dict]) -> str:

@@ -108,30 +108,32 @@ class TriageModel(BaseEstimator):
             return results, rows
         features = transform(self.featuriser_, [prepared[index]["masked"] for index in readable])
         probabilities = {name: head.predict_proba(features) for name, head in self.heads_.items()}
+        heads = {name: self._head_results(name, features, probabilities[name], settings["explain_top"])
+                 for name in ("category", "department", "request_type", "urgency") if name in self.heads_}
+        if "department" in heads:
+            best = np.argsort(-probabilities["department"], axis=1)[:, :TOP_DEPARTMENTS]
+            labels = self.heads_["department"].classes_[best].tolist()
+            confidences = np.take_along_axis(probabilities["department"], best, axis=1).round(4).tolist()
+            for found, top_labels, top_confidences in zip(heads["department"], labels, confidences):
+                found["top"] = [{"label": str(label), "confidence": confidence}
+                                for label, confidence in zip(top_labels, top_confidences)]
+        if "category" in heads and "subcategory" in self.heads_:
+            for found, row_probabilities in zip(heads["category"], probabilities["subcategory"]):
+                found.update(self._subcategory(found["label"], row_probabilities))
         starts, indices, values = features.indptr, features.indices, features.data
         for row, index in enumerate(readable):
             # (indices, values) of the row as views: scipy's row slicing costs more than the explaining
             span = slice(starts[row], starts[row + 1])
             rows[index] = (indices[span], values[span])
-            results[index] = self._result(prepared[index], rows[index],
-                                          {name: p[row] for name, p in probabilities.items()}, settings)
+            results[index] = self._result(prepared[index], {name: found[row] for name, found in heads.items()},
+                                          settings)
         return results, rows
 
-    def _result(self, item: dict, row, probabilities: dict[str, np.ndarray], settings) -> dict:
-        limit = settings["explain_top"]
+    def _result(self, item: dict, heads: dict[str, dict], settings) -> dict:
+        """One text's result from its heads' answers (``_head_results``) and the safety rules."""
         result: dict[str, Any] = {"status": "ok"}
-        for name in ("category", "department", "request_type"):
-            if name in self.heads_:
-                result[name] = self._head_result(name, row, probabilities[name], limit)
-        if "category" in result and "subcategory" in self.heads_:
-            result["category"].update(self._subcategory(result["category"]["label"], probabilities["subcategory"]))
-        if "department" in result:
-            head = self.heads_["department"]
-            best = np.argsort(-probabilities["department"])[:TOP_DEPARTMENTS]
-            result["department"]["top"] = [{"label": str(head.classes_[i]),
-                                            "confidence": round(float(probabilities["department"][i]), 4)}
-                                           for i in best]
-        result["urgency"] = self._urgency(item["masked"], row, probabilities.get("urgency"), limit)
+        result.update((name, heads[name]) for name in ("category", "department", "request_type") if name in heads)
+        result["urgency"] = self._urgency(item["masked"], heads.get("urgency"))
         bands = [result[name]["band"] for name in ROUTING_HEADS if name in result]
         if item["flags"]:  # too_short: predicted, but a person must look
             bands.append("review")
@@ -146,21 +148,20 @@ class TriageModel(BaseEstimator):
         result["model_version"] = self.version_
         return result
 
-    def _head_result(self, name: str, row, probabilities: np.ndarray, limit: int) -> dict:
+    def _head_results(self, name: str, features, probabilities: np.ndarray, limit: int) -> list[dict]:
+        """Each row's label, confidence, band and explaining terms for head ``name``."""
         head = self.heads_[name]
-        best = int(np.argmax(probabilities))
-        confidence = float(probabilities[best])
-        return {
-            "label": str(head.classes_[best]),
-            "confidence": round(confidence, 4),
-            "band": head.band(confidence),
-            "explanation": explain.top_terms(*row, head.coef_[best], self._display_terms(), limit),
-        }
+        best = probabilities.argmax(axis=1)
+        confidences = probabilities[np.arange(len(best)), best].tolist()
+        explanations = explain.top_terms(features, best, head.coef_, self._display_terms(), limit)
+        return [{"label": str(label), "confidence": round(confidence, 4), "band": head.band(confidence),
+                 "explanation": explanation}
+                for label, confidence, explanation in zip(head.classes_[best].tolist(), confidences, explanations)]
 
     def _subcategory(self, category: str, probabilities: np.ndarray) -> dict:
         """Best second-level label under ``category``; its confidence is conditional on it."""
         head = self.heads_["subcategory"]
-        allowed = np.char.startswith(head.classes_.astype(str), category + SUBCATEGORY_SEPARATOR)
+        allowed = self._subcategories_of(category)
         if not allowed.any():
             return {"subcategory": None, "subcategory_confidence": None, "subcategory_band": "review"}
         conditional = np.where(allowed, probabilities, 0.0)
@@ -170,11 +171,11 @@ class TriageModel(BaseEstimator):
                 "subcategory_confidence": round(float(conditional[best]), 4),
                 "subcategory_band": head.band(float(conditional[best]))}
 
-    def _urgency(self, text: str, row, probabilities: np.ndarray | None, limit: int) -> dict:
+    def _urgency(self, text: str, learned: dict | None) -> dict:
+        """The urgency head's answer (``learned``), overruled by a more severe safety rule."""
         hits = safety.check(text)
-        if probabilities is not None:
-            urgency = self._head_result("urgency", row, probabilities, limit)
-            urgency["source"] = "model"
+        if learned is not None:
+            urgency = {**learned, "source": "model"}
         else:
             urgency = {"label": "一般", "confidence": None, "band": "suggest", "explanation": [], "source": "rules"}
         if hits and safety.more_severe(hits[0].level, urgency["label"]) != urgency["label"]:
@@ -187,7 +188,16 @@ class TriageModel(BaseEstimator):
     def __getstate__(self):
         state = super().__getstate__()
         state.pop("_terms_cache", None)
+        state.pop("_subcategory_cache", None)
         return state
+
+    def _subcategories_of(self, category: str) -> np.ndarray:
+        """Which subcategory labels sit under ``category`` (derived once per category)."""
+        cache = self.__dict__.setdefault("_subcategory_cache", {})
+        if category not in cache:
+            classes = self.heads_["subcategory"].classes_.astype(str)
+            cache[category] = np.char.startswith(classes, category + SUBCATEGORY_SEPARATOR)
+        return cache[category]
 
     def _display_terms(self) -> tuple[np.ndarray, np.ndarray]:
         # Derived from feature_names_ on first use; not part of what a model is.

@@ -46,6 +46,12 @@ def test_fast_engine_matches_jieba_on_ties(text):
     assert tokens(text, "rjieba") == tokens(text, "jieba")
 
 
+def test_fast_engine_keeps_numbers_latin_and_placeholders_in_place():
+    text = "3楼的WiFi坏了，打〔手机号〕没人接2次"
+    assert tokens(text, "rjieba") == tokens(text, "jieba")
+    assert tokens(text, "rjieba")[:4] == ["〔数字〕", "楼", "的", "wifi"]
+
+
 def test_fast_engine_matches_jieba_on_seed_corpus():
     from pathlib import Path
 

@@ -54,8 +54,17 @@ def fillers() -> frozenset[str]:
 _TIE_PRONE = re.compile(r"(.)\1\1")
 
 
+# The pieces of one text go to rjieba in one call: runs of Chinese as they are, every
+# other piece as one private-use character that comes back as a token of its own, all
+# separated by line breaks. A line break is a block boundary for jieba's algorithm, so
+# each run is cut exactly as if alone (tests/test_segment.py checks this on real text).
+_RUN_BREAK = "\n"
+_OTHER_PIECE = "\ue000"
+
+
 class _Engine:
-    """One loaded segmenter; ``cut`` takes a run of Chinese characters."""
+    """One loaded segmenter; ``cut`` takes a run of Chinese characters, ``cut_pieces``
+    the pieces of one text (``_PIECES``: han runs cut, the others as they are)."""
 
     def __init__(self, name: str):
         self.name = name
@@ -66,6 +75,7 @@ class _Engine:
             for word, frequency in domain_words():
                 self._tokenizer.add_word(word, frequency, None)
             self.cut = self._cut_fast
+            self.cut_pieces = self._cut_pieces_fast
         else:
             import jieba
 
@@ -75,11 +85,31 @@ class _Engine:
             for word, frequency in domain_words():
                 self._tokenizer.add_word(word, frequency)
             self.cut = lambda run: self._tokenizer.lcut(run, HMM=True)
+            self.cut_pieces = self._cut_pieces_one_by_one
 
     def _cut_fast(self, run: str) -> list[str]:
         if _TIE_PRONE.search(run):
             return engine("jieba").cut(run)
         return self._tokenizer.cut(run, True)
+
+    def _cut_pieces_one_by_one(self, pieces: list[tuple[str, str]]) -> list[str]:
+        words: list[str] = []
+        for kind, piece in pieces:
+            if kind == "han":
+                words += self.cut(piece)
+            else:
+                words.append(piece)
+        return words
+
+    def _cut_pieces_fast(self, pieces: list[tuple[str, str]]) -> list[str]:
+        """One call into Rust for the whole text instead of one per run (a 300-character
+        text has about 30 runs, and each call cost more in Python than the cutting)."""
+        joined = _RUN_BREAK.join(piece if kind == "han" else _OTHER_PIECE for kind, piece in pieces)
+        if _TIE_PRONE.search(joined):
+            return self._cut_pieces_one_by_one(pieces)
+        others = iter([piece for kind, piece in pieces if kind != "han"])
+        return [next(others) if word == _OTHER_PIECE else word
+                for word in self._tokenizer.cut(joined, True) if word != _RUN_BREAK]
 
 
 _engines: dict[str, _Engine] = {}
@@ -122,20 +152,18 @@ def use_engine(name: str) -> None:
 def tokens(text: str, engine_name: str | None = None) -> list[str]:
     """All tokens of normalised ``text`` in order: words, numbers, Latin words,
     placeholders. Punctuation and white space are dropped; hotline filler is dropped."""
-    cut = engine(engine_name).cut
+    pieces = [(match.lastgroup, _token_of(match)) for match in _PIECES.finditer(text)]
     filler = fillers()
-    out: list[str] = []
-    for match in _PIECES.finditer(text):
-        kind = match.lastgroup
-        if kind == "han":
-            out.extend(word for word in cut(match.group()) if word not in filler)
-        elif kind == "number":
-            out.append(NUMBER_TOKEN)
-        elif kind == "latin":
-            out.append(match.group().lower())
-        else:
-            out.append(match.group())
-    return out
+    return [word for word in engine(engine_name).cut_pieces(pieces) if word not in filler]
+
+
+def _token_of(match: re.Match) -> str:
+    kind = match.lastgroup
+    if kind == "number":
+        return NUMBER_TOKEN
+    if kind == "latin":
+        return match.group().lower()
+    return match.group()
 
 
 def segment(text: str) -> list[str]:

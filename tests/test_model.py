@@ -157,6 +157,37 @@ def test_temperature_calibration_keeps_the_svm_label_and_the_fast_path_agrees():
     assert head.metrics_["calibration"] == "temperature"
 
 
+def test_a_large_head_is_calibrated_on_one_held_out_fold(monkeypatch):
+    import numpy as np
+    import scipy.sparse as sp
+
+    from triage import heads
+
+    random = np.random.default_rng(2)
+    features = sp.csr_matrix(random.random((300, 6)))
+    labels = np.array(["甲", "乙", "丙"])[features[:, :3].toarray().argmax(axis=1)]
+    monkeypatch.setattr(heads, "HOLD_OUT_ABOVE", 200)
+    head = heads.LinearHead().fit(features, labels)
+    assert head.metrics_["n"] == 300 and head.metrics_["calibration_rows"] == 100  # one fold of three
+    assert head.metrics_["out_of_fold_accuracy"] > 0.8 and (head.predict(features) == labels).mean() > 0.8
+    monkeypatch.setattr(heads, "HOLD_OUT_ABOVE", 1000)
+    assert heads.LinearHead().fit(features, labels).metrics_["calibration_rows"] == 300
+
+
+def test_heads_fitted_side_by_side_equal_heads_fitted_alone(small_corpus_path):
+    import numpy as np
+
+    from triage.datafiles import read_labelled
+    from triage.heads import LinearHead
+
+    data = read_labelled([small_corpus_path])
+    model = TriageModel().fit(data.texts, data.labels)
+    features = model.featuriser_.transform([model.predict([text])[0]["text"] for text in data.texts])
+    alone = LinearHead().fit(features, np.asarray(data.labels["department"], dtype=object))
+    assert np.array_equal(alone.coef_, model.heads_["department"].coef_)
+    assert alone.thresholds_ == model.heads_["department"].thresholds_
+
+
 def test_groups_keep_variants_of_one_wording_in_one_fold(small_corpus_path):
     from triage.datafiles import read_labelled
 

@@ -8,9 +8,11 @@ Flow of one text (one module per stage):
 from __future__ import annotations
 
 import hashlib
+import os
 from typing import Any, Mapping, Sequence
 
 import numpy as np
+from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
@@ -62,27 +64,40 @@ class TriageModel(BaseEstimator):
         if unknown or not labels:
             raise ModelError(f"label columns must be among {', '.join(HEADS)}; got {sorted(labels) or 'none'}")
         prepared = [mask_personal_data(normalise(text))[0] for text in texts]
-        self.featuriser_ = make_featuriser(self.min_df).fit(prepared)
-        features = self.featuriser_.transform(prepared)
+        self.featuriser_ = make_featuriser(self.min_df)
+        features = self.featuriser_.fit_transform(prepared)
         self.feature_names_ = self.featuriser_.named_steps["counts"].get_feature_names_out()
-        self.heads_: dict[str, LinearHead] = {}
         self.training_report_: dict[str, dict] = {}
         columns = _label_columns(labels)
+        jobs = []
         for name in HEADS:
             if name not in columns:
                 continue
-            column = columns[name]
-            rows, skipped = usable_rows(column)
-            kept = np.asarray(column, dtype=object)[rows]
+            rows, skipped = usable_rows(columns[name])
+            kept = np.asarray(columns[name], dtype=object)[rows]
             kept_groups = None if groups is None else np.asarray(groups, dtype=object)[rows]
-            self.heads_[name] = LinearHead(C=self.C, random_state=self.random_state).fit(
-                features[rows], kept, groups=kept_groups)
+            jobs.append((name, rows, kept, kept_groups))
             self.training_report_[name] = {"rows": int(len(rows)), **skipped}
+        self.heads_: dict[str, LinearHead] = dict(zip([job[0] for job in jobs], self._fit_heads(features, jobs)))
         self.data_hash_ = _data_hash(texts, labels, groups)
         # Same data and parameters, same version: a retrain that changes nothing is no new model.
         identity = f"{self.data_hash_}:{sorted(self.get_params().items())}".encode("utf-8")
         self.version_ = "m-" + hashlib.sha256(identity).hexdigest()[:12]
         return self
+
+    def _fit_heads(self, features, jobs: list[tuple]) -> list[LinearHead]:
+        """The heads of ``jobs`` (name, rows, labels, groups), fitted side by side in worker
+        processes, the largest first: each head's own steps are sequential, so every core
+        stays busy. Each fit seeds liblinear itself, so the heads are the same as fitted
+        one after another in one process."""
+        workers = min(len(jobs), os.cpu_count() or 1)
+        order = sorted(range(len(jobs)), key=lambda job: -len(jobs[job][1]) * len(set(jobs[job][2])))
+        fitted = Parallel(n_jobs=workers, batch_size=1)(
+            delayed(_fit_head)(LinearHead(C=self.C, random_state=self.random_state), features[jobs[job][1]],
+                               jobs[job][2], jobs[job][3])
+            for job in order)
+        heads = dict(zip(order, fitted))
+        return [heads[job] for job in range(len(jobs))]
 
     # -- predicting -------------------------------------------------------------
     def predict(self, texts: Sequence[str], settings: Mapping[str, Any] | None = None) -> list[dict]:
@@ -208,6 +223,10 @@ class TriageModel(BaseEstimator):
     @property
     def labels_(self) -> dict[str, list[str]]:
         return {name: [str(label) for label in head.classes_] for name, head in self.heads_.items()}
+
+
+def _fit_head(head: LinearHead, features, labels: np.ndarray, groups: np.ndarray | None) -> LinearHead:
+    return head.fit(features, labels, groups=groups, n_jobs=1)
 
 
 def _prepare(text: Any, index: int, settings: Mapping[str, Any]) -> dict:

@@ -127,6 +127,36 @@ def test_fast_inference_paths_give_the_stock_numbers(small_model):
         assert np.allclose(head.predict_proba(stock), head.calibrator_.predict_proba(scores), atol=1e-6)
 
 
+def test_key_table_finds_what_a_dict_finds_even_at_the_end_of_long_probe_chains():
+    import numpy as np
+
+    from triage.keytable import KeyTable
+
+    random = np.random.default_rng(3)
+    keys = np.unique(random.integers(-2**62, 2**62, 5000))
+    table = KeyTable(keys)
+    queries = np.concatenate([keys[::3], random.integers(-2**62, 2**62, 3000), keys[-40:]])
+    expected = {int(key): index for index, key in enumerate(keys)}
+    assert table.lookup(queries).tolist() == [expected.get(int(query), -1) for query in queries.tolist()]
+    crowded = KeyTable(np.arange(0, 2**40, 2**30, dtype=np.int64))  # 1,024 keys, many on one home slot
+    assert crowded.lookup(crowded.keys).tolist() == list(range(len(crowded.keys)))
+
+
+def test_counts_are_canonical_sparse_rows(small_model):
+    import numpy as np
+    import scipy.sparse as sp
+
+    counter = small_model.featuriser_.named_steps["counts"]
+    texts = ["饭店油烟直排，油烟油烟", "", "老板拖欠工资三个月了"]
+    counts = counter.transform(texts)
+    reference = counter.transform(texts[:1]).toarray()[0]
+    assert counts.has_canonical_format and counts.dtype == np.float32 and counts.shape[0] == 3
+    assert np.array_equal(counts[0].toarray()[0], reference) and counts[1].nnz == 0
+    assert counts[0].toarray().max() >= 2  # 油烟 three times: duplicates are summed
+    rebuilt = sp.coo_matrix(counts).tocsr()
+    assert np.array_equal(rebuilt.toarray(), counts.toarray())
+
+
 def test_two_label_heads_calibrate_like_the_stock_calibrator():
     import numpy as np
     import scipy.sparse as sp

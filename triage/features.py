@@ -84,9 +84,7 @@ class NgramCounter(TransformerMixin, BaseEstimator):
         known = positions >= 0
         rows = np.concatenate([np.asarray(word_rows, np.int64), char_rows[known]])
         columns = np.concatenate([np.asarray(word_columns, np.int64), positions[known] + len(self.words_)])
-        counts = sp.coo_matrix((np.ones(len(rows), np.float32), (rows, columns)),
-                               shape=(len(chars), self.n_features_))
-        return counts.tocsr()  # duplicates are summed into counts here
+        return _csr_counts(rows, columns, len(chars), self.n_features_)
 
     @property
     def n_features_(self) -> int:
@@ -122,6 +120,18 @@ class NgramCounter(TransformerMixin, BaseEstimator):
             rows.append(row_of_position[:usable][valid])
             keys.append(key[valid])
         return np.concatenate(rows), np.concatenate(keys)
+
+
+def _csr_counts(rows: np.ndarray, columns: np.ndarray, n_rows: int, n_columns: int) -> sp.csr_matrix:
+    """How often each (row, column) pair occurs, as a canonical float32 CSR matrix (sorted
+    indices, no duplicates). One sort of combined keys: half the time of scipy's COO to
+    CSR conversion, whose input checks dominated for a single text."""
+    pairs, counts = np.unique(rows * n_columns + columns, return_counts=True)
+    indptr = np.zeros(n_rows + 1, np.int64)
+    np.cumsum(np.bincount(pairs // n_columns, minlength=n_rows), out=indptr[1:])
+    index_type = np.int32 if max(n_columns, len(pairs)) < 2**31 else np.int64
+    return sp.csr_matrix((counts.astype(np.float32), (pairs % n_columns).astype(index_type),
+                          indptr.astype(index_type)), shape=(n_rows, n_columns))
 
 
 def _decode(key: int) -> str:

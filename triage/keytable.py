@@ -10,6 +10,8 @@ import numpy as np
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing multiplier
 _EMPTY = -1
+# Below this many keys still probing, a vectorised round costs more than a Python loop.
+_FEW = 16
 
 
 class KeyTable:
@@ -41,7 +43,7 @@ class KeyTable:
             return result
         slot = self._home(queries)
         pending = np.arange(len(queries))
-        while pending.size:
+        while pending.size > _FEW:
             index = self._slots[slot[pending]]
             occupied = index != _EMPTY
             hit = occupied.copy()
@@ -49,6 +51,11 @@ class KeyTable:
             result[pending[hit]] = index[hit]
             pending = pending[occupied & ~hit]
             slot[pending] = (slot[pending] + 1) & self._mask
+        for position in pending.tolist():  # the last few keys of long probe chains, one by one
+            query, probe = int(queries[position]), int(slot[position])
+            while (index := int(self._slots[probe])) != _EMPTY and int(self.keys[index]) != query:
+                probe = (probe + 1) & self._mask
+            result[position] = index
         return result
 
     def _home(self, keys: np.ndarray) -> np.ndarray:

@@ -199,6 +199,7 @@ def test_a_large_head_is_calibrated_on_one_held_out_fold(monkeypatch):
     monkeypatch.setattr(heads, "HOLD_OUT_ABOVE", 200)
     head = heads.LinearHead().fit(features, labels)
     assert head.metrics_["n"] == 300 and head.metrics_["calibration_rows"] == 100  # one fold of three
+    assert head.metrics_["trained_rows"] == 200
     assert head.metrics_["out_of_fold_accuracy"] > 0.8 and (head.predict(features) == labels).mean() > 0.8
     monkeypatch.setattr(heads, "HOLD_OUT_ABOVE", 1000)
     assert heads.LinearHead().fit(features, labels).metrics_["calibration_rows"] == 300

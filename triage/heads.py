@@ -2,8 +2,8 @@
 
 A head is a linear SVM on the shared TF-IDF features, calibrated by a multinomial
 logistic regression fitted on the SVM's out-of-fold decision scores (stacking: stock
-parts, probabilities that mean what they say); above ``HOLD_OUT_ABOVE`` rows, on the
-scores of one held-out fold. The same out-of-fold probabilities set the head's
+parts, probabilities that mean what they say); above ``HOLD_OUT_ABOVE`` rows the SVM is
+fitted on two thirds of the rows and calibrated on its scores for the last third. The same out-of-fold probabilities set the head's
 decision-band thresholds and its honest metrics. Only the SVM's weights are
 kept (float32), which is also what explanations read.
 """
@@ -24,9 +24,10 @@ from .errors import ModelError
 
 BANDS = ("auto", "suggest", "review")
 MIN_EXAMPLES_PER_CLASS = 3
-# Above this many rows a head is calibrated on one held-out fold instead of on every fold:
-# one extra SVM fit on two thirds of the rows instead of three (a third of 30,000 rows is
-# still 10,000 for a calibrator of at most a few hundred parameters per label).
+# Above this many rows a head's SVM is fitted once, on two folds of three, and calibrated on
+# the third (the calibration then describes exactly the served SVM) instead of four fits
+# (three folds and all rows): at 30,000 rows two thirds are 20,000 for the SVM and a third
+# 10,000 for a calibrator of at most a few hundred parameters per label.
 HOLD_OUT_ABOVE = 30_000
 
 
@@ -69,17 +70,17 @@ class LinearHead(ClassifierMixin, BaseEstimator):
             folds = list(StratifiedGroupKFold(self.folds, shuffle=True, random_state=self.random_state)
                          .split(features, labels, groups))
         self.grouped_folds_ = not isinstance(folds, StratifiedKFold)
-        held_out = self._held_out_scores(svm, features, labels, folds) if len(labels) > HOLD_OUT_ABOVE else None
-        if held_out is not None:  # calibrate on one held-out fold
-            scores, scored_labels = held_out
+        held_out = self._held_out_fit(svm, features, labels, folds) if len(labels) > HOLD_OUT_ABOVE else None
+        if held_out is not None:  # the served SVM is the one whose held-out scores calibrate it
+            svm, scores, scored_labels, trained_rows = held_out
             folds = StratifiedKFold(self.folds, shuffle=True, random_state=self.random_state)
         else:
             # Fold fits in worker processes (liblinear's random state is process-global:
             # threads would make the fits depend on each other's timing; processes keep them exact).
             scores = _as_2d(cross_val_predict(svm, features, labels, cv=folds, method="decision_function",
                                               n_jobs=n_jobs or min(self.folds, os.cpu_count() or 1)))
-            scored_labels = labels
-        svm.fit(features, labels)
+            scored_labels, trained_rows = labels, len(labels)
+            svm.fit(features, labels)
         self.classes_ = svm.classes_
         self.coef_ = _as_2d_coef(svm.coef_).astype(np.float32)
         self.intercept_ = np.atleast_1d(svm.intercept_).astype(np.float32)
@@ -104,20 +105,20 @@ class LinearHead(ClassifierMixin, BaseEstimator):
             "out_of_fold_accuracy": round(float(accuracy_score(scored_labels, predicted)), 4),
             "out_of_fold_macro_f1": round(float(f1_score(scored_labels, predicted, average="macro")), 4),
             **band_metrics(confidence >= self.thresholds_["auto"], correct),
-            "n": int(len(labels)), "calibration_rows": int(len(scored_labels)),
+            "n": int(len(labels)), "trained_rows": int(trained_rows), "calibration_rows": int(len(scored_labels)),
             "calibration": self.calibration_, "grouped_folds": self.grouped_folds_,
         }
         return self
 
-    def _held_out_scores(self, svm: LinearSVC, features, labels: np.ndarray, folds):
-        """SVM scores and labels of the first fold, from a fit on the others; None when
-        that fit missed a label (a rare one whose every group fell in the fold)."""
-        split = folds[0] if isinstance(folds, list) else next(folds.split(features, labels))
-        trained, held = split
-        fold_svm = clone(svm).fit(features[trained], labels[trained])
-        if len(fold_svm.classes_) != len(np.unique(labels)):
+    def _held_out_fit(self, svm: LinearSVC, features, labels: np.ndarray, folds):
+        """An SVM fitted on all folds but the first, its scores and the labels of the first,
+        and how many rows it was fitted on; None when that fit missed a label (a rare one
+        whose every group fell in the first fold)."""
+        trained, held = folds[0] if isinstance(folds, list) else next(folds.split(features, labels))
+        svm = clone(svm).fit(features[trained], labels[trained])
+        if len(svm.classes_) != len(np.unique(labels)):
             return None
-        return _as_2d(fold_svm.decision_function(features[held])), labels[held]
+        return svm, _as_2d(svm.decision_function(features[held])), labels[held], len(trained)
 
     def decision_function(self, features) -> np.ndarray:
         return np.asarray(features @ self.coef_.T) + self.intercept_

@@ -64,7 +64,7 @@ class LinearHead(ClassifierMixin, BaseEstimator):
         counts = Counter(labels)
         if len(counts) < 2:
             raise ModelError(f"a head needs at least 2 labels with {MIN_EXAMPLES_PER_CLASS}+ examples; got {dict(counts)}")
-        svm = self._svm()
+        svm = LinearSVC(C=self.C, random_state=self.random_state)
         folds = StratifiedKFold(self.folds, shuffle=True, random_state=self.random_state)
         if groups is not None and _enough_groups(labels, groups, self.folds):
             folds = list(StratifiedGroupKFold(self.folds, shuffle=True, random_state=self.random_state)
@@ -84,9 +84,8 @@ class LinearHead(ClassifierMixin, BaseEstimator):
         self.classes_ = svm.classes_
         self.coef_ = _as_2d_coef(svm.coef_).astype(np.float32)
         self.intercept_ = np.atleast_1d(svm.intercept_).astype(np.float32)
-        if len(self.classes_) == 2 and len(self.intercept_) == 1:
+        if len(self.classes_) == 2:
             self.intercept_ = np.array([-self.intercept_[0], self.intercept_[0]], np.float32)
-        scores = self._calibration_scores(scores, scored_labels)
         candidates = ("temperature", "logistic") if self.calibration == "auto" else (self.calibration,)
         scored = []
         for kind in candidates:
@@ -111,13 +110,7 @@ class LinearHead(ClassifierMixin, BaseEstimator):
         }
         return self
 
-    def _svm(self):
-        return LinearSVC(C=self.C, random_state=self.random_state)
-
-    def _calibration_scores(self, scores: np.ndarray, labels: np.ndarray) -> np.ndarray:
-        return scores
-
-    def _held_out_fit(self, svm, features, labels: np.ndarray, folds):
+    def _held_out_fit(self, svm: LinearSVC, features, labels: np.ndarray, folds):
         """An SVM fitted on all folds but the first, its scores and the labels of the first,
         and how many rows it was fitted on; None when that fit missed a label (a rare one
         whose every group fell in the first fold)."""
@@ -156,76 +149,6 @@ class LinearHead(ClassifierMixin, BaseEstimator):
 
 def _calibrator(kind: str):
     return TemperatureCalibrator() if kind == "temperature" else LogisticRegression(C=1.0, max_iter=1000)
-
-
-class SiblingHead(LinearHead):
-    """A head for second-level labels written ``parent/child`` whose parent another head
-    decides: each parent's children are learned from that parent's rows only (siblings
-    against siblings, ``SiblingSVC``), and calibrated by temperature on the scores of the
-    true parent's children, which is what the model reports: a child's confidence given its
-    parent. With ~130 children under 15 parents this is several times less work than one
-    SVM per label over every row. (A temperature softmax renormalised over some labels is
-    the softmax over those labels, so the full ``predict_proba`` restricted to one parent's
-    children is exactly that conditional.)
-
-    Parameters: as ``LinearHead`` (calibration is always temperature), and ``separator``
-    between parent and child.
-    """
-
-    def __init__(self, C: float = 0.5, auto_precision: float = 0.95, suggest_precision: float = 0.80,
-                 folds: int = 3, random_state: int = 0, separator: str = "/"):
-        super().__init__(C=C, auto_precision=auto_precision, suggest_precision=suggest_precision, folds=folds,
-                         random_state=random_state, calibration="temperature")
-        self.separator = separator
-
-    def _svm(self):
-        return SiblingSVC(C=self.C, random_state=self.random_state, separator=self.separator)
-
-    def _calibration_scores(self, scores: np.ndarray, labels: np.ndarray) -> np.ndarray:
-        """``scores`` with every label outside the row's true parent pushed out of reach."""
-        parents = _parents(self.classes_, self.separator)
-        siblings = parents[None, :] == _parents(labels, self.separator)[:, None]
-        return np.where(siblings, scores, -1e6)
-
-
-class SiblingSVC(ClassifierMixin, BaseEstimator):
-    """One-vs-rest linear SVMs among siblings: for labels ``parent/child``, one
-    ``LinearSVC`` per parent fitted on that parent's rows; an only child scores 1."""
-
-    def __init__(self, C: float = 0.5, random_state: int = 0, separator: str = "/"):
-        self.C = C
-        self.random_state = random_state
-        self.separator = separator
-
-    def fit(self, features, labels):
-        labels = np.asarray(labels, dtype=object)
-        self.classes_ = np.unique(labels)
-        parents, row_parents = _parents(self.classes_, self.separator), _parents(labels, self.separator)
-        self.coef_ = np.zeros((len(self.classes_), features.shape[1]), np.float32)
-        self.intercept_ = np.zeros(len(self.classes_), np.float32)
-        for parent in np.unique(parents):
-            children = np.flatnonzero(parents == parent)
-            if len(children) == 1:
-                self.intercept_[children[0]] = 1.0
-                continue
-            rows = np.flatnonzero(row_parents == parent)
-            svm = LinearSVC(C=self.C, random_state=self.random_state).fit(features[rows], labels[rows])
-            self.coef_[children] = _as_2d_coef(svm.coef_)
-            intercept = np.atleast_1d(svm.intercept_)
-            self.intercept_[children] = np.array([-intercept[0], intercept[0]]) if len(children) == 2 else intercept
-        return self
-
-    def decision_function(self, features) -> np.ndarray:
-        return np.asarray(features @ self.coef_.T) + self.intercept_
-
-    def predict(self, features) -> np.ndarray:
-        """The best-scoring label over every parent (the model itself chooses among the
-        children of the parent its category head chose)."""
-        return self.classes_[self.decision_function(features).argmax(axis=1)]
-
-
-def _parents(labels: np.ndarray, separator: str) -> np.ndarray:
-    return np.array([str(label).split(separator, 1)[0] for label in labels], dtype=object)
 
 
 class TemperatureCalibrator(ClassifierMixin, BaseEstimator):

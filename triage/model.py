@@ -19,7 +19,7 @@ from sklearn.utils.validation import check_is_fitted
 from . import explain, safety
 from .errors import InputError, ModelError
 from .features import make_featuriser, transform
-from .heads import BANDS, LinearHead, SiblingHead, usable_rows
+from .heads import BANDS, LinearHead, usable_rows
 from .normalise import normalise
 from .privacy import mask_personal_data
 from .screening import UNREADABLE_CODES, screen
@@ -93,15 +93,11 @@ class TriageModel(BaseEstimator):
         workers = min(len(jobs), os.cpu_count() or 1)
         order = sorted(range(len(jobs)), key=lambda job: -len(jobs[job][1]) * len(set(jobs[job][2])))
         fitted = Parallel(n_jobs=workers, batch_size=1)(
-            delayed(_fit_head)(self._new_head(jobs[job][0]), features[jobs[job][1]], jobs[job][2], jobs[job][3])
+            delayed(_fit_head)(LinearHead(C=self.C, random_state=self.random_state), features[jobs[job][1]],
+                               jobs[job][2], jobs[job][3])
             for job in order)
         heads = dict(zip(order, fitted))
         return [heads[job] for job in range(len(jobs))]
-
-    def _new_head(self, name: str) -> LinearHead:
-        if name == "subcategory":  # its parent is the category head's answer
-            return SiblingHead(C=self.C, random_state=self.random_state, separator=SUBCATEGORY_SEPARATOR)
-        return LinearHead(C=self.C, random_state=self.random_state)
 
     # -- predicting -------------------------------------------------------------
     def predict(self, texts: Sequence[str], settings: Mapping[str, Any] | None = None) -> list[dict]:

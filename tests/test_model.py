@@ -138,6 +138,10 @@ def test_key_table_finds_what_a_dict_finds_even_at_the_end_of_long_probe_chains(
     queries = np.concatenate([keys[::3], random.integers(-2**62, 2**62, 3000), keys[-40:]])
     expected = {int(key): index for index, key in enumerate(keys)}
     assert table.lookup(queries).tolist() == [expected.get(int(query), -1) for query in queries.tolist()]
+    few = queries[:500]  # a single text's worth: answered by binary search instead
+    assert table.lookup(few).tolist() == [expected.get(int(query), -1) for query in few.tolist()]
+    unsorted = KeyTable(keys[::-1].copy())
+    assert unsorted.lookup(keys[:3]).tolist() == [len(keys) - 1, len(keys) - 2, len(keys) - 3]
     crowded = KeyTable(np.arange(0, 2**40, 2**30, dtype=np.int64))  # 1,024 keys, many on one home slot
     assert crowded.lookup(crowded.keys).tolist() == list(range(len(crowded.keys)))
 

@@ -39,3 +39,15 @@ def test_segmenter_setting_selects_the_engine(monkeypatch):
     monkeypatch.setattr(segment, "_default_engine_name", "auto")
     load_model()
     assert segment.engine().name == "jieba"
+
+
+def test_settings_of_the_environment_follow_a_change_of_it(monkeypatch):
+    from triage.settings import resolve
+
+    monkeypatch.setenv("TRIAGE_EXPLAIN_TOP", "4")
+    assert resolve(None)["explain_top"] == 4
+    assert resolve(None) is resolve(None)  # parsed once while the environment stays
+    monkeypatch.setenv("TRIAGE_EXPLAIN_TOP", "2")
+    assert resolve(None)["explain_top"] == 2
+    with pytest.raises(TypeError):
+        resolve(None)["explain_top"] = 9  # shared: read-only

@@ -53,6 +53,11 @@ class NgramCounter(TransformerMixin, BaseEstimator):
 
     def transform(self, texts):
         check_is_fitted(self, "char_keys_")
+        return self.counts(texts)
+
+    def counts(self, texts) -> sp.csr_matrix:
+        """``transform`` without scikit-learn's wrapper and checks (a tenth of a
+        millisecond per call, for ``features.transform``)."""
         return self._count(*self._analyse(texts))
 
     def _frequent_char_keys(self, chars: list[str], chunk: int = 4096) -> np.ndarray:
@@ -156,7 +161,7 @@ def transform(featuriser: Pipeline, texts) -> sp.csr_matrix:
     """``featuriser.transform(texts)`` with the TF-IDF step done as plain array arithmetic
     (1 + log tf, times idf, rows scaled to unit length): the same numbers, without the
     input checks that cost more than the arithmetic when a request carries one text."""
-    counts = featuriser.named_steps["counts"].transform(texts)  # float32, as the heads' weights
+    counts = featuriser.named_steps["counts"].counts(texts)  # float32, as the heads' weights
     counts.data = (np.log(counts.data) + 1.0) * featuriser.named_steps["tfidf"].idf_[counts.indices]
     row_of_value = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
     lengths = np.sqrt(np.bincount(row_of_value, weights=counts.data ** 2, minlength=counts.shape[0]))

@@ -9,7 +9,9 @@ Candidate pairs are what the service compares: messages of different users in
 (triage/hot_issues.py). Pairs are binned by score; each bin's labelled share of
 same-matter pairs is scaled to the bin's size, and precision and recall at each threshold
 are estimated from those weighted counts. 15 labels per bin: read the figures with the
-bin counts beside them.
+bin counts beside them. The sample was drawn with the model of its day; a labelled pair
+that the current model no longer compares (it puts the two messages in different
+categories) is left out and counted.
 """
 import json
 from collections import defaultdict
@@ -47,10 +49,12 @@ def main():
                        if times[index] - times[other] <= window and rows[other]["user"] != rows[index]["user"]]
             found = similarities(sketches[index], [sketches[other] for other in earlier], features.shape[1])
             score.update({(rows[other]["id"], rows[index]["id"]): float(value) for other, value in zip(earlier, found)})
-    labelled = [(score[row["id_a"], row["id_b"]], int(row["same"])) for row in hand_labels("hot_issue_labels.csv")]
+    labels = hand_labels("hot_issue_labels.csv")
+    labelled = [(score[row["id_a"], row["id_b"]], int(row["same"])) for row in labels if (row["id_a"], row["id_b"]) in score]
     bins, estimates = stratified_estimates(labelled, np.array(list(score.values())), BINS)
     print(json.dumps({"benchmark": "hot_issue_quality", "model_version": model.version_,
-                      "candidate_pairs": len(score), "threshold_setting": settings["hot_issue_similarity"],
+                      "candidate_pairs": len(score),
+                      "labelled_pairs_no_longer_compared": len(labels) - len(labelled), "threshold_setting": settings["hot_issue_similarity"],
                       "bins": bins, "at_threshold": estimates}, ensure_ascii=False))
 
 

@@ -2,9 +2,11 @@
 same matter linked, an open one escalating the new case; no clear number stored."""
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from triage.identity import caller_keys, link, normalise_id_number, normalise_phone
+from triage.repeat import same_matter_threshold, verdict
 
 from conftest import API_TOKEN
 
@@ -80,6 +82,30 @@ def test_a_different_matter_from_the_same_caller_is_not_a_repeat(client):
     other = post(client, "老板拖欠工资三个月了一直不给", {"id_number": "110101199003071234"})
     assert other["repeat"]["is_repeat"] is False and other["repeat"]["caller_case_count"] == 2
     assert other["queue"]["status"] != "escalated"
+
+
+@pytest.mark.parametrize("case_count, threshold", [(1, 0.325), (2, 0.325), (3, 0.366), (4, 0.395), (16, 0.535),
+                                                    (10**9, 0.95)])
+def test_a_caller_with_more_cases_needs_closer_texts(case_count, threshold):
+    assert same_matter_threshold({"repeat_similarity": 0.325, "repeat_similarity_step": 0.07}, case_count) == \
+        pytest.approx(threshold, abs=0.001)
+    assert same_matter_threshold({"repeat_similarity": 0.4, "repeat_similarity_step": 0.0}, case_count) == 0.4
+
+
+@pytest.mark.parametrize("earlier_cases, is_repeat", [(1, True), (3, True), (7, False), (30, False)])
+def test_one_similarity_is_a_repeat_for_an_occasional_caller_only(earlier_cases, is_repeat):
+    """0.45 alike: the second or fourth case of a caller is the same matter raised again; for
+    someone on their eighth case in the window it is not enough (0.465 needed)."""
+    settings = {"repeat_window_days": 90, "repeat_similarity": 0.325, "repeat_similarity_step": 0.07}
+    priors = [{"case_id": number, "status": "assigned", "received_at": None, "channel": "hotline", "shared": ["phone"],
+               "link": {"score": 1.0, "basis": "同一来电号码"}} for number in range(earlier_cases)]
+    similarity = np.full(earlier_cases, 0.2)
+    similarity[0] = 0.45
+    found = verdict(priors, similarity, settings, identified=True)
+    assert found["is_repeat"] is is_repeat and found["escalate"] is is_repeat
+    assert found["caller_case_count"] == earlier_cases + 1
+    if not is_repeat:
+        assert f"低于第 {earlier_cases + 1} 次反映的门槛" in found["reasons"][-1]
 
 
 def test_the_same_name_at_a_similar_address_is_likely_the_same_person(client):

@@ -15,6 +15,7 @@ def test_environment_overrides_defaults():
     ({"TRIAGE_SEGMENTER": "thulac"}, "auto, rjieba or jieba"),
     ({"TRIAGE_SLA_NORMAL": "72,48,144"}, "three rising numbers"),
     ({"TRIAGE_SLA_URGENT": "24,48"}, "three rising numbers"),
+    ({"TRIAGE_REPEAT_SIMILARITY_STEP": "1"}, "from 0 to below 1"),
 ])
 def test_bad_values_name_the_setting_and_the_fix(environ, message):
     with pytest.raises(SettingError, match=message):

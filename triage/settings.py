@@ -52,6 +52,13 @@ def _parse_share(value: str) -> float:
     return number
 
 
+def _parse_fraction(value: str) -> float:
+    number = float(value)
+    if not 0 <= number < 1:
+        raise ValueError("expected a number from 0 to below 1")
+    return number
+
+
 def _parse_list(value: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in value.split(",") if item.strip())
 
@@ -122,9 +129,13 @@ SETTINGS: tuple[Setting, ...] = (
             "API tokens whose holders see callers' phone and ID numbers in clear in a case (stored in "
             "clear only with keep_caller_contact); every other token sees them masked.", _parse_list),
     Setting("repeat_window_days", 90, "How far back a caller's earlier cases are looked for.", _parse_positive_int),
-    Setting("repeat_similarity", 0.5,
+    Setting("repeat_similarity", 0.325,
             "Text similarity (cosine of the model's features, 0-1) from which an earlier case of the same "
-            "caller counts as the same matter.", _parse_share),
+            "caller counts as the same matter, when the new case is the caller's second in the window.",
+            _parse_share),
+    Setting("repeat_similarity_step", 0.07,
+            "How much higher that similarity must be each time the caller's case count in the window "
+            "doubles (a caller with many cases raises many matters); 0 keeps it flat.", _parse_fraction),
     Setting("hot_issue_window_days", 7,
             "How far back cases from other callers are compared to find a hot issue (多人反映).",
             _parse_positive_int),

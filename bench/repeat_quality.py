@@ -11,8 +11,8 @@ bin) pairs, and precision and recall of any decision are estimated from those we
 Printed: the bins; a flat similarity threshold (what shipped before session 5); the
 shipped rule (``repeat.same_matter_threshold``: the threshold rises with the caller's case
 count in the repeat window before the newer message, as the service counts it); the
-rule's two parameters chosen on all labels (most recall at precision >= 0.95, the
-target) and, the honest figure, the same choice cross-validated (chosen on four fifths
+rule's two parameters chosen on all labels (most recall at precision >= 0.97, a margin
+over the 0.95 target) and, the honest figure, the same choice cross-validated (chosen on four fifths
 of the labels, scored on the fifth; five shuffles); a bootstrap interval for the shipped
 rule. One writer has 92 messages and 68 % of all pairs: read the figures with that.
 """
@@ -29,7 +29,9 @@ from triage import load_settings
 from triage.repeat import same_matter_threshold
 
 BINS = ((0.0, 0.2), (0.2, 0.35), (0.35, 0.5), (0.5, 1.01))
-TARGET_PRECISION = 0.95
+# Parameters are chosen for precision 0.97 on the labels in hand: chosen for 0.95 they
+# measured 0.904 out of sample (cross-validated), chosen for 0.97 they measure above 0.95.
+CHOICE_PRECISION = 0.97
 GRID = [(round(base, 3), round(step, 3)) for base in np.arange(0.25, 0.601, 0.025) for step in np.arange(0.0, 0.121, 0.01)]
 
 
@@ -61,9 +63,10 @@ def rule(similarity: np.ndarray, counts: np.ndarray, base: float, step: float) -
 
 
 def best_parameters(similarity, counts, same, weights) -> tuple[float, float]:
-    """The grid point with the most recall at precision >= the target (the flat 0.5 when none)."""
+    """The grid point with the most recall at precision >= ``CHOICE_PRECISION`` (the flat
+    0.5 when none)."""
     scored = [(precision_recall(rule(similarity, counts, *point), same, weights), point) for point in GRID]
-    allowed = [(recall, point) for (precision, recall), point in scored if precision >= TARGET_PRECISION]
+    allowed = [(recall, point) for (precision, recall), point in scored if precision >= CHOICE_PRECISION]
     return max(allowed)[1] if allowed else (0.5, 0.0)
 
 

@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from triage import load_settings
 from triage.identity import caller_keys, link, normalise_id_number, normalise_phone
 from triage.repeat import same_matter_threshold, verdict
 
@@ -94,9 +95,10 @@ def test_a_caller_with_more_cases_needs_closer_texts(case_count, threshold):
 
 @pytest.mark.parametrize("earlier_cases, is_repeat", [(1, True), (3, True), (7, False), (30, False)])
 def test_one_similarity_is_a_repeat_for_an_occasional_caller_only(earlier_cases, is_repeat):
-    """0.45 alike: the second or fourth case of a caller is the same matter raised again; for
-    someone on their eighth case in the window it is not enough (0.465 needed)."""
-    settings = {"repeat_window_days": 90, "repeat_similarity": 0.325, "repeat_similarity_step": 0.07}
+    """0.45 alike, with the shipped settings: the second or fourth case of a caller is the
+    same matter raised again; for someone on their eighth case in the window it is not
+    enough (0.485 needed)."""
+    settings = load_settings()
     priors = [{"case_id": number, "status": "assigned", "received_at": None, "channel": "hotline", "shared": ["phone"],
                "link": {"score": 1.0, "basis": "同一来电号码"}} for number in range(earlier_cases)]
     similarity = np.full(earlier_cases, 0.2)

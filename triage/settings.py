@@ -133,7 +133,7 @@ SETTINGS: tuple[Setting, ...] = (
             "Text similarity (cosine of the model's features, 0-1) from which an earlier case of the same "
             "caller counts as the same matter, when the new case is the caller's second in the window.",
             _parse_share),
-    Setting("repeat_similarity_step", 0.07,
+    Setting("repeat_similarity_step", 0.08,
             "How much higher that similarity must be each time the caller's case count in the window "
             "doubles (a caller with many cases raises many matters); 0 keeps it flat.", _parse_fraction),
     Setting("hot_issue_window_days", 7,

@@ -26,7 +26,7 @@ from triage.hot_issues import similarities, sketch
 from triage.normalise import normalise
 from triage.privacy import mask_personal_data
 
-BINS = ((0.0, 0.2), (0.2, 0.4), (0.4, 0.6), (0.6, 1.01))
+BINS = ((0.0, 0.2), (0.2, 0.3), (0.3, 0.4), (0.4, 0.5), (0.5, 0.6), (0.6, 1.01))
 
 
 def main():

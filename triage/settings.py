@@ -139,7 +139,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("hot_issue_window_days", 7,
             "How far back cases from other callers are compared to find a hot issue (多人反映).",
             _parse_positive_int),
-    Setting("hot_issue_similarity", 0.6,
+    Setting("hot_issue_similarity", 0.5,
             "Text similarity (cosine of the cases' sketches, 0-1) from which another caller's case of the "
             "same category is the same matter.", _parse_share),
     Setting("hot_issue_urgent_size", 10,

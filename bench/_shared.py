@@ -16,33 +16,39 @@ def read_shared(name: str) -> list[dict]:
 
 
 def same_user_messages():
-    """Rows of messages_with_users.csv, their features under the default model (as
-    triage/repeat.py computes them), every same-user pair of row indices, and a function
-    giving the cosine of each pair in a list."""
+    """Rows of messages_with_users.csv, the default model, every same-user pair of row
+    indices, and two functions of a list of pairs: ``cosines``, the cosine of the model's
+    TF-IDF features (the similarity by which the hand-labelled samples were drawn), and
+    ``similarity``, the same-matter similarity ``triage/repeat.py`` decides with."""
     from collections import defaultdict
     from itertools import combinations
 
     import numpy as np
 
     from triage import load_model
-    from triage.features import transform
     from triage.normalise import normalise
     from triage.privacy import mask_personal_data
+    from triage.repeat import pair_similarities, views
 
     rows = read_shared("messages_with_users.csv")
     model = load_model()
-    features = transform(model.featuriser_,
-                         [mask_personal_data(normalise(row["subject"] + "。" + row["body"]))[0] for row in rows])
+    wording, topic = views(model, [mask_personal_data(normalise(row["subject"] + "。" + row["body"]))[0] for row in rows])
     by_user = defaultdict(list)
     for index, row in enumerate(rows):
         by_user[row["user"]].append(index)
     pairs = [pair for indices in by_user.values() if len(indices) > 1 for pair in combinations(indices, 2)]
 
-    def cosines(some_pairs):
-        left, right = features[[a for a, _ in some_pairs]], features[[b for _, b in some_pairs]]
-        return np.asarray(left.multiply(right).sum(axis=1)).ravel()
+    def split(some_pairs):
+        return np.array([a for a, _ in some_pairs], dtype=np.int64), np.array([b for _, b in some_pairs], dtype=np.int64)
 
-    return rows, model, pairs, cosines
+    def cosines(some_pairs):
+        left, right = split(some_pairs)
+        return np.asarray(wording[left].multiply(wording[right]).sum(axis=1)).ravel()
+
+    def similarity(some_pairs):
+        return pair_similarities(wording, topic, *split(some_pairs))
+
+    return rows, model, pairs, cosines, similarity
 
 
 def hand_labels(name: str) -> list[dict]:

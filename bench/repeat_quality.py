@@ -3,12 +3,13 @@ messages, from a hand-labelled stratified sample (bench/repeat_labels.csv).
 
     python bench/repeat_quality.py
 
-All same-user pairs of ../shared/data/messages_with_users.csv are binned by similarity
-(cosine of the default model's features, as triage/repeat.py computes it). The labelled
-pairs were drawn at random within each bin, so each stands for (bin size / labelled in
-bin) pairs, and precision and recall of any decision are estimated from those weights.
+All same-user pairs of ../shared/data/messages_with_users.csv are binned by the cosine of
+the default model's features. The labelled pairs were drawn at random within each bin, so
+each stands for (bin size / labelled in bin) pairs, and precision and recall of any
+decision are estimated from those weights. Decisions are scored with the same-matter
+similarity of triage/repeat.py (the smaller of that cosine and its topic-weighted twin).
 
-Printed: the bins; a flat similarity threshold (what shipped before session 5); the
+Printed: the bins; a flat threshold on the cosine (what shipped before session 5); the
 shipped rule (``repeat.same_matter_threshold``: the threshold rises with the caller's case
 count in the repeat window before the newer message, as the service counts it); the
 rule's two parameters chosen on all labels (most recall at precision >= 0.97, a margin
@@ -72,17 +73,17 @@ def best_parameters(similarity, counts, same, weights) -> tuple[float, float]:
 
 def main():
     settings = load_settings()
-    rows, model, pairs, cosines = same_user_messages()
+    rows, model, pairs, cosines, similarity = same_user_messages()
     position = {row["id"]: index for index, row in enumerate(rows)}
-    similarities = cosines(pairs)
+    design = cosines(pairs)
     labelled = [(position[row["id_a"]], position[row["id_b"]]) for row in hand_labels("repeat_labels.csv")]
     same = np.array([row["same"] == "1" for row in hand_labels("repeat_labels.csv")])
-    scores = cosines(labelled)
+    drawn_by, scores = cosines(labelled), similarity(labelled)
     counts = case_counts(rows, labelled, settings["repeat_window_days"])
     weights, bins = np.zeros(len(labelled)), []
     for low, high in BINS:
-        members = (scores >= low) & (scores < high)
-        size = int(((similarities >= low) & (similarities < high)).sum())
+        members = (drawn_by >= low) & (drawn_by < high)
+        size = int(((design >= low) & (design < high)).sum())
         weights[members] = size / max(int(members.sum()), 1)
         bins.append({"bin": f"{low}-{min(high, 1.0)}", "pairs": size, "labelled": int(members.sum()),
                      "labelled_same": int(same[members].sum()),
@@ -111,7 +112,7 @@ def main():
     print(json.dumps({
         "benchmark": "repeat_quality", "model_version": model.version_, "same_user_pairs": len(pairs),
         "labelled_pairs": len(labelled), "bins": bins,
-        "flat_threshold": {str(t): figures(scores >= t) for t in (0.35, 0.4, 0.45, 0.5, 0.55, 0.6)},
+        "flat_cosine_threshold": {str(t): figures(drawn_by >= t) for t in (0.35, 0.4, 0.45, 0.5, 0.55, 0.6)},
         "shipped_rule": {"repeat_similarity": shipped[0], "repeat_similarity_step": shipped[1], **figures(flagged),
                          "bootstrap_90": {"precision": [round(low[0], 3), round(high[0], 3)],
                                           "recall": [round(low[1], 3), round(high[1], 3)]}},

@@ -7,7 +7,8 @@ import pytest
 
 from triage import load_settings
 from triage.identity import caller_keys, link, normalise_id_number, normalise_phone
-from triage.repeat import same_matter_threshold, verdict
+from triage.normalise import normalise
+from triage.repeat import same_matter_threshold, similarities, verdict, views
 
 from conftest import API_TOKEN
 
@@ -108,6 +109,40 @@ def test_one_similarity_is_a_repeat_for_an_occasional_caller_only(earlier_cases,
     assert found["caller_case_count"] == earlier_cases + 1
     if not is_repeat:
         assert f"低于第 {earlier_cases + 1} 次反映的门槛" in found["reasons"][-1]
+
+
+PREAMBLE_PAIRS = [  # one caller, two matters, one preamble: not a repeat
+    ("喂，你好，我是幸福家园小区3栋的住户，我们楼下那个饭店油烟直排，熏得家里不敢开窗",
+     "喂，你好，我是幸福家园小区3栋的住户，我们这栋的电梯又坏了，老人上不了楼"),
+    ("你好，我住在阳光花园，小区门口的路灯坏了一个多月了，晚上黑乎乎的",
+     "你好，我住在阳光花园，小区门口有人占道摆摊卖菜，堵得车都过不去"),
+    ("我是建设路18号的，楼上装修天天砸墙，中午都不停", "我是建设路18号的，物业乱收停车费，一个月涨了两百"),
+    ("喂，那个，我想反映一下，我们村的自来水停了三天了", "喂，那个，我想反映一下，我们村的路被大货车压坏了"),
+]
+SAME_MATTER_PAIRS = [
+    ("幸福家园小区楼下饭店油烟直排，熏得不敢开窗", "幸福家园楼下那家饭店还是油烟直排，上次反映了没人管"),
+    ("建设路18号楼上装修天天砸墙，中午都不停", "建设路18号楼上那户装修还在砸墙，中午午休时间也在施工"),
+]
+
+
+@pytest.fixture(scope="module")
+def default_model():
+    from triage import load_model
+
+    return load_model()
+
+
+@pytest.mark.parametrize("first, second, same", [(*pair, False) for pair in PREAMBLE_PAIRS] +
+                                                 [(*pair, True) for pair in SAME_MATTER_PAIRS])
+def test_a_shared_preamble_does_not_make_two_matters_one(default_model, first, second, same):
+    """The default model, a caller's second case: the wording of the preamble pairs alone
+    reaches the threshold (or nearly), the topic words do not."""
+    threshold = same_matter_threshold(load_settings(), 2)
+    texts = [normalise(first), normalise(second)]
+    wording, _ = views(default_model, texts)
+    assert bool(similarities(default_model, texts)[0, 1] >= threshold) is same
+    if not same:
+        assert (wording @ wording.T)[0, 1] >= threshold - 0.05  # what the topic view saves it from
 
 
 def test_the_same_name_at_a_similar_address_is_likely_the_same_person(client):

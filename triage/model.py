@@ -204,6 +204,7 @@ class TriageModel(BaseEstimator):
         state = super().__getstate__()
         state.pop("_terms_cache", None)
         state.pop("_subcategory_cache", None)
+        state.pop("_topic_cache", None)
         return state
 
     def _subcategories_of(self, category: str) -> np.ndarray:
@@ -213,6 +214,17 @@ class TriageModel(BaseEstimator):
             classes = self.heads_["subcategory"].classes_.astype(str)
             cache[category] = np.char.startswith(classes, category + SUBCATEGORY_SEPARATOR)
         return cache[category]
+
+    def topic_weights(self) -> np.ndarray:
+        """Per feature, how strongly it decides a topic: its largest absolute weight in the
+        finest routing head (subcategory, else category; ones without either). Template
+        words (喂, 你好, 反映, 住户) weigh little, matter words (油烟, 停水, 欠薪) much.
+        Derived on first use (``repeat.py`` compares matters with it)."""
+        if getattr(self, "_topic_cache", None) is None:
+            head = next((self.heads_[name] for name in ("subcategory", "category") if name in self.heads_), None)
+            self._topic_cache = (np.abs(head.coef_).max(axis=0) if head is not None
+                                 else np.ones(len(self.feature_names_), np.float32))
+        return self._topic_cache
 
     def _display_terms(self) -> tuple[np.ndarray, np.ndarray]:
         # Derived from feature_names_ on first use; not part of what a model is.

@@ -211,6 +211,20 @@ def test_imported_history_is_found_by_caller_key_within_the_window(store):
     assert created and case["case_id"] > max(entry["case_id"] for entry in found)
 
 
+def test_imported_and_created_cases_store_times_alike(store):
+    """The bulk import writes rows by its own path (COPY, or one executemany on SQLite):
+    a time must be stored exactly as an ordinary case stores it, or range queries on
+    received_at would compare two formats."""
+    from sqlalchemy import text
+
+    store.import_history([{"text": "路灯不亮", "received_at": NOW, "caller_keys": [("phone", "k")]}], now=NOW)
+    store.create({"text": "路灯还是不亮", "received_at": NOW}, result(), now=NOW)
+    with store.engine.connect() as connection:
+        stored = connection.execute(text("SELECT DISTINCT received_at FROM cases")).scalars().all()
+        keys = connection.execute(text("SELECT DISTINCT received_at FROM caller_keys")).scalars().all()
+    assert len(stored) == 1 and keys == stored
+
+
 def sketched(store, text, phone, received_at=NOW, model="m-test"):
     """A case with a hot-issue sketch (its bytes only need to be told apart here)."""
     keys = [("phone", f"key-{phone}")]

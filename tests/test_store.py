@@ -7,7 +7,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from triage import lifecycle, sla
+from triage import hot_issues, lifecycle, sla
 from triage.errors import CaseNotFoundError, InputError, TransitionError
 from triage.settings import load_settings
 from triage.store.database import head_revision, migrate
@@ -250,6 +250,34 @@ def test_hot_candidates_see_every_workers_new_cases_but_not_the_callers_own(stor
     assert candidates(store, "2") == [third, first]  # newest first; caller 2's own case and the old one left out
     assert candidates(store, "9", since=NOW - timedelta(days=60)) == [third, second, first, old]
     assert candidates(store, "2", model="m-other") == []  # sketches of another model are not comparable
+
+
+def test_a_worker_far_behind_starts_again_from_the_newest_cases(store):
+    """More new cases than one refresh reads (another worker busy while this one idled):
+    the cache starts over from each category's newest instead of missing the latest."""
+    from triage.store import CaseStore
+    from triage.store.recent import REFRESH_LIMIT
+
+    other_worker = CaseStore(store.engine, store.settings)
+    first = sketched(store, "路灯坏了", "1")
+    assert candidates(store, "0") == [first]
+    made = [sketched(other_worker, f"路灯坏了第{number}天", f"p{number}", received_at=NOW + timedelta(minutes=number))
+            for number in range(REFRESH_LIMIT + 5)]
+    assert candidates(store, "0", since=NOW - timedelta(days=1)) == list(reversed(made))[:hot_issues.CANDIDATES]
+    assert store._recent.highest_id == made[-1] and not store._recent.holes
+
+
+def test_unreadable_cases_and_other_models_count_as_seen_not_as_holes(store):
+    from triage.store import CaseStore
+
+    other_worker = CaseStore(store.engine, store.settings)
+    first = sketched(store, "路灯坏了", "1")
+    assert candidates(store, "0") == [first]
+    unreadable, _ = other_worker.create({"text": "锟斤拷锟斤拷"}, {**result(), "status": "unreadable", "category": None})
+    other_model = sketched(other_worker, "路灯又坏了", "2", model="m-other")
+    latest = sketched(other_worker, "小区路灯全坏", "3")
+    assert candidates(store, "0") == [latest, first]
+    assert store._recent.highest_id == latest > other_model > unreadable["case_id"] and not store._recent.holes
 
 
 def test_recent_sketches_pick_up_a_late_commit_below_the_highest_id():

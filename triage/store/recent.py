@@ -8,7 +8,9 @@ request reads the cases with an id above the highest one seen, from this worker 
 every other, and the ids skipped below it (``holes``: on PostgreSQL a transaction that
 took a lower id may commit after a higher one; a rolled-back insert leaves a hole for
 good, so holes more than ``HOLE_SPAN`` ids old are given up). Sketches are tied to a
-model, so a model change starts over.
+model, so a model change starts over, and so does a worker that finds ``REFRESH_LIMIT``
+or more new cases at once: reading the newest of each category is then cheaper than
+reading every case stored while it was idle.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from datetime import datetime
 from typing import Sequence
 
 HOLE_SPAN = 1000
+REFRESH_LIMIT = 100
 
 
 @dataclass(frozen=True)

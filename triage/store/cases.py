@@ -12,7 +12,7 @@ import json
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator, Mapping, Sequence
 
-from sqlalchemy import JSON, Engine, and_, bindparam, func, insert, literal_column, or_, select, union_all, update
+from sqlalchemy import JSON, Engine, and_, bindparam, func, insert, literal_column, select, union_all, update
 from sqlalchemy import case as when_then
 from sqlalchemy.exc import IntegrityError, OperationalError
 

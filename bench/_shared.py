@@ -84,3 +84,18 @@ def stratified_estimates(labelled: list[tuple[float, int]], scores, bins) -> tup
         flagged, right = sum(entry["pairs"] for entry in kept), sum(entry["estimated_same"] for entry in kept)
         estimates[str(low)] = {"precision": round(right / flagged, 3), "recall": round(right / total_same, 3)}
     return rows, estimates
+
+
+def empty_store(url: str, settings):
+    """A migrated ``CaseStore`` on ``url`` holding no cases. On PostgreSQL the database's
+    public schema is dropped first: give a benchmark a database of its own."""
+    from sqlalchemy import text
+
+    from triage.store import CaseStore, migrate, open_engine
+
+    engine = open_engine(url)
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    migrate(engine)
+    return CaseStore(engine, settings)

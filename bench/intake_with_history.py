@@ -20,32 +20,27 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import event, text
+from sqlalchemy import event
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _shared import empty_store  # noqa: E402
 from speed import texts_of_300_chars  # noqa: E402
 
 import service  # noqa: E402
 from triage.settings import load_settings  # noqa: E402
-from triage.store import CaseStore, migrate, open_engine  # noqa: E402
 
 TOKEN = "bench-token-0123456789abcdefghij"
 NOW = datetime(2026, 11, 30)
 
 
 def load_history(url: str, size: int) -> float:
-    engine = open_engine(url)
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    migrate(engine)
-    store = CaseStore(engine, load_settings(environ={}))
+    store = empty_store(url, load_settings(environ={}))
     started = time.perf_counter()
     for start in range(0, size, 20_000):
         store.import_history([{"text": f"历史工单{number}：路灯坏了", "status": "resolved",
                                "received_at": NOW - timedelta(minutes=number)}
                               for number in range(start, min(size, start + 20_000))])
-    engine.dispose()
+    store.engine.dispose()
     return time.perf_counter() - started
 
 

@@ -18,13 +18,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import text
 
+from _shared import empty_store
 from triage import load_model
 from triage.identity import caller_keys
 from triage.repeat import judge, linked
 from triage.settings import load_settings
-from triage.store import CaseStore, migrate, open_engine
 
 MATTERS = ["小区路灯坏了没人修", "楼下饭店油烟直排", "工地夜间施工噪音大", "公司拖欠工资三个月", "公交车经常不按时发车",
            "物业乱收停车费", "学校强制订购教辅资料", "医院挂号太难", "河道发黑发臭", "老旧小区加装电梯补贴怎么申请"]
@@ -44,12 +43,8 @@ def history(size: int, rng: random.Random):
 
 
 def run(url: str, size: int, model, settings) -> dict:
-    engine = open_engine(url)
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    migrate(engine)
-    store = CaseStore(engine, settings)
+    store = empty_store(url, settings)
+    engine = store.engine
     rng = random.Random(size)
     started, batch, stored = time.perf_counter(), [], 0
     for record in history(size, rng):

@@ -1,4 +1,8 @@
+import unicodedata
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from triage.normalise import normalise
 from triage.privacy import mask_personal_data
@@ -78,3 +82,21 @@ def test_no_false_unreadable_on_real_messages(shared_data):
     flagged = [row["id"] for row in rows
                if any(f.code == "unreadable" for f in screen(row["body"], normalise(row["body"]), min_chars=6))]
     assert flagged == []
+
+
+# Compatibility characters complaint text carries: full-width forms, ideographic and
+# no-break spaces, circled numbers, square units, small and vertical punctuation.
+_COMPATIBILITY = "".join(map(chr, range(0xFF01, 0xFF5F))) + "\u3000\u00a0①⑩㎡㎏℃ⅱ﹐﹑︰ｶﾞ\u2003\u2002"
+
+
+@given(st.text(alphabet=st.sampled_from(_COMPATIBILITY + "路灯不亮楼道漏水ab12,. 社區樓"), max_size=40))
+def test_normalise_equals_plain_nfkc(text):
+    """The mapped-first shortcut gives exactly what NFKC on the whole text gives."""
+    import html
+    import re
+
+    from triage.normalise import _TO_SIMPLIFIED
+
+    reference = unicodedata.normalize("NFKC", html.unescape(text))
+    reference = re.sub(r"\s+", " ", _TO_SIMPLIFIED.convert(reference)).strip()
+    assert normalise(text) == reference

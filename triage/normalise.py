@@ -17,6 +17,12 @@ _TAG = re.compile(r"<\s*/?\s*[a-zA-Z][^<>]{0,200}>")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
 _WHITESPACE = re.compile(r"\s+")
 _TO_SIMPLIFIED = opencc.OpenCC("t2s")
+# The characters NFKC changes in almost every Chinese text (full-width punctuation, letters
+# and digits, the ideographic and no-break spaces), each to one ASCII character. Mapping
+# them first lets most texts skip NFKC itself after its quick check: a fifth of the cost
+# of normalising 300 characters, with the same result (tests/test_normalise.py).
+_COMMON_COMPATIBILITY = {code: unicodedata.normalize("NFKC", chr(code))
+                         for code in (*range(0xFF01, 0xFF5F), 0x3000, 0x00A0)}
 
 
 def normalise(text: str) -> str:
@@ -25,7 +31,9 @@ def normalise(text: str) -> str:
     Idempotent: ``normalise(normalise(t)) == normalise(t)``.
     """
     text = _TAG.sub(" ", html.unescape(text))
-    text = unicodedata.normalize("NFKC", text)
+    text = text.translate(_COMMON_COMPATIBILITY)
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
     text = _TO_SIMPLIFIED.convert(text)
     text = _CONTROL.sub("", text)
     return _WHITESPACE.sub(" ", text).strip()

@@ -1,7 +1,14 @@
+import csv
+import sys
+from pathlib import Path
+
 import pytest
 
+from triage import safety
 from triage.normalise import normalise
-from triage.safety import check, rules
+from triage.safety import check, leading_words, rules
+
+TRAINING = Path(__file__).resolve().parent.parent / "training"
 
 
 @pytest.mark.parametrize("text, rule", [
@@ -66,3 +73,40 @@ def test_every_rule_id_is_versioned_and_unique():
     ids = [rule.id for rule in rules()]
     assert len(ids) == len(set(ids))
     assert all(rule_id.rsplit(".", 1)[1].startswith("v") for rule_id in ids)
+
+
+@pytest.mark.parametrize("pattern, words", [
+    ("(燃气|煤气)[^，。]{0,8}泄漏", ("燃气", "煤气")),
+    ("煤气中毒", ("煤气中毒",)),
+    ("(掉|摔|坠)下来", ("掉", "摔", "坠")),       # parsed as a character class
+    ("(燃气|[煤瓦]气)泄漏", None),                # an alternative that starts with a class
+    ("(燃气)?泄漏", None),                         # an optional start
+    ("[^，。]{0,4}着火", None),
+    ("(?<!没)着火", None),
+])
+def test_leading_words(pattern, words):
+    assert leading_words(pattern) == words
+
+
+def _check_without_prefilter(text):
+    """``check`` as it was before the prefilter: every pattern of every rule searched."""
+    hits = []
+    sentences = safety._SENTENCE_END.split(text)
+    for rule in rules():
+        if any(pattern.search(text) for pattern in rule.patterns):
+            evidence = next((found for sentence in sentences for found in safety._matches(rule, sentence)), None)
+            if evidence is not None:
+                hits.append(safety.RuleHit(rule.id, rule.level, rule.label, evidence))
+    return sorted(hits, key=lambda hit: -safety.URGENCY_LEVELS.index(hit.level))
+
+
+def test_prefilter_changes_no_hit():
+    """Every held-out and seed text gets exactly the hits of a search of every pattern."""
+    sys.path.insert(0, str(TRAINING))
+    from heldout import LIFE_SAFETY, LOOK_ALIKES
+
+    with (TRAINING / "seed_corpus.csv").open(encoding="utf-8") as handle:
+        texts = [normalise(row["text"]) for row in csv.DictReader(handle)]
+    texts += [normalise(text) for text in LIFE_SAFETY + LOOK_ALIKES]
+    assert sum(bool(_check_without_prefilter(text)) for text in texts) > 500  # the comparison covers hits
+    assert [check(text) for text in texts] == [_check_without_prefilter(text) for text in texts]

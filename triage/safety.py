@@ -11,8 +11,10 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, reduce
 from importlib import resources
+from itertools import repeat
+from operator import or_
 
 from .taxonomy import URGENCY_LEVELS
 
@@ -54,15 +56,95 @@ def rules() -> tuple[Rule, ...]:
     return tuple(loaded)
 
 
+class _Prefilter:
+    """Which rules may fire on a text, from the words their patterns start with
+    (``leading_words``). One scan finds the places where such a word may start: the
+    first two characters there (``heads``), or the one character of a one-character word
+    (``singles``); a dictionary maps each to the patterns, as bits. Most complaints hold
+    the leading words of only a few of the 45 patterns, so about 5 are searched instead
+    of all (a quarter of the time on 300 characters); a pattern whose leading words are
+    not known is always searched."""
+
+    def __init__(self, loaded: tuple[Rule, ...]):
+        self.patterns = [(rule_number, pattern) for rule_number, rule in enumerate(loaded) for pattern in rule.patterns]
+        self.always = 0
+        self.by_head: dict[str, int] = {}
+        heads, singles = set(), set()
+        for number, (_, pattern) in enumerate(self.patterns):
+            words = leading_words(pattern.pattern)
+            if words is None:
+                self.always |= 1 << number
+                continue
+            for word in words:
+                self.by_head[word[:2]] = self.by_head.get(word[:2], 0) | 1 << number
+                (heads if len(word) > 1 else singles).add(word[0])
+        self.heads = re.compile("(?=([" + "".join(sorted(map(re.escape, heads))) + "].))")
+        self.singles = re.compile("[" + "".join(sorted(map(re.escape, singles))) + "]") if singles else None
+
+    def candidates(self, text: str) -> list[tuple[int, re.Pattern[str]]]:
+        """(rule number, pattern) of each pattern that may match ``text``, in rule order."""
+        places = set(self.heads.findall(text))
+        if self.singles is not None:
+            places.update(self.singles.findall(text))
+        bits = reduce(or_, map(self.by_head.get, places, repeat(0)), self.always)
+        found = []
+        while bits:
+            lowest = bits & -bits
+            found.append(self.patterns[lowest.bit_length() - 1])
+            bits ^= lowest
+        return found
+
+
+@lru_cache(maxsize=1)
+def _prefilter() -> _Prefilter:
+    return _Prefilter(rules())
+
+
+def leading_words(pattern: str) -> tuple[str, ...] | None:
+    """The words one of which every match of ``pattern`` starts with: its leading
+    literal, or the literal heads of a leading group of alternatives (``(燃气|煤气)泄漏``
+    -> 燃气, 煤气). None when the pattern starts otherwise (a class, a repeat, an
+    optional part) or when the parser is not the one this reads (it is CPython's
+    internal one): such a pattern is always searched, so the answer never depends on it."""
+    try:
+        from re import _constants as sre, _parser
+
+        items = list(_parser.parse(pattern))
+        while items and items[0][0] is sre.SUBPATTERN:  # descend into a leading group
+            items = list(items[0][1][3])
+        if items and items[0][0] is sre.BRANCH:
+            words = tuple(_literal_head(list(branch)) for branch in items[0][1][1])
+        elif items and items[0][0] is sre.IN and all(kind is sre.LITERAL for kind, _ in items[0][1]):
+            words = tuple(chr(code) for _, code in items[0][1])  # (掉|摔|坠) is parsed as [掉摔坠]
+        else:
+            words = (_literal_head(items),)
+    except Exception:  # another Python's parser: search every time
+        return None
+    return words if words and all(words) else None
+
+
+def _literal_head(items: list) -> str:
+    from re import _constants as sre
+
+    head = []
+    for kind, value in items:
+        if kind is not sre.LITERAL:
+            break
+        head.append(chr(value))
+    return "".join(head)
+
+
 def check(text: str) -> list[RuleHit]:
     """Rules that fire on normalised ``text``, most severe first (one hit per rule)."""
     hits = []
     sentences = _SENTENCE_END.split(text)
-    for rule in rules():
-        # A pattern found in no part of the text is found in no sentence: one scan each
+    in_text: list[int] = []  # rules with a pattern found somewhere in the text
+    for rule_number, pattern in _prefilter().candidates(text):
+        if (not in_text or in_text[-1] != rule_number) and pattern.search(text):
+            in_text.append(rule_number)
+    for rule in map(rules().__getitem__, in_text):
+        # A pattern found in no part of the text is found in no sentence: the scan above
         # rules out almost every rule before the per-sentence, per-clause work.
-        if not any(pattern.search(text) for pattern in rule.patterns):
-            continue
         evidence = next((found for sentence in sentences for found in _matches(rule, sentence)), None)
         if evidence is not None:
             hits.append(RuleHit(rule.id, rule.level, rule.label, evidence))

@@ -44,18 +44,23 @@ def top_terms(features, labels: np.ndarray, weights: np.ndarray, terms: tuple[np
     rows, columns, pushes = rows[order], columns[order], pushes[order]
     starts = np.searchsorted(rows, np.arange(len(labels) + 1)).tolist()
     enough = 6 * limit  # enough to survive merging of overlaps
+    columns, pushes = columns.tolist(), pushes.tolist()
     found = []
     for row in range(len(labels)):
-        span = slice(starts[row], min(starts[row + 1], starts[row] + enough))
-        chosen: list[dict] = []
-        for column, push in zip(columns[span].tolist(), pushes[span].tolist()):
-            term = names[column]
-            if any(term in kept["term"] or kept["term"] in term for kept in chosen):
-                continue  # a stronger overlapping term already speaks for it
-            chosen.append({"term": term, "weight": round(push, 3)})
-            if len(chosen) == limit:
+        start, end = starts[row], min(starts[row + 1], starts[row] + enough)
+        kept_terms: list[str] = []
+        kept_weights: list[float] = []
+        for position in range(start, end):
+            term = names[columns[position]]
+            # A stronger overlapping term already speaks for it: the new term inside a
+            # kept one (one search of them all, joined) or a kept one inside it.
+            if term in "\0".join(kept_terms) or any(kept in term for kept in kept_terms):
+                continue
+            kept_terms.append(term)
+            kept_weights.append(round(pushes[position], 3))
+            if len(kept_terms) == limit:
                 break
-        found.append(chosen)
+        found.append([{"term": term, "weight": weight} for term, weight in zip(kept_terms, kept_weights)])
     return found
 
 

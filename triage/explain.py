@@ -40,8 +40,7 @@ def top_terms(features, labels: np.ndarray, weights: np.ndarray, terms: tuple[np
     pushes = features.data * weights[labels[rows], features.indices]
     useful = (pushes > 0) & shown[features.indices]
     rows, columns, pushes = rows[useful], features.indices[useful], pushes[useful]
-    order = np.lexsort((-pushes, rows))  # by row, strongest first within a row
-    rows, columns, pushes = rows[order], columns[order], pushes[order]
+    rows, columns, pushes = strongest_first(rows, columns, pushes)
     starts = np.searchsorted(rows, np.arange(len(labels) + 1)).tolist()
     enough = 6 * limit  # enough to survive merging of overlaps
     columns, pushes = columns.tolist(), pushes.tolist()
@@ -62,6 +61,27 @@ def top_terms(features, labels: np.ndarray, weights: np.ndarray, terms: tuple[np
                 break
         found.append([{"term": term, "weight": weight} for term, weight in zip(kept_terms, kept_weights)])
     return found
+
+
+_PUSH_BITS = 31  # a positive float32's bits, sign bit aside, order as the floats do
+
+
+def strongest_first(rows: np.ndarray, columns: np.ndarray, pushes: np.ndarray, packed: bool = True):
+    """``rows``, ``columns``, ``pushes`` (positive float32) ordered by row, then push, strongest
+    first, then column: ``np.lexsort((columns, -pushes, rows))``. When row, push bits and
+    column fit one int64 this is one sort of those packed keys, a tenth of lexsort's time
+    (which was half of explaining); ``packed=False`` asks for lexsort."""
+    column_bits = int(columns.max(initial=0)).bit_length()
+    push_shift = column_bits
+    row_shift = push_shift + _PUSH_BITS
+    if not packed or pushes.dtype != np.float32 or row_shift + int(rows.max(initial=0)).bit_length() > 63:
+        order = np.lexsort((columns, -pushes, rows))
+        return rows[order], columns[order], pushes[order]
+    weakness = (np.int64(2**_PUSH_BITS - 1) - pushes.view(np.int32)).astype(np.int64)
+    keys = np.sort((rows.astype(np.int64) << row_shift) | (weakness << push_shift) | columns.astype(np.int64))
+    weakness = (keys >> push_shift) & (2**_PUSH_BITS - 1)
+    return (keys >> row_shift, keys & ((1 << column_bits) - 1),
+            (2**_PUSH_BITS - 1 - weakness).astype(np.int32).view(np.float32))
 
 
 def summary(head_label: str, label: str, terms: list[dict]) -> str:

@@ -66,3 +66,13 @@ def test_fast_engine_matches_jieba_on_shared_data(shared_data):
         texts = [normalise(row["subject"] + " " + row["body"]) for row in csv.DictReader(handle)][::4]
     mismatched = [text[:30] for text in texts if tokens(text, "rjieba") != tokens(text, "jieba")]
     assert mismatched == []
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("〔手机\ue000号〕楼道", ["手机", "号", "楼道"]),  # the engine's own mark, in the input, splits like punctuation
+    ("\ue000\ue000楼\ue000", ["楼"]),
+    ("3.5米高WiFi-6的〔电话〕", [NUMBER_TOKEN, "米", "高", "wifi-", NUMBER_TOKEN, "的", "〔电话〕"]),
+    ("〔很长很长的名字〕", ["很长", "很长", "的", "名字"]),  # too long for a placeholder: only its words
+])
+def test_other_pieces(text, expected):
+    assert tokens(text, "rjieba") == tokens(text, "jieba") == expected

@@ -226,7 +226,7 @@ class TriageModel(BaseEstimator):
                                  else np.ones(len(self.feature_names_), np.float32))
         return self._topic_cache
 
-    def _display_terms(self) -> tuple[np.ndarray, np.ndarray]:
+    def _display_terms(self) -> tuple[list[str], np.ndarray]:
         # Derived from feature_names_ on first use; not part of what a model is.
         if getattr(self, "_terms_cache", None) is None:
             self._terms_cache = explain.display_terms(self.feature_names_)

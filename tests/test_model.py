@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from triage import InputError, TriageModel
 from triage.errors import ModelError
@@ -78,6 +80,15 @@ def test_packed_ordering_equals_lexsort(rows, columns):
     plain = strongest_first(row_of, column_of, pushes, packed=False)
     for got, expected in zip(packed, plain):
         assert np.array_equal(got, expected)
+
+
+@given(st.floats(min_value=1e-9, max_value=8.0, width=32, allow_subnormal=False))
+def test_explanation_weights_round_as_python_does(push):
+    """Explanation weights are rounded by NumPy all at once; for float32 pushes that must
+    be exactly Python's round(push, 3)."""
+    import numpy as np
+
+    assert np.round(np.float64(push), 3) == round(push, 3)
 
 
 def test_a_list_is_explained_as_each_text_alone(small_model):

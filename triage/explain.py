@@ -46,21 +46,29 @@ def top_terms(features, labels: np.ndarray, weights: np.ndarray, terms: tuple[li
     # Only the first few of a row can be listed: enough to survive merging of overlaps.
     first = np.arange(len(rows)) - starts[rows] < 6 * limit
     starts = np.searchsorted(rows[first], np.arange(len(labels) + 1)).tolist()
-    columns, pushes = columns[first].tolist(), pushes[first].tolist()
+    # Rounded at once: for pushes made in float32 (never within a rounding error of a
+    # half-thousandth) NumPy's scaled rounding equals round(push, 3), at a tenth of its cost.
+    columns, pushes = columns[first].tolist(), np.round(pushes[first].astype(np.float64), 3).tolist()
     found = []
     for row in range(len(labels)):
         kept: list[str] = []
+        joined = ""  # the kept terms, each after a separator no term contains
         listed: list[dict] = []
         for position in range(starts[row], starts[row + 1]):
             term = names[columns[position]]
             # A stronger overlapping term already speaks for it: the new term inside a
-            # kept one (one search of them all, joined) or a kept one inside it.
-            if term in "\0".join(kept) or any(word in term for word in kept):
+            # kept one, or a kept one inside it.
+            if term in joined:
                 continue
-            kept.append(term)
-            listed.append({"term": term, "weight": round(pushes[position], 3)})
-            if len(kept) == limit:
-                break
+            for word in kept:
+                if word in term:
+                    break
+            else:
+                kept.append(term)
+                joined += "\0" + term
+                listed.append({"term": term, "weight": pushes[position]})
+                if len(kept) == limit:
+                    break
         found.append(listed)
     return found
 

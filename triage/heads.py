@@ -140,11 +140,13 @@ class LinearHead(ClassifierMixin, BaseEstimator):
 
     def band(self, confidence: float) -> str:
         """``auto``, ``suggest`` or ``review`` for one calibrated confidence."""
-        if confidence >= self.thresholds_["auto"]:
-            return "auto"
-        if confidence >= self.thresholds_["suggest"]:
-            return "suggest"
-        return "review"
+        return self.bands(np.asarray([confidence]))[0]
+
+    def bands(self, confidences: np.ndarray) -> list[str]:
+        """``band`` of each confidence, compared all at once."""
+        levels = np.where(confidences >= self.thresholds_["auto"], 0,
+                          np.where(confidences >= self.thresholds_["suggest"], 1, 2))
+        return [BANDS[level] for level in levels.tolist()]
 
 
 def _calibrator(kind: str):

@@ -133,8 +133,9 @@ class TriageModel(BaseEstimator):
                 found["top"] = [{"label": str(label), "confidence": confidence}
                                 for label, confidence in zip(top_labels, top_confidences)]
         if "category" in heads and "subcategory" in self.heads_:
-            for found, row_probabilities in zip(heads["category"], probabilities["subcategory"]):
-                found.update(self._subcategory(found["label"], row_probabilities))
+            categories = [found["label"] for found in heads["category"]]
+            for found, subcategory in zip(heads["category"], self._subcategories(categories, probabilities["subcategory"])):
+                found.update(subcategory)
         starts, indices, values = features.indptr, features.indices, features.data
         for row, index in enumerate(readable):
             # (indices, values) of the row as views: scipy's row slicing costs more than the explaining
@@ -167,24 +168,27 @@ class TriageModel(BaseEstimator):
         """Each row's label, confidence, band and explaining terms for head ``name``."""
         head = self.heads_[name]
         best = probabilities.argmax(axis=1)
-        confidences = probabilities[np.arange(len(best)), best].tolist()
+        confidences = probabilities[np.arange(len(best)), best]
         explanations = explain.top_terms(features, best, head.coef_, self._display_terms(), limit)
-        return [{"label": str(label), "confidence": round(confidence, 4), "band": head.band(confidence),
-                 "explanation": explanation}
-                for label, confidence, explanation in zip(head.classes_[best].tolist(), confidences, explanations)]
+        return [{"label": str(label), "confidence": round(confidence, 4), "band": band, "explanation": explanation}
+                for label, confidence, band, explanation in zip(head.classes_[best].tolist(), confidences.tolist(),
+                                                                head.bands(confidences), explanations)]
 
-    def _subcategory(self, category: str, probabilities: np.ndarray) -> dict:
-        """Best second-level label under ``category``; its confidence is conditional on it."""
+    def _subcategories(self, categories: list[str], probabilities: np.ndarray) -> list[dict]:
+        """Per row, the best second-level label under its ``categories`` entry; its
+        confidence is conditional on that category. All rows at once."""
         head = self.heads_["subcategory"]
-        allowed = self._subcategories_of(category)
-        if not allowed.any():
-            return {"subcategory": None, "subcategory_confidence": None, "subcategory_band": "review"}
+        allowed = np.stack([self._subcategories_of(category) for category in categories])
         conditional = np.where(allowed, probabilities, 0.0)
-        conditional = conditional / conditional.sum()
-        best = int(np.argmax(conditional))
-        return {"subcategory": str(head.classes_[best]).split(SUBCATEGORY_SEPARATOR, 1)[1],
-                "subcategory_confidence": round(float(conditional[best]), 4),
-                "subcategory_band": head.band(float(conditional[best]))}
+        totals = conditional.sum(axis=1, keepdims=True)
+        conditional = conditional / np.where(totals > 0, totals, 1.0)
+        best = conditional.argmax(axis=1)
+        confidences = conditional[np.arange(len(best)), best]
+        names = [str(label).split(SUBCATEGORY_SEPARATOR, 1)[1] for label in head.classes_[best].tolist()]
+        return [{"subcategory": name, "subcategory_confidence": round(confidence, 4), "subcategory_band": band}
+                if any_allowed else {"subcategory": None, "subcategory_confidence": None, "subcategory_band": "review"}
+                for name, confidence, band, any_allowed in zip(names, confidences.tolist(), head.bands(confidences),
+                                                                allowed.any(axis=1).tolist())]
 
     def _urgency(self, text: str, learned: dict | None) -> dict:
         """The urgency head's answer (``learned``), overruled by a more severe safety rule."""

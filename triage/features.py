@@ -45,7 +45,8 @@ class NgramCounter(TransformerMixin, BaseEstimator):
     def fit_transform(self, texts, y=None):
         """Learn the vocabulary and count ``texts`` with it, segmenting each text once."""
         words_per_text, chars = self._analyse(texts)
-        document_frequency = Counter(word for words in words_per_text for word in set(words))
+        stop = stopwords()
+        document_frequency = Counter(word for words in words_per_text for word in set(words) if word not in stop)
         self.words_ = sorted(word for word, count in document_frequency.items() if count >= self.min_df)
         self.word_index_ = {word: index for index, word in enumerate(self.words_)}
         self.char_keys_ = KeyTable(self._frequent_char_keys(chars))
@@ -98,11 +99,13 @@ class NgramCounter(TransformerMixin, BaseEstimator):
         return np.asarray(self.words_ + [CHAR_MARK + _decode(key) for key in self.char_keys_.keys], dtype=object)
 
     def _analyse(self, texts):
-        stop = stopwords()
+        """Each text's tokens, stop words included (no stop word enters the vocabulary, so
+        counting looks them up in vain rather than filtering them first), and its Chinese
+        characters in token order."""
         words_per_text, chars = [], []
         for text in texts:
             all_tokens = tokens(text)
-            words_per_text.append([token for token in all_tokens if token not in stop])
+            words_per_text.append(all_tokens)
             chars.append(_NON_HAN.sub("", "".join(all_tokens)))
         return words_per_text, chars
 

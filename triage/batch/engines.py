@@ -19,17 +19,17 @@ _worker_task: Callable | None = None  # set in each local worker process
 
 
 class Engine:
-    """``map(chunks)`` yields each chunk's ``(rows, JSON lines)``, in order. Use as a context manager."""
+    """``map(chunks)`` yields each chunk's ``rows.triage_chunk`` result, in order. Use as a context manager."""
 
     window: int
 
     def submit(self, chunk) -> Any:  # pragma: no cover - interface
         raise NotImplementedError
 
-    def result(self, handle) -> tuple[int, bytes]:  # pragma: no cover - interface
+    def result(self, handle) -> tuple:  # pragma: no cover - interface
         raise NotImplementedError
 
-    def map(self, chunks: Iterable[list]) -> Iterator[tuple[int, bytes]]:
+    def map(self, chunks: Iterable[list]) -> Iterator[tuple]:
         pending: deque = deque()
         for chunk in chunks:
             pending.append(self.submit(chunk))
@@ -64,7 +64,7 @@ class LocalEngine(Engine):
     def submit(self, chunk):
         return self.pool.apply_async(_run, (chunk,)) if self.pool else chunk
 
-    def result(self, handle) -> tuple[int, bytes]:
+    def result(self, handle) -> tuple:
         return handle.get() if self.pool else self.task(handle)
 
     def close(self) -> None:
@@ -78,7 +78,7 @@ def _install(task: Callable) -> None:
     _worker_task = task
 
 
-def _run(chunk) -> tuple[int, bytes]:
+def _run(chunk) -> tuple:
     return _worker_task(chunk)
 
 
@@ -104,7 +104,7 @@ class DaskEngine(Engine):
     def submit(self, chunk):
         return self.client.submit(triage_chunk, self.model, self.settings, self.secret, chunk, pure=False)
 
-    def result(self, handle) -> tuple[int, bytes]:
+    def result(self, handle) -> tuple:
         return handle.result()
 
     def close(self) -> None:

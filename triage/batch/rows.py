@@ -15,6 +15,7 @@ from ..errors import TriageError
 from ..hot_issues import sketch
 from ..identity import caller_column_key
 from ..model import TOP_DEPARTMENTS, TriageModel
+from .hot_groups import Entry, entry
 from .readers import Record
 
 PREDICTION_COLUMNS = (
@@ -31,10 +32,12 @@ SEPARATOR = "；"
 
 
 def triage_chunk(model: TriageModel, settings: Mapping[str, Any], secret: str | None,
-                 records: Sequence[Record]) -> tuple[int, bytes]:
-    """``(rows, JSON lines)`` of ``triage_records``, ready for the part file."""
+                 records: Sequence[Record]) -> tuple[int, bytes, list[Entry]]:
+    """``(rows, JSON lines, hot-issue entries)`` of ``triage_records``: the lines ready
+    for the part file, the entries for grouping (``hot_groups.entry``)."""
     rows = triage_records(model, settings, secret, records)
-    return len(rows), b"".join(json.dumps(row, ensure_ascii=False).encode("utf-8") + b"\n" for row in rows)
+    return (len(rows), b"".join(json.dumps(row, ensure_ascii=False).encode("utf-8") + b"\n" for row in rows),
+            [found for found in map(entry, rows) if found is not None])
 
 
 def triage_records(model: TriageModel, settings: Mapping[str, Any], secret: str | None,
@@ -99,13 +102,6 @@ def flatten(record: Record, result: dict) -> dict:
     request_type = result.get("request_type") or {}
     row.update(request_type=request_type.get("label"), request_type_confidence=request_type.get("confidence"))
     return row
-
-
-def hot_columns(row: dict, groups: Sequence[int], sizes: Mapping[int, int], firsts: Mapping[int, dict]) -> dict:
-    """The hot-issue columns of one output row: the id of its group's first row, and the
-    group's size in the whole file (``hot_groups.group_rows``)."""
-    group = groups[row["row"] - 1]
-    return {"hot_group": firsts[group]["id"], "hot_group_size": sizes[group]} if group else {}
 
 
 def _error_row(record: Record, error: str) -> dict:

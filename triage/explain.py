@@ -6,6 +6,8 @@ dispatcher sees 油烟扰民 once, not 油烟扰民, 油烟, 烟扰 and 扰民.
 """
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
 
 from .features import CHAR_MARK
@@ -21,36 +23,45 @@ def display_terms(feature_names: np.ndarray) -> tuple[list[str], np.ndarray]:
     return terms, shown
 
 
-def top_terms(features, labels: np.ndarray, weights: np.ndarray, terms: tuple[list[str], np.ndarray],
-              limit: int) -> list[list[dict]]:
-    """The ``limit`` strongest terms of each row of ``features`` for that row's label,
-    strongest first: every push of the batch is computed in one vectorised step, and only
-    the merging of overlapping terms runs per row.
+def top_terms(features, heads: Sequence[tuple[np.ndarray, np.ndarray]], terms: tuple[list[str], np.ndarray],
+              limit: int) -> list[list[list[dict]]]:
+    """The ``limit`` strongest terms of each row of ``features`` for that row's label, in
+    each of ``heads``, strongest first: the pushes of every head and row are computed and
+    ordered in one vectorised pass (on one text its fixed cost, paid once instead of per
+    head, is most of the time), and only the merging of overlapping terms runs per row.
 
     Args:
         features: TF-IDF rows (CSR, sorted or not).
-        labels: each row's label, as a row index of ``weights``.
-        weights: weight per label (rows) and feature (columns) of a linear head.
+        heads: per head, each row's label (a row index of the weights) and the head's
+            weights per label (rows) and feature (columns).
         terms: ``display_terms(feature_names)`` of the same features.
     Returns:
-        per row, ``[{"term": "油烟扰民", "weight": 0.41}, ...]``; weights are signed pushes,
-        positive towards the label, and only positive ones are listed.
+        per head, per row, ``[{"term": "油烟扰民", "weight": 0.41}, ...]``; weights are
+        signed pushes, positive towards the label, and only positive ones are listed.
     """
     names, shown = terms
-    rows = np.repeat(np.arange(len(labels)), np.diff(features.indptr))
-    pushes = features.data * weights[labels[rows], features.indices]
-    useful = (pushes > 0) & shown[features.indices]
-    rows, columns, pushes = rows[useful], features.indices[useful], pushes[useful]
-    rows, columns, pushes = strongest_first(rows, columns, pushes)
-    starts = np.searchsorted(rows, np.arange(len(labels) + 1))
+    count = features.shape[0]
+    visible = shown[features.indices]
+    value_rows = np.repeat(np.arange(count), np.diff(features.indptr))[visible]
+    value_columns, values = features.indices[visible], features.data[visible]
+    rows, columns, pushes = [], [], []
+    for number, (labels, weights) in enumerate(heads):  # row ``number * count + r``: head ``number``, row r
+        head_pushes = values * weights[labels[value_rows], value_columns]
+        positive = head_pushes > 0
+        rows.append(value_rows[positive] + number * count)
+        columns.append(value_columns[positive])
+        pushes.append(head_pushes[positive])
+    rows, columns, pushes = strongest_first(np.concatenate(rows), np.concatenate(columns), np.concatenate(pushes))
+    every_row = np.arange(len(heads) * count + 1)
+    starts = np.searchsorted(rows, every_row)
     # Only the first few of a row can be listed: enough to survive merging of overlaps.
     first = np.arange(len(rows)) - starts[rows] < 6 * limit
-    starts = np.searchsorted(rows[first], np.arange(len(labels) + 1)).tolist()
+    starts = np.searchsorted(rows[first], every_row).tolist()
     # Rounded at once: for pushes made in float32 (never within a rounding error of a
     # half-thousandth) NumPy's scaled rounding equals round(push, 3), at a tenth of its cost.
     columns, pushes = columns[first].tolist(), np.round(pushes[first].astype(np.float64), 3).tolist()
     found = []
-    for row in range(len(labels)):
+    for row in range(len(heads) * count):
         kept: list[str] = []
         joined = ""  # the kept terms, each after a separator no term contains
         listed: list[dict] = []
@@ -70,7 +81,7 @@ def top_terms(features, labels: np.ndarray, weights: np.ndarray, terms: tuple[li
                 if len(kept) == limit:
                     break
         found.append(listed)
-    return found
+    return [found[number * count:(number + 1) * count] for number in range(len(heads))]
 
 
 _PUSH_BITS = 31  # a positive float32's bits, sign bit aside, order as the floats do

@@ -123,8 +123,7 @@ class TriageModel(BaseEstimator):
             return results, rows
         features = transform(self.featuriser_, [prepared[index]["masked"] for index in readable])
         probabilities = {name: head.predict_proba(features) for name, head in self.heads_.items()}
-        heads = {name: self._head_results(name, features, probabilities[name], settings["explain_top"])
-                 for name in ("category", "department", "request_type", "urgency") if name in self.heads_}
+        heads = self._head_results(features, probabilities, settings["explain_top"])
         if "department" in heads:
             best = np.argsort(-probabilities["department"], axis=1)[:, :TOP_DEPARTMENTS]
             labels = self.heads_["department"].classes_[best].tolist()
@@ -164,15 +163,22 @@ class TriageModel(BaseEstimator):
         result["model_version"] = self.version_
         return result
 
-    def _head_results(self, name: str, features, probabilities: np.ndarray, limit: int) -> list[dict]:
-        """Each row's label, confidence, band and explaining terms for head ``name``."""
-        head = self.heads_[name]
-        best = probabilities.argmax(axis=1)
-        confidences = probabilities[np.arange(len(best)), best]
-        explanations = explain.top_terms(features, best, head.coef_, self._display_terms(), limit)
-        return [{"label": str(label), "confidence": round(confidence, 4), "band": band, "explanation": explanation}
-                for label, confidence, band, explanation in zip(head.classes_[best].tolist(), confidences.tolist(),
-                                                                head.bands(confidences), explanations)]
+    def _head_results(self, features, probabilities: Mapping[str, np.ndarray], limit: int) -> dict[str, list[dict]]:
+        """Per explained head, each row's label, confidence, band and explaining terms."""
+        names = [name for name in ("category", "department", "request_type", "urgency") if name in self.heads_]
+        best = {name: probabilities[name].argmax(axis=1) for name in names}
+        explanations = explain.top_terms(features, [(best[name], self.heads_[name].coef_) for name in names],
+                                         self._display_terms(), limit)
+        found = {}
+        for name, explained in zip(names, explanations):
+            head = self.heads_[name]
+            confidences = probabilities[name][np.arange(len(best[name])), best[name]]
+            found[name] = [{"label": str(label), "confidence": round(confidence, 4), "band": band,
+                            "explanation": explanation}
+                           for label, confidence, band, explanation in zip(
+                               head.classes_[best[name]].tolist(), confidences.tolist(), head.bands(confidences),
+                               explained)]
+        return found
 
     def _subcategories(self, categories: list[str], probabilities: np.ndarray) -> list[dict]:
         """Per row, the best second-level label under its ``categories`` entry; its

@@ -19,17 +19,12 @@ from functools import lru_cache
 from .errors import SettingError
 from .taxonomy import resource_lines
 
-# The pieces of a text that are not runs of Chinese: a personal-data placeholder such as
-# 〔电话〕, a number, a Latin word. Written to start with one character class, so that the
-# regular-expression engine skips to candidates with a fast scan; the lookbehinds then
-# tell the three kinds apart, as an alternation of the three would.
-_OTHERS = re.compile(
-    r"[〔\dA-Za-z]"
-    r"(?:(?<=〔)[\u4e00-\u9fff]{2,5}〕"
-    r"|(?<=\d)\d*(?:\.\d+)?"
-    r"|(?<=[A-Za-z])[A-Za-z'\-]*)"
+_PIECES = re.compile(
+    r"(?P<han>[\u3400-\u4dbf\u4e00-\u9fff]+)"
+    r"|(?P<placeholder>〔[\u4e00-\u9fff]{2,5}〕)"
+    r"|(?P<number>\d+(?:\.\d+)?)"
+    r"|(?P<latin>[A-Za-z][A-Za-z'\-]*)"
 )
-_NOT_HAN_OR_MARK = re.compile(r"[^\u3400-\u4dbf\u4e00-\u9fff\ue000]+")
 NUMBER_TOKEN = "〔数字〕"
 
 
@@ -59,18 +54,17 @@ def fillers() -> frozenset[str]:
 _TIE_PRONE = re.compile(r"(.)\1\1")
 
 
-# A text goes to rjieba in one call: runs of Chinese as they are, every other piece as one
-# private-use character that comes back as a token of its own, all separated by line
-# breaks. A line break is a block boundary for jieba's algorithm, so each run is cut
-# exactly as if alone (tests/test_segment.py checks this on real text).
+# The pieces of one text go to rjieba in one call: runs of Chinese as they are, every
+# other piece as one private-use character that comes back as a token of its own, all
+# separated by line breaks. A line break is a block boundary for jieba's algorithm, so
+# each run is cut exactly as if alone (tests/test_segment.py checks this on real text).
 _RUN_BREAK = "\n"
 _OTHER_PIECE = "\ue000"
 
 
 class _Engine:
-    """One loaded segmenter; ``cut`` takes a run of Chinese characters, ``cut_runs`` a
-    text laid out by ``_layout`` (runs and other-piece marks between line breaks) with
-    the other pieces' tokens in order."""
+    """One loaded segmenter; ``cut`` takes a run of Chinese characters, ``cut_pieces``
+    the pieces of one text (``_PIECES``: han runs cut, the others as they are)."""
 
     def __init__(self, name: str):
         self.name = name
@@ -81,7 +75,7 @@ class _Engine:
             for word, frequency in domain_words():
                 self._tokenizer.add_word(word, frequency, None)
             self.cut = self._cut_fast
-            self.cut_runs = self._cut_runs_fast
+            self.cut_pieces = self._cut_pieces_fast
         else:
             import jieba
 
@@ -91,31 +85,31 @@ class _Engine:
             for word, frequency in domain_words():
                 self._tokenizer.add_word(word, frequency)
             self.cut = lambda run: self._tokenizer.lcut(run, HMM=True)
-            self.cut_runs = self._cut_runs_one_by_one
+            self.cut_pieces = self._cut_pieces_one_by_one
 
     def _cut_fast(self, run: str) -> list[str]:
         if _TIE_PRONE.search(run):
             return engine("jieba").cut(run)
         return self._tokenizer.cut(run, True)
 
-    def _cut_runs_one_by_one(self, laid_out: str, others: list[str]) -> list[str]:
+    def _cut_pieces_one_by_one(self, pieces: list[tuple[str, str]]) -> list[str]:
         words: list[str] = []
-        pending = iter(others)
-        for run in laid_out.split(_RUN_BREAK):
-            if run == _OTHER_PIECE:
-                words.append(next(pending))
-            elif run:
-                words += self.cut(run)
+        for kind, piece in pieces:
+            if kind == "han":
+                words += self.cut(piece)
+            else:
+                words.append(piece)
         return words
 
-    def _cut_runs_fast(self, laid_out: str, others: list[str]) -> list[str]:
+    def _cut_pieces_fast(self, pieces: list[tuple[str, str]]) -> list[str]:
         """One call into Rust for the whole text instead of one per run (a 300-character
         text has about 30 runs, and each call cost more in Python than the cutting)."""
-        if _TIE_PRONE.search(laid_out):
-            return self._cut_runs_one_by_one(laid_out, others)
-        pending = iter(others)
-        return [next(pending) if word == _OTHER_PIECE else word
-                for word in self._tokenizer.cut(laid_out, True) if word != _RUN_BREAK]
+        joined = _RUN_BREAK.join(piece if kind == "han" else _OTHER_PIECE for kind, piece in pieces)
+        if _TIE_PRONE.search(joined):
+            return self._cut_pieces_one_by_one(pieces)
+        others = iter([piece for kind, piece in pieces if kind != "han"])
+        return [next(others) if word == _OTHER_PIECE else word
+                for word in self._tokenizer.cut(joined, True) if word != _RUN_BREAK]
 
 
 _engines: dict[str, _Engine] = {}
@@ -158,21 +152,18 @@ def use_engine(name: str) -> None:
 def tokens(text: str, engine_name: str | None = None) -> list[str]:
     """All tokens of normalised ``text`` in order: words, numbers, Latin words,
     placeholders. Punctuation and white space are dropped; hotline filler is dropped."""
-    laid_out, others = _layout(text)
+    pieces = [(match.lastgroup, _token_of(match)) for match in _PIECES.finditer(text)]
     filler = fillers()
-    return [word for word in engine(engine_name).cut_runs(laid_out, others) if word not in filler]
+    return [word for word in engine(engine_name).cut_pieces(pieces) if word not in filler]
 
 
-def _layout(text: str) -> tuple[str, list[str]]:
-    """``text`` as runs of Chinese and one mark per other piece, each between line breaks,
-    and the other pieces' tokens in order. Two substitutions and one ``findall``, all in
-    C: the per-piece Python loop they replace was half the cost of ``tokens``."""
-    text = text.replace(_OTHER_PIECE, " ")  # the mark itself, in the input, is no piece
-    others = [piece if piece[0] == "〔" else NUMBER_TOKEN if piece[0].isdecimal() else piece.lower()
-              for piece in _OTHERS.findall(text)]
-    if others:
-        text = _OTHERS.sub(_RUN_BREAK + _OTHER_PIECE + _RUN_BREAK, text)
-    return _NOT_HAN_OR_MARK.sub(_RUN_BREAK, text), others
+def _token_of(match: re.Match) -> str:
+    kind = match.lastgroup
+    if kind == "number":
+        return NUMBER_TOKEN
+    if kind == "latin":
+        return match.group().lower()
+    return match.group()
 
 
 def segment(text: str) -> list[str]:

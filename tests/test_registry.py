@@ -1,9 +1,6 @@
 """The retraining lifecycle: registering versions, the promotion gate, rollback, a running
 service picking up the champion, and learning from dispatchers' corrections."""
-import csv
-import shutil
 import threading
-from pathlib import Path
 
 import pytest
 

@@ -138,12 +138,8 @@ class LinearHead(ClassifierMixin, BaseEstimator):
     def predict(self, features):
         return self.classes_[self.predict_proba(features).argmax(axis=1)]
 
-    def band(self, confidence: float) -> str:
-        """``auto``, ``suggest`` or ``review`` for one calibrated confidence."""
-        return self.bands(np.asarray([confidence]))[0]
-
     def bands(self, confidences: np.ndarray) -> list[str]:
-        """``band`` of each confidence, compared all at once."""
+        """``auto``, ``suggest`` or ``review`` for each calibrated confidence."""
         levels = np.where(confidences >= self.thresholds_["auto"], 0,
                           np.where(confidences >= self.thresholds_["suggest"], 1, 2))
         return [BANDS[level] for level in levels.tolist()]

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from triage.features import transform
-from triage.hot_issues import SKETCH_TERMS, similarities, sketch
+from triage.hot_issues import SKETCH_TERMS, similarities, sketch, strongest
 
 MATTER = ["解放路那家饭店油烟直排，熏得我们整栋楼不敢开窗", "解放路饭店的油烟直排到居民楼，家里不敢开窗",
           "解放路有饭店油烟直排，整栋楼都熏得不敢开窗", "解放路饭店油烟直排熏人，楼上住户不敢开窗"]
@@ -14,6 +14,16 @@ OTHER = "老板拖欠工资三个月不给，过年回不了家"
 def sketches_of(model, texts):
     features = transform(model.featuriser_, texts)
     return [sketch(features[row].indices, features[row].data) for row in range(len(texts))], features
+
+
+@pytest.mark.parametrize("size", [0, 1, 63, 64, 65, 500])
+def test_strongest_is_a_stable_descending_sort(size):
+    """The partition shortcut keeps exactly what a stable sort keeps, ties at the cut included."""
+    generator = np.random.default_rng(size)
+    for tied in (True, False):
+        values = (generator.choice(np.float32([0.01, 0.02, 0.05]), size) if tied
+                  else generator.random(size, dtype=np.float32))
+        assert np.array_equal(strongest(values, SKETCH_TERMS), np.argsort(-values, kind="stable")[:SKETCH_TERMS])
 
 
 def test_sketch_cosine_follows_the_full_cosine(small_model):

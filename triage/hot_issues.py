@@ -22,7 +22,7 @@ _INDEX, _VALUE = np.dtype("<i4"), np.dtype("<f2")
 
 def sketch(indices: np.ndarray, values: np.ndarray) -> bytes:
     """The sketch of one TF-IDF row given as its non-zero ``indices`` and ``values``."""
-    keep = np.argsort(-values, kind="stable")[:SKETCH_TERMS]
+    keep = strongest(values, SKETCH_TERMS)
     top_indices = np.full(SKETCH_TERMS, -1, dtype=_INDEX)
     top_values = np.zeros(SKETCH_TERMS, dtype=_VALUE)
     top_indices[:len(keep)] = indices[keep]
@@ -30,6 +30,17 @@ def sketch(indices: np.ndarray, values: np.ndarray) -> bytes:
     norm = float(np.sqrt((kept ** 2).sum())) or 1.0
     top_values[:len(keep)] = kept / norm
     return top_indices.tobytes() + top_values.tobytes()
+
+
+def strongest(values: np.ndarray, count: int) -> np.ndarray:
+    """Positions of the ``count`` largest ``values``, largest first, ties in position
+    order: ``np.argsort(-values, kind="stable")[:count]``, with a partition first so that
+    only the few candidates are sorted (half the time on a 300-character text's row)."""
+    if len(values) <= count:
+        return np.argsort(-values, kind="stable")
+    threshold = np.partition(values, len(values) - count)[len(values) - count]  # the count-th largest
+    candidates = np.flatnonzero(values >= threshold)
+    return candidates[np.argsort(-values[candidates], kind="stable")][:count]
 
 
 def similarities(new: bytes, others: Sequence[bytes], n_features: int) -> np.ndarray:

@@ -1,4 +1,5 @@
 import csv
+import re
 import sys
 from pathlib import Path
 
@@ -110,3 +111,13 @@ def test_prefilter_changes_no_hit():
     texts += [normalise(text) for text in LIFE_SAFETY + LOOK_ALIKES]
     assert sum(bool(_check_without_prefilter(text)) for text in texts) > 500  # the comparison covers hits
     assert [check(text) for text in texts] == [_check_without_prefilter(text) for text in texts]
+
+
+@pytest.mark.parametrize("patterns", [["(掉|摔)下来"], ["[^，。]{0,4}着火"], ["煤气中毒", "(?<!没)着火"]])
+def test_prefilter_of_any_rule_set_finds_what_a_search_finds(patterns):
+    """Rule sets with only one-character anchors, or none known, still prefilter correctly."""
+    loaded = (safety.Rule("r.v1", "特急", "测试", tuple(map(re.compile, patterns)), ()),)
+    prefilter = safety._Prefilter(loaded)
+    for text in ("他从楼上摔下来了", "楼下着火了", "家里有人煤气中毒", "一切正常"):
+        searched = any(pattern.search(text) for _, pattern in prefilter.candidates(text))
+        assert searched == any(pattern.search(text) for pattern in loaded[0].patterns)

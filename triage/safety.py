@@ -78,12 +78,12 @@ class _Prefilter:
             for word in words:
                 self.by_head[word[:2]] = self.by_head.get(word[:2], 0) | 1 << number
                 (heads if len(word) > 1 else singles).add(word[0])
-        self.heads = re.compile("(?=([" + "".join(sorted(map(re.escape, heads))) + "].))")
+        self.heads = re.compile("(?=([" + "".join(sorted(map(re.escape, heads))) + "].))") if heads else None
         self.singles = re.compile("[" + "".join(sorted(map(re.escape, singles))) + "]") if singles else None
 
     def candidates(self, text: str) -> list[tuple[int, re.Pattern[str]]]:
         """(rule number, pattern) of each pattern that may match ``text``, in rule order."""
-        places = set(self.heads.findall(text))
+        places = set(self.heads.findall(text)) if self.heads is not None else set()
         if self.singles is not None:
             places.update(self.singles.findall(text))
         bits = reduce(or_, map(self.by_head.get, places, repeat(0)), self.always)

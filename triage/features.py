@@ -149,6 +149,7 @@ class NgramCounter(TransformerMixin, BaseEstimator):
             valid = valid[:usable] & (points[n - 1:n - 1 + usable] != 0)
             yield row_of_position[:usable], key, valid
 
+
 def _csr_counts(rows: np.ndarray, columns: np.ndarray, n_rows: int, n_columns: int) -> sp.csr_matrix:
     """How often each (row, column) pair occurs, as a canonical float32 CSR matrix (sorted
     indices, no duplicates). One sort of combined keys: half the time of scipy's COO to

@@ -137,11 +137,11 @@ def _literal_head(items: list) -> str:
 def check(text: str) -> list[RuleHit]:
     """Rules that fire on normalised ``text``, most severe first (one hit per rule)."""
     hits = []
-    sentences = _SENTENCE_END.split(text)
     in_text: list[int] = []  # rules with a pattern found somewhere in the text
     for rule_number, pattern in _prefilter().candidates(text):
         if (not in_text or in_text[-1] != rule_number) and pattern.search(text):
             in_text.append(rule_number)
+    sentences = _SENTENCE_END.split(text) if in_text else []
     for rule in map(rules().__getitem__, in_text):
         # A pattern found in no part of the text is found in no sentence: the scan above
         # rules out almost every rule before the per-sentence, per-clause work.

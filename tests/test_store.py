@@ -238,6 +238,27 @@ def candidates(store, phone, model="m-test", since=NOW - timedelta(days=7)):
     return [candidate["case_id"] for candidate in found]
 
 
+def test_reads_on_postgresql_open_no_transaction_and_writes_do(store):
+    """On PostgreSQL a read is one round trip (autocommit: its statements see committed
+    data as they would at READ COMMITTED inside a transaction); a write keeps BEGIN/COMMIT."""
+    from sqlalchemy import event
+
+    if store.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite reads keep their transaction: it gives them one snapshot")
+    seen = []
+
+    @event.listens_for(store.engine, "before_cursor_execute")
+    def _record(connection, _cursor, statement, *_):
+        seen.append((statement.split()[0], connection.connection.dbapi_connection.autocommit))
+
+    case = make(store)
+    store.get(case["case_id"])
+    store.queue()
+    event.remove(store.engine, "before_cursor_execute", _record)
+    assert {mode for verb, mode in seen if verb == "INSERT"} == {False}
+    assert {mode for verb, mode in seen if verb == "SELECT"} == {True}
+
+
 def test_hot_candidates_see_every_workers_new_cases_but_not_the_callers_own(store):
     from triage.store import CaseStore
 

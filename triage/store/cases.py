@@ -435,14 +435,21 @@ class CaseStore:
 
 
 class _Transaction:
-    """``engine.begin()`` that turns a lost database into StoreError (HTTP 503)."""
+    """``engine.begin()`` that turns a lost database into StoreError (HTTP 503).
+
+    A read on PostgreSQL runs in autocommit: at PostgreSQL's READ COMMITTED each statement
+    sees its own snapshot inside a transaction too, so BEGIN and COMMIT would only add two
+    round trips. SQLite keeps the transaction, whose reads share one snapshot."""
 
     def __init__(self, engine: Engine, read_only: bool):
         self.engine, self.read_only = engine, read_only
 
     def __enter__(self):
+        options = {"read_only": self.read_only}
+        if self.read_only and self.engine.dialect.name == "postgresql":
+            options["isolation_level"] = "AUTOCOMMIT"
         try:
-            self.connection = self.engine.connect().execution_options(read_only=self.read_only)
+            self.connection = self.engine.connect().execution_options(**options)
             self.transaction = self.connection.begin()
         except OperationalError as error:
             raise StoreError(f"the case store cannot be reached: {error.orig}") from None

@@ -251,3 +251,21 @@ def test_other_callers_on_one_matter_form_a_hot_group(small_model, tmp_path):
     assert out["H0"]["hot_group_size"] == "4" and out["X"]["hot_group"] == ""
     assert summary.to_dict()["hot_groups"] == 1 and summary.hot_groups[0]["size"] == 4
     assert "多人反映" in (tmp_path / "r.html").read_text(encoding="utf-8")
+
+
+def _segmenters_loaded() -> list[str]:
+    from triage import segment
+
+    return sorted(segment._engines)
+
+
+def test_local_workers_start_with_the_segmenters_loaded(small_model):
+    """The parent loads every segmenter before forking: workers share it instead of each
+    loading the reference jieba (about a second) the first time a text needs it."""
+    from triage import segment
+    from triage.batch.engines import LocalEngine
+
+    segment._engines.clear()
+    with LocalEngine(small_model, SETTINGS, None, workers=2) as engine:
+        loaded = engine.pool.apply(_segmenters_loaded)
+    assert "jieba" in loaded and loaded == _segmenters_loaded()

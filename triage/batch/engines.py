@@ -13,6 +13,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from ..errors import TriageError
 from ..model import TriageModel
+from ..segment import warm_up
 from .rows import triage_chunk
 
 _worker_task: Callable | None = None  # set in each local worker process
@@ -49,8 +50,8 @@ class Engine:
 
 
 class LocalEngine(Engine):
-    """Forked worker processes sharing the parent's loaded model (copy-on-write), or the
-    calling process itself when ``workers`` is 1."""
+    """Forked worker processes sharing the parent's loaded model and segmenters
+    (copy-on-write), or the calling process itself when ``workers`` is 1."""
 
     def __init__(self, model: TriageModel, settings: Mapping[str, Any], secret: str | None, workers: int | None):
         self.task = partial(triage_chunk, model, dict(settings), secret)
@@ -58,6 +59,7 @@ class LocalEngine(Engine):
         self.window = 2 * self.workers + 1
         self.pool = None
         if self.workers > 1:
+            warm_up()  # load the segmenters once, here, for every worker to share; not once per worker
             self.pool = multiprocessing.get_context("fork").Pool(self.workers, initializer=_install,
                                                                  initargs=(self.task,))
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from triage.features import transform
-from triage.hot_issues import SKETCH_TERMS, similarities, sketch, strongest
+from triage.hot_issues import SKETCH_TERMS, cosines, similarities, sketch, strongest, unpack
 
 MATTER = ["解放路那家饭店油烟直排，熏得我们整栋楼不敢开窗", "解放路饭店的油烟直排到居民楼，家里不敢开窗",
           "解放路有饭店油烟直排，整栋楼都熏得不敢开窗", "解放路饭店油烟直排熏人，楼上住户不敢开窗"]
@@ -35,6 +35,19 @@ def test_sketch_cosine_follows_the_full_cosine(small_model):
     assert approx[0, 1] > 0.4 and approx[0, 4] < 0.2
     assert np.abs(approx - full).max() < 0.1  # short texts: the sketch keeps nearly every feature
 
+
+
+def test_one_sketch_unpacked_against_rows_equals_the_many_sketch_path(small_model):
+    """Batch grouping unpacks one sketch at a time (``unpack``, ``cosines`` with a kept
+    scratch row); the service compares many at once (``similarities``): the same numbers."""
+    found, features = sketches_of(small_model, MATTER + [OTHER])
+    rows = [unpack(blob) for blob in found]
+    indices, values = np.stack([row[0] for row in rows]), np.stack([row[1] for row in rows])
+    scratch = np.zeros(features.shape[1] + 1, dtype=np.float32)
+    for blob in found:
+        assert np.array_equal(cosines(*unpack(blob), indices, values, scratch),
+                              similarities(blob, found, features.shape[1]))
+        assert not scratch.any()  # zero again for the next row
 
 def triage(client, auth, text, phone, **extra):
     answer = client.post("/v1/triage", json={"text": text, "caller": {"phone": phone}, **extra}, headers=auth)

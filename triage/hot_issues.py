@@ -57,15 +57,16 @@ def cosines(new_indices: np.ndarray, new_values: np.ndarray, indices: np.ndarray
     unpacked side by side). ``scratch``: zeros, one slot per feature plus one for the -1
     padding; it is zero again on return, so a caller comparing many rows keeps one."""
     scratch[new_indices] = new_values  # padding writes 0.0 into the last slot
-    found = (scratch[indices] * values).sum(axis=1)
+    found = np.take(scratch, indices)  # np.take: a third of fancy indexing's time here
+    found *= values
     scratch[new_indices] = 0.0
-    return found
+    return found.sum(axis=1)
 
 
 def unpack(sketch_bytes: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """A sketch's feature indices (-1 for padding) and unit-length weights."""
-    indices, values = _split(np.frombuffer(sketch_bytes, dtype=np.uint8)[None, :])
-    return indices[0], values[0]
+    """A sketch's feature indices (-1 for padding; a read-only view) and unit-length weights."""
+    return (np.frombuffer(sketch_bytes, dtype=_INDEX, count=SKETCH_TERMS),
+            np.frombuffer(sketch_bytes, dtype=_VALUE, offset=SKETCH_TERMS * _INDEX.itemsize).astype(np.float32))
 
 
 def _split(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -7,7 +7,7 @@ there, else of the seed corpus), then measures on all cores:
 - segmentation only (normalise + tokens) in as many processes as there are cores;
 - `triage batch` (local engine) on the same file, wall-clock, whole command;
 - with --dask, the same file on a LocalCluster of 2 single-threaded worker processes;
-- with --memory, peak resident memory of the whole process tree at each row count.
+- with --memory, peak memory of the whole process tree (RSS and PSS) at each row count.
 Prints one JSON object.
 """
 import argparse
@@ -55,34 +55,36 @@ def segmentation_rate(texts: list[str], rows: int) -> float:
     return done / (time.perf_counter() - started)
 
 
-def tree_rss_mb(pid: int) -> float:
-    """Resident memory of ``pid`` and all its descendants."""
-    total, stack = 0, [pid]
+def tree_memory_mb(pid: int) -> tuple[float, float]:
+    """Resident and proportional memory (RSS, PSS) of ``pid`` and all its descendants. RSS
+    counts a page shared by the forked workers once per process; PSS splits it between them."""
+    totals, stack = {"Rss": 0, "Pss": 0}, [pid]
     while stack:
         current = stack.pop()
         try:
-            for line in Path(f"/proc/{current}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
+            for line in Path(f"/proc/{current}/smaps_rollup").read_text().splitlines():
+                field = line.split(":", 1)[0]
+                if field in totals:
+                    totals[field] += int(line.split()[1])
             children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
         except (FileNotFoundError, ProcessLookupError):
             continue
         stack.extend(int(child) for child in children)
-    return total / 1024
+    return totals["Rss"] / 1024, totals["Pss"] / 1024
 
 
-def run_batch(arguments: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak resident MB (whole process tree) of one `triage batch`."""
+def run_batch(arguments: list[str]) -> tuple[float, tuple[float, float]]:
+    """Wall seconds and peak (RSS, PSS) MB of the whole process tree of one `triage batch`."""
     started = time.perf_counter()
     process = subprocess.Popen([sys.executable, "-m", "triage", "batch", *arguments, "--quiet"],
                                stderr=subprocess.PIPE, text=True)
-    peak = 0.0
+    peak = (0.0, 0.0)
     sampler_done = threading.Event()
 
     def sample():
         nonlocal peak
         while not sampler_done.is_set():
-            peak = max(peak, tree_rss_mb(process.pid))
+            peak = tuple(map(max, peak, tree_memory_mb(process.pid)))
             time.sleep(0.2)
     sampler = threading.Thread(target=sample)
     sampler.start()
@@ -110,7 +112,7 @@ def main():
         result["segmentation_only_rows_per_s"] = round(segmentation_rate(texts, options.rows))
         seconds, peak = run_batch([str(source_file), "--out", str(folder / "out.csv"), "--id-col", "id"])
         result["batch_rows_per_s"] = round(options.rows / seconds)
-        result["batch_peak_rss_mb"] = round(peak)
+        result["batch_peak_rss_mb"], result["batch_peak_pss_mb"] = map(round, peak)
         result["batch_over_segmentation"] = round(result["batch_rows_per_s"] / result["segmentation_only_rows_per_s"], 3)
         if options.dask:
             from distributed import LocalCluster
@@ -126,7 +128,8 @@ def main():
             for rows in (int(value) for value in options.memory.split(",")):
                 write_input(source_file, rows, texts)
                 seconds, peak = run_batch([str(source_file), "--out", str(folder / "m.csv"), "--id-col", "id"])
-                curve[rows] = {"peak_rss_mb": round(peak), "rows_per_s": round(rows / seconds)}
+                curve[rows] = {"peak_rss_mb": round(peak[0]), "peak_pss_mb": round(peak[1]),
+                               "rows_per_s": round(rows / seconds)}
                 (folder / "m.csv").unlink()
             result["memory_curve"] = curve
     print(json.dumps(result, ensure_ascii=False))

@@ -266,6 +266,39 @@ def test_local_workers_start_with_the_segmenters_loaded(small_model):
     from triage.batch.engines import LocalEngine
 
     segment._engines.clear()
-    with LocalEngine(small_model, SETTINGS, None, workers=2) as engine:
+    with LocalEngine(small_model, workers=2) as engine:
         loaded = engine.pool.apply(_segmenters_loaded)
     assert "jieba" in loaded and loaded == _segmenters_loaded()
+
+
+def test_repeats_judged_in_jobs_on_workers_match_one_process(small_model, tmp_path, monkeypatch):
+    """Callers are judged on the workers in jobs of several callers, each job featurised as
+    one list: the output is the one a single process judging everything as one job gives."""
+    from triage.batch import repeats
+
+    rows = [{"id": number, "text": f"{TEXTS[number % 6]}，第{number // 6}次", "phone": f"1381234{number % 7:04d}",
+             "time": f"2024-03-{1 + number % 28:02d} 10:00"} for number in range(120)]
+    source = write_csv(tmp_path / "in.csv", rows)
+    columns = Columns(id="id", caller="phone", time="time")
+    alone = batch(small_model, source, tmp_path / "one.csv", columns=columns, workers=1)
+    monkeypatch.setattr(repeats, "JOB_ROWS", 5)
+    batch(small_model, source, tmp_path / "jobs.csv", columns=columns, workers=2)
+    assert alone.repeats > 0
+    assert (tmp_path / "jobs.csv").read_bytes() == (tmp_path / "one.csv").read_bytes()
+
+
+def test_a_callers_similarities_in_a_job_are_those_of_their_texts_alone(small_model):
+    """``judge_groups`` featurises a whole job at once; each caller's similarities must be
+    ``repeat.similarities`` of that caller's texts alone, as the service computes them."""
+    from triage.batch.repeats import judge_groups
+    from triage.repeat import similarities
+
+    groups = [[(1, "a1", TEXTS[0], "2024-03-01T09:00:00", "phone"), (4, "a2", TEXTS[0] + "，还是很吵", "2024-03-03T09:00:00", "phone")],
+              [(2, "b1", TEXTS[3], "2024-03-01T10:00:00", "phone"), (3, "b2", TEXTS[4], "2024-03-02T10:00:00", "phone"),
+               (5, "b3", TEXTS[3] + "，又闻到了", "2024-03-04T10:00:00", "phone")]]
+    verdicts = judge_groups(small_model, groups, {**SETTINGS, "repeat_window_days": 90}, timed=True)
+    for members in groups:
+        matrix = similarities(small_model, [member[2] for member in members])
+        for position, member in enumerate(members[1:], start=1):
+            expected = [round(float(matrix[position, other]), 3) for other in range(position - 1, -1, -1)]
+            assert [prior["similarity"] for prior in verdicts[member[0]]["prior_cases"]] == expected

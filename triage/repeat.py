@@ -50,7 +50,12 @@ def linked(keys: list[tuple[str, str]], priors: list[dict]) -> list[dict]:
 
 def similarities(model: TriageModel, texts: list[str]) -> np.ndarray:
     """Same-matter similarity of every pair of ``texts`` (masked), 0 to 1."""
-    wording, topic = views(model, texts)
+    return gram(*views(model, texts))
+
+
+def gram(wording: sp.csr_matrix, topic: sp.csr_matrix) -> np.ndarray:
+    """``similarities`` of every pair of rows of ``views`` (of one text each, however many
+    texts ``views`` was given: each row depends on its own text only)."""
     return np.minimum((wording @ wording.T).toarray(), (topic @ topic.T).toarray())
 
 

@@ -1,39 +1,42 @@
-"""Where batch chunks are triaged: worker processes on this machine, or a Dask cluster.
+"""Where batch work runs: worker processes on this machine, or a Dask cluster.
 
-Both run ``rows.triage_chunk`` on chunks and hand results back in input order, with a
-bounded number of chunks in flight so memory stays flat however long the input is.
+An engine holds the model where the work runs (forked into local workers, scattered once
+to Dask workers) and ``map(function, chunks)`` yields ``function(model, chunk)`` for each
+chunk, in order, with a bounded number of chunks in flight so memory stays flat however
+long the input is. The functions are module-level (``rows.triage_chunk``,
+``repeats.judge_groups``), their settings bound with ``functools.partial``: a pure
+function of the model, the settings and the chunk, so both engines give the same output.
 """
 from __future__ import annotations
 
 import multiprocessing
 import os
 from collections import deque
-from functools import partial
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator
 
 from ..errors import TriageError
 from ..model import TriageModel
 from ..segment import warm_up
-from .rows import triage_chunk
 
-_worker_task: Callable | None = None  # set in each local worker process
+_worker_model: TriageModel | None = None  # set in each local worker process
 
 
 class Engine:
-    """``map(chunks)`` yields each chunk's ``rows.triage_chunk`` result, in order. Use as a context manager."""
+    """``map(function, chunks)`` yields ``function(model, chunk)`` for each chunk, in order.
+    Use as a context manager."""
 
     window: int
 
-    def submit(self, chunk) -> Any:  # pragma: no cover - interface
+    def submit(self, function: Callable, chunk) -> Any:  # pragma: no cover - interface
         raise NotImplementedError
 
-    def result(self, handle) -> tuple:  # pragma: no cover - interface
+    def result(self, handle) -> Any:  # pragma: no cover - interface
         raise NotImplementedError
 
-    def map(self, chunks: Iterable[list]) -> Iterator[tuple]:
+    def map(self, function: Callable, chunks: Iterable) -> Iterator:
         pending: deque = deque()
         for chunk in chunks:
-            pending.append(self.submit(chunk))
+            pending.append(self.submit(function, chunk))
             if len(pending) >= self.window:
                 yield self.result(pending.popleft())
         while pending:
@@ -53,21 +56,24 @@ class LocalEngine(Engine):
     """Forked worker processes sharing the parent's loaded model and segmenters
     (copy-on-write), or the calling process itself when ``workers`` is 1."""
 
-    def __init__(self, model: TriageModel, settings: Mapping[str, Any], secret: str | None, workers: int | None):
-        self.task = partial(triage_chunk, model, dict(settings), secret)
+    def __init__(self, model: TriageModel, workers: int | None):
+        self.model = model
         self.workers = workers or os.cpu_count() or 1
         self.window = 2 * self.workers + 1
         self.pool = None
         if self.workers > 1:
             warm_up()  # load the segmenters once, here, for every worker to share; not once per worker
             self.pool = multiprocessing.get_context("fork").Pool(self.workers, initializer=_install,
-                                                                 initargs=(self.task,))
+                                                                 initargs=(model,))
 
-    def submit(self, chunk):
-        return self.pool.apply_async(_run, (chunk,)) if self.pool else chunk
+    def submit(self, function: Callable, chunk):
+        return self.pool.apply_async(_run, (function, chunk)) if self.pool else (function, chunk)
 
-    def result(self, handle) -> tuple:
-        return handle.get() if self.pool else self.task(handle)
+    def result(self, handle):
+        if self.pool:
+            return handle.get()
+        function, chunk = handle
+        return function(self.model, chunk)
 
     def close(self) -> None:
         if self.pool:
@@ -75,20 +81,20 @@ class LocalEngine(Engine):
             self.pool.join()
 
 
-def _install(task: Callable) -> None:
-    global _worker_task
-    _worker_task = task
+def _install(model: TriageModel) -> None:
+    global _worker_model
+    _worker_model = model
 
 
-def _run(chunk) -> tuple:
-    return _worker_task(chunk)
+def _run(function: Callable, chunk):
+    return function(_worker_model, chunk)
 
 
 class DaskEngine(Engine):
     """Chunks as tasks on an existing Dask cluster; the model is scattered once to every
     worker, not sent with each chunk."""
 
-    def __init__(self, model: TriageModel, settings: Mapping[str, Any], secret: str | None, scheduler: str):
+    def __init__(self, model: TriageModel, scheduler: str):
         try:
             from distributed import Client
         except ImportError:
@@ -101,12 +107,11 @@ class DaskEngine(Engine):
         workers = len(self.client.scheduler_info()["workers"]) or 1
         self.window = 2 * workers + 1
         self.model = self.client.scatter(model, broadcast=True)
-        self.settings, self.secret = dict(settings), secret
 
-    def submit(self, chunk):
-        return self.client.submit(triage_chunk, self.model, self.settings, self.secret, chunk, pure=False)
+    def submit(self, function: Callable, chunk):
+        return self.client.submit(function, self.model, chunk, pure=False)
 
-    def result(self, handle) -> tuple:
+    def result(self, handle):
         return handle.result()
 
     def close(self) -> None:

@@ -2,6 +2,10 @@
 rows (by the time column, else by file order), the same judgement as the service makes
 against its case store (``repeat.verdict``), so each row sees only its past.
 
+The parent finds the callers with more than one row; the judging runs on the engine's
+workers, the callers split into jobs of about ``JOB_ROWS`` rows, each job featurising its
+texts in one call and comparing each caller's rows among themselves.
+
 Memory: 16 bytes per row with a caller, plus the texts of callers who appear more than
 once (the only rows that can be repeats).
 """
@@ -10,24 +14,30 @@ from __future__ import annotations
 from array import array
 from collections import defaultdict
 from datetime import datetime, timedelta
-from typing import Any, Callable, Iterable, Mapping
+from functools import partial
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import numpy as np
 
 from .. import identity
 from ..model import TriageModel
-from ..repeat import similarities, verdict
+from ..repeat import gram, verdict, views
 
 NO_TIME = "时间无法识别，未做重复判断"
+JOB_ROWS = 1000  # rows judged per worker task: enough to featurise as one list
+
+Member = tuple[int, str, str, str | None, str]  # row number, id, masked text, time (ISO) or None, identifier kind
 
 
-def judge_rows(model: TriageModel, rows: Callable[[], Iterable[dict]], settings: Mapping[str, Any], timed: bool) -> dict[int, dict]:
+def judge_rows(rows: Callable[[], Iterable[dict]], settings: Mapping[str, Any], timed: bool,
+               run: Callable[[Callable, Iterable], Iterator]) -> dict[int, dict]:
     """The ``repeat`` verdict of every triaged row with a caller, by row number.
 
     Args:
         rows: a callable giving the part file's rows afresh (it is read twice).
         timed: whether rows carry times (``--time-col``); without, file order is time order
             and the repeat window does not apply.
+        run: ``Engine.map``: yields ``function(model, job)`` for each job, in order.
     """
     keys, numbers = array("Q"), array("Q")
     for row in rows():
@@ -38,28 +48,58 @@ def judge_rows(model: TriageModel, rows: Callable[[], Iterable[dict]], settings:
     order = np.argsort(keys_np, kind="stable")
     unique, starts, counts = np.unique(keys_np[order], return_index=True, return_counts=True)
     repeated = set(numbers_np[order[np.repeat(counts > 1, counts)]].tolist())
-    details: dict[int, tuple] = {}
-    groups: dict[str, list[int]] = defaultdict(list)
+    groups: dict[str, list[Member]] = defaultdict(list)
     for row in rows():
         if row["row"] in repeated:
-            details[row["row"]] = (row["id"], row["text"], row["_time"], row["_caller"][0])
-            groups[row["_caller"][1]].append(row["row"])
-    window = settings["repeat_window_days"] if timed else None
-    local = {**settings, "repeat_window_days": window}
+            groups[row["_caller"][1]].append((row["row"], row["id"], row["text"], row["_time"], row["_caller"][0]))
+    local = {**settings, "repeat_window_days": settings["repeat_window_days"] if timed else None}
+    verdicts: dict[int, dict] = {}
+    for found in run(partial(judge_groups, settings=local, timed=timed), _jobs(groups.values())):
+        verdicts.update(found)
+    return verdicts
+
+
+def _jobs(groups: Iterable[list[Member]]) -> Iterator[list[list[Member]]]:
+    """Whole callers' rows in jobs of at least ``JOB_ROWS`` rows (the last may be smaller)."""
+    job: list[list[Member]] = []
+    size = 0
+    for members in groups:
+        job.append(members)
+        size += len(members)
+        if size >= JOB_ROWS:
+            yield job
+            job, size = [], 0
+    if job:
+        yield job
+
+
+def judge_groups(model: TriageModel, groups: list[list[Member]], settings: Mapping[str, Any],
+                 timed: bool) -> dict[int, dict]:
+    """The verdict of every row of ``groups`` (each the rows of one caller) against that
+    caller's earlier rows, newest first, within ``settings["repeat_window_days"]`` (None:
+    every earlier row). One ``views`` call for the whole job; each caller's similarities
+    are ``repeat.gram`` of their rows, as ``repeat.similarities`` of their texts alone."""
+    wording, topic = views(model, [member[2] for members in groups for member in members])
+    window = settings["repeat_window_days"]
     verdicts = {}
-    for members in groups.values():
-        members.sort(key=lambda number: (details[number][2] or "", number))
-        matrix = similarities(model, [details[number][1] for number in members])
-        for position, number in enumerate(members):
+    first = 0
+    for members in groups:
+        order = sorted(range(len(members)), key=lambda index: (members[index][3] or "", members[index][0]))
+        positions = np.asarray(order) + first
+        first += len(members)
+        members = [members[index] for index in order]
+        matrix = gram(wording[positions], topic[positions])
+        times = [datetime.fromisoformat(member[3]) if member[3] else None for member in members]
+        for position, (number, _, _, _, kind) in enumerate(members):
             earlier = list(range(position - 1, -1, -1))  # newest first
             if window is not None:
-                since = datetime.fromisoformat(details[number][2]) - timedelta(days=window)
-                earlier = [other for other in earlier if datetime.fromisoformat(details[members[other]][2]) >= since]
-            priors = [{"case_id": details[members[other]][0], "status": None, "channel": None,
-                       "received_at": datetime.fromisoformat(details[members[other]][2]) if timed else None,
-                       "shared": [details[number][3]], "link": identity.link([(details[number][3], "")], {details[members[other]][3]: 1})}
+                since = times[position] - timedelta(days=window)
+                earlier = [other for other in earlier if times[other] >= since]
+            priors = [{"case_id": members[other][1], "status": None, "channel": None,
+                       "received_at": times[other] if timed else None, "shared": [kind],
+                       "link": identity.link([(kind, "")], {members[other][4]: 1})}
                       for other in earlier]
-            verdicts[number] = verdict(priors, matrix[position, earlier], local, True)
+            verdicts[number] = verdict(priors, matrix[position, earlier], settings, True)
     return verdicts
 
 

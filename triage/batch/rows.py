@@ -31,10 +31,11 @@ REPEAT_COLUMNS = ("is_repeat", "repeat_score", "repeat_of", "caller_case_count",
 SEPARATOR = "；"
 
 
-def triage_chunk(model: TriageModel, settings: Mapping[str, Any], secret: str | None,
-                 records: Sequence[Record]) -> tuple[int, bytes, list[Entry]]:
+def triage_chunk(model: TriageModel, records: Sequence[Record], settings: Mapping[str, Any],
+                 secret: str | None) -> tuple[int, bytes, list[Entry]]:
     """``(rows, JSON lines, hot-issue entries)`` of ``triage_records``: the lines ready
-    for the part file, the entries for grouping (``hot_groups.entry``)."""
+    for the part file, the entries for grouping (``hot_groups.entry``). An engine calls it
+    as ``partial(triage_chunk, settings=..., secret=...)(model, records)``."""
     rows = triage_records(model, settings, secret, records)
     return (len(rows), b"".join(json.dumps(row, ensure_ascii=False).encode("utf-8") + b"\n" for row in rows),
             [found for found in map(entry, rows) if found is not None])

@@ -2,13 +2,14 @@
 
     readers (stream records) -> engines (triage chunks in parallel, in order)
     -> checkpoint (part file, resumable) + hot_groups (other callers, same matter, as chunks arrive)
-    -> repeats (same caller, earlier rows)
+    -> repeats (same caller, earlier rows; judged on the same workers)
     -> writers (CSV / JSONL / XLSX) + report (summary, HTML)
 """
 from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass
+from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import Any, Iterator, Mapping
@@ -17,12 +18,12 @@ from ..errors import DataFileError
 from ..identity import caller_secret
 from ..model import TriageModel
 from .checkpoint import PartFile, fingerprint
-from .engines import DaskEngine, LocalEngine
+from .engines import DaskEngine, Engine, LocalEngine
 from .readers import Columns, Record, open_records
 from .report import Summary, render_html
 from .hot_groups import HotGroups, entry
 from .repeats import judge_rows, repeat_columns
-from .rows import HOT_COLUMNS, PREDICTION_COLUMNS, REPEAT_COLUMNS
+from .rows import HOT_COLUMNS, PREDICTION_COLUMNS, REPEAT_COLUMNS, triage_chunk
 from .writers import EXCEL_ROW_LIMIT, check_output, write_rows
 
 CHUNK_ROWS = 500
@@ -64,28 +65,30 @@ def run_batch(model: TriageModel, options: BatchOptions, settings: Mapping[str, 
     try:
         records = islice(source.records, part.rows_done, None)
         secret = caller_secret(settings) if options.columns.caller else None
-        engine = (DaskEngine(model, settings, secret, options.scheduler) if options.engine == "dask"
-                  else LocalEngine(model, settings, secret, options.workers))
+        engine = (DaskEngine(model, options.scheduler) if options.engine == "dask"
+                  else LocalEngine(model, options.workers))
         hot = HotGroups(len(model.feature_names_), settings)
         for row in part.rows() if part.rows_done else ():  # the rows of the run being resumed
             if (found := entry(row)) is not None:
                 hot.add(found)
-        with engine, _progress(options.progress, part.rows_done) as progress:
-            for count, lines, entries in engine.map(_chunks(records, options.chunk_rows)):
-                part.append(count, lines)
-                for found in entries:  # while the workers triage the next chunks
-                    hot.add(found)
-                progress.advance(count, source.read_share())
-                if kind == "xlsx" and part.rows_done > EXCEL_ROW_LIMIT:  # say so now, not after hours
-                    raise DataFileError(f"{options.input} has more rows than one Excel sheet holds "
-                                        f"({EXCEL_ROW_LIMIT}); write .csv or .jsonl instead")
+        task = partial(triage_chunk, settings=dict(settings), secret=secret)
+        with engine:
+            with _progress(options.progress, part.rows_done) as progress:
+                for count, lines, entries in engine.map(task, _chunks(records, options.chunk_rows)):
+                    part.append(count, lines)
+                    for found in entries:  # while the workers triage the next chunks
+                        hot.add(found)
+                    progress.advance(count, source.read_share())
+                    if kind == "xlsx" and part.rows_done > EXCEL_ROW_LIMIT:  # say so now, not after hours
+                        raise DataFileError(f"{options.input} has more rows than one Excel sheet holds "
+                                            f"({EXCEL_ROW_LIMIT}); write .csv or .jsonl instead")
+            summary = Summary(input=str(options.input), encoding=source.encoding, model_version=model.version_,
+                              resumed_from=part.resumed_from)
+            _write_output(engine, options, settings, part, hot, summary)  # repeats are judged on the workers
     except BaseException:
-        part.close()  # the checkpoint stays: --resume continues from it
+        part.close()  # the checkpoint stays: --resume continues from it (or only writes the output)
         source.close()
         raise
-    summary = Summary(input=str(options.input), encoding=source.encoding, model_version=model.version_,
-                      resumed_from=part.resumed_from)
-    _write_output(model, options, settings, part, hot, summary)
     summary.seconds = time.perf_counter() - started
     if options.report:
         options.report.write_text(render_html(summary), encoding="utf-8")
@@ -93,7 +96,7 @@ def run_batch(model: TriageModel, options: BatchOptions, settings: Mapping[str, 
     return summary
 
 
-def _write_output(model: TriageModel, options: BatchOptions, settings: Mapping[str, Any], part: PartFile,
+def _write_output(engine: Engine, options: BatchOptions, settings: Mapping[str, Any], part: PartFile,
                   hot: HotGroups, summary: Summary) -> None:
     """The part file's rows, with hot-issue groups and repeats across the file, into the
     output; the summary counts them as they go."""
@@ -104,7 +107,7 @@ def _write_output(model: TriageModel, options: BatchOptions, settings: Mapping[s
     rows: Iterator[dict] = ({**row, **hot.columns(row)} for row in part.rows())
     if options.columns.caller:
         timed = options.columns.time is not None
-        verdicts = judge_rows(model, part.rows, settings, timed)
+        verdicts = judge_rows(part.rows, settings, timed, engine.map)
         columns = columns + REPEAT_COLUMNS
         rows = ({**row, **repeat_columns(row, verdicts, settings, timed)} for row in rows)
     write_rows(options.output, columns, _counted(rows, summary), total=part.rows_done)

@@ -1,18 +1,20 @@
 """Throughput and memory of `triage batch` against segmentation alone, side by side.
 
-    python bench/batch_throughput.py [--rows 100000] [--dask] [--memory 100000,1000000]
+    python bench/batch_throughput.py [--rows 100000] [--dask] [--memory 100000,1000000] [--callers 25000]
 
 Writes a CSV of 300-character texts (slices of real messages when ../shared/data is
 there, else of the seed corpus), then measures on all cores:
 - segmentation only (normalise + tokens) in as many processes as there are cores;
 - `triage batch` (local engine) on the same file, wall-clock, whole command;
 - with --dask, the same file on a LocalCluster of 2 single-threaded worker processes;
-- with --memory, peak memory of the whole process tree (RSS and PSS) at each row count.
+- with --memory, peak memory of the whole process tree (RSS and PSS) at each row count;
+- with --callers N, the file has phone and time columns and the runs detect repeats.
 Prints one JSON object.
 """
 import argparse
 import csv
 import json
+from datetime import datetime, timedelta
 import multiprocessing
 import os
 import platform
@@ -27,12 +29,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from speed import texts_of_300_chars  # noqa: E402
 
 
-def write_input(path: Path, rows: int, texts: list[str]) -> None:
+def write_input(path: Path, rows: int, texts: list[str], callers: int = 0) -> None:
+    """``rows`` rows of id and text; with ``callers``, also a phone column (row n from caller
+    n mod ``callers``) and a time column rising through 60 days, inside the repeat window."""
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["id", "text"])
+        writer.writerow(["id", "text"] + (["phone", "time"] if callers else []))
+        start = datetime(2024, 1, 1)
         for number in range(rows):
-            writer.writerow([f"C{number}", texts[number % len(texts)]])
+            extra = [f"138{number % callers:08d}", f"{start + timedelta(days=60 * number / rows):%Y-%m-%d %H:%M}"] \
+                if callers else []
+            writer.writerow([f"C{number}", texts[number % len(texts)]] + extra)
 
 
 def _segment(texts):
@@ -101,6 +108,8 @@ def main():
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--dask", action="store_true")
     parser.add_argument("--memory", help="comma-separated row counts for the memory curve")
+    parser.add_argument("--callers", type=int, default=0,
+                        help="add phone and time columns from this many callers: repeat detection on")
     options = parser.parse_args()
     texts, source = texts_of_300_chars(3000)
     result = {"benchmark": "batch_throughput", "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
@@ -108,9 +117,11 @@ def main():
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
         source_file = folder / "in.csv"
-        write_input(source_file, options.rows, texts)
+        write_input(source_file, options.rows, texts, options.callers)
+        result["callers"] = options.callers or None
         result["segmentation_only_rows_per_s"] = round(segmentation_rate(texts, options.rows))
-        seconds, peak = run_batch([str(source_file), "--out", str(folder / "out.csv"), "--id-col", "id"])
+        repeats = ["--caller-col", "phone", "--time-col", "time"] if options.callers else []
+        seconds, peak = run_batch([str(source_file), "--out", str(folder / "out.csv"), "--id-col", "id", *repeats])
         result["batch_rows_per_s"] = round(options.rows / seconds)
         result["batch_peak_rss_mb"], result["batch_peak_pss_mb"] = map(round, peak)
         result["batch_over_segmentation"] = round(result["batch_rows_per_s"] / result["segmentation_only_rows_per_s"], 3)
@@ -118,7 +129,7 @@ def main():
             from distributed import LocalCluster
 
             with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-                seconds, _ = run_batch([str(source_file), "--out", str(folder / "dask.csv"), "--id-col", "id",
+                seconds, _ = run_batch([str(source_file), "--out", str(folder / "dask.csv"), "--id-col", "id", *repeats,
                                         "--engine", "dask", "--scheduler", cluster.scheduler_address])
             result["dask_rows_per_s"] = round(options.rows / seconds)
             result["dask_over_local"] = round(result["dask_rows_per_s"] / result["batch_rows_per_s"], 3)

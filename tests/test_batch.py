@@ -302,3 +302,13 @@ def test_a_callers_similarities_in_a_job_are_those_of_their_texts_alone(small_mo
         for position, member in enumerate(members[1:], start=1):
             expected = [round(float(matrix[position, other]), 3) for other in range(position - 1, -1, -1)]
             assert [prior["similarity"] for prior in verdicts[member[0]]["prior_cases"]] == expected
+
+
+def test_the_progress_bar_follows_each_phase(small_model, tmp_path, capsys):
+    """Triage, then judging repeats, then writing: a long file must not sit silent at 100 %."""
+    rows = [{"id": number, "text": TEXTS[number % 6], "phone": f"1381234{number % 3:04d}"} for number in range(12)]
+    source = write_csv(tmp_path / "in.csv", rows)
+    batch(small_model, source, tmp_path / "out.csv", columns=Columns(id="id", caller="phone"), workers=1, progress=True)
+    shown = capsys.readouterr().err
+    assert "triage" in shown and "repeats" in shown and "output" in shown
+    assert "12/12" in shown  # the output bar ends full, though 12 rows are less than its step

@@ -73,7 +73,7 @@ def run_batch(model: TriageModel, options: BatchOptions, settings: Mapping[str, 
                 hot.add(found)
         task = partial(triage_chunk, settings=dict(settings), secret=secret)
         with engine:
-            with _progress(options.progress, part.rows_done) as progress:
+            with _progress(options.progress, part.rows_done, "triage") as progress:
                 for count, lines, entries in engine.map(task, _chunks(records, options.chunk_rows)):
                     part.append(count, lines)
                     for found in entries:  # while the workers triage the next chunks
@@ -107,10 +107,16 @@ def _write_output(engine: Engine, options: BatchOptions, settings: Mapping[str, 
     rows: Iterator[dict] = ({**row, **hot.columns(row)} for row in part.rows())
     if options.columns.caller:
         timed = options.columns.time is not None
-        verdicts = judge_rows(part.rows, settings, timed, engine.map)
+        with _progress(options.progress, 0, "repeats") as progress:
+            def judged(function, jobs):  # engine.map, counting the rows judged
+                for found in engine.map(function, jobs):
+                    progress.advance(len(found))
+                    yield found
+            verdicts = judge_rows(part.rows, settings, timed, judged)
         columns = columns + REPEAT_COLUMNS
         rows = ({**row, **repeat_columns(row, verdicts, settings, timed)} for row in rows)
-    write_rows(options.output, columns, _counted(rows, summary), total=part.rows_done)
+    with _progress(options.progress, 0, "output", total=part.rows_done) as progress:
+        write_rows(options.output, columns, _counted(rows, summary, progress), total=part.rows_done)
 
 
 def _chunks(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
@@ -118,23 +124,26 @@ def _chunks(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
         yield chunk
 
 
-def _counted(rows: Iterator[dict], summary: Summary) -> Iterator[dict]:
-    for row in rows:
+def _counted(rows: Iterator[dict], summary: Summary, progress: _progress) -> Iterator[dict]:
+    for number, row in enumerate(rows, start=1):
         summary.add(row)
+        if number % 1000 == 0:
+            progress.advance(1000)
         yield row
 
 
 class _progress:
-    """A tqdm bar in rows (rate and ETA from the share of the input read), or nothing."""
+    """A tqdm bar in rows, named by the phase (rate and ETA from ``total`` or from the share
+    of the input read), or nothing."""
 
-    def __init__(self, shown: bool, done: int):
+    def __init__(self, shown: bool, done: int, phase: str, total: int | None = None):
         self.bar = None
         if shown:
             from tqdm import tqdm
 
-            self.bar = tqdm(initial=done, unit=" rows", dynamic_ncols=True, smoothing=0.1)
+            self.bar = tqdm(initial=done, total=total, desc=phase, unit=" rows", dynamic_ncols=True, smoothing=0.1)
 
-    def advance(self, rows: int, share: float | None) -> None:
+    def advance(self, rows: int, share: float | None = None) -> None:
         if self.bar is None:
             return
         self.bar.update(rows)
@@ -146,4 +155,6 @@ class _progress:
 
     def __exit__(self, *exc) -> None:
         if self.bar is not None:
+            if exc[0] is None and self.bar.total:
+                self.bar.update(self.bar.total - self.bar.n)  # the rows after the last thousand
             self.bar.close()

@@ -13,6 +13,8 @@ import json
 import os
 from pathlib import Path
 
+import orjson
+
 from ..errors import DataFileError
 
 
@@ -66,9 +68,9 @@ class PartFile:
     def rows(self):
         """The rows written so far, in input order (the file is read afresh each call)."""
         self.handle.flush()
-        with open(self.path, encoding="utf-8") as handle:
+        with open(self.path, "rb") as handle:
             for line in handle:
-                yield json.loads(line)
+                yield orjson.loads(line)
 
     def close(self) -> None:
         self.handle.close()

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from triage.batch import BatchOptions, Columns, run_batch
@@ -287,21 +288,27 @@ def test_repeats_judged_in_jobs_on_workers_match_one_process(small_model, tmp_pa
     assert (tmp_path / "jobs.csv").read_bytes() == (tmp_path / "one.csv").read_bytes()
 
 
-def test_a_callers_similarities_in_a_job_are_those_of_their_texts_alone(small_model):
-    """``judge_groups`` featurises a whole job at once; each caller's similarities must be
-    ``repeat.similarities`` of that caller's texts alone, as the service computes them."""
-    from triage.batch.repeats import judge_groups
-    from triage.repeat import similarities
+def test_a_callers_similarities_in_a_job_are_those_of_their_texts_alone(small_model, monkeypatch):
+    """``judge_groups`` featurises a whole job at once and compares a caller's rows with
+    their past a block at a time; the numbers must be ``repeat.similarities`` of that
+    caller's texts alone, as the service computes them."""
+    from triage.batch import repeats
+    from triage.repeat import cross, similarities, views
 
     groups = [[(1, "a1", TEXTS[0], "2024-03-01T09:00:00", "phone"), (4, "a2", TEXTS[0] + "，还是很吵", "2024-03-03T09:00:00", "phone")],
               [(2, "b1", TEXTS[3], "2024-03-01T10:00:00", "phone"), (3, "b2", TEXTS[4], "2024-03-02T10:00:00", "phone"),
-               (5, "b3", TEXTS[3] + "，又闻到了", "2024-03-04T10:00:00", "phone")]]
-    verdicts = judge_groups(small_model, groups, {**SETTINGS, "repeat_window_days": 90}, timed=True)
-    for members in groups:
-        matrix = similarities(small_model, [member[2] for member in members])
-        for position, member in enumerate(members[1:], start=1):
-            expected = [round(float(matrix[position, other]), 3) for other in range(position - 1, -1, -1)]
-            assert [prior["similarity"] for prior in verdicts[member[0]]["prior_cases"]] == expected
+               (5, "b3", TEXTS[3] + "，又闻到了", "2024-03-04T10:00:00", "phone"),
+               (6, "b4", TEXTS[3] + "，第三次了", "2024-03-05T10:00:00", "phone")]]
+    wording, topic = views(small_model, [member[2] for members in groups for member in members])
+    alone = similarities(small_model, [member[2] for member in groups[1]])
+    assert np.array_equal(cross(wording, topic, np.arange(2, 6), np.arange(2, 6)), alone)
+    assert np.array_equal(cross(wording, topic, np.arange(4, 6), np.arange(2, 6)), alone[2:])  # a block of rows
+    monkeypatch.setattr(repeats, "BLOCK_ROWS", 3)
+    verdicts = repeats.judge_groups(small_model, groups, {**SETTINGS, "repeat_window_days": 90}, timed=True)
+    for position, member in enumerate(groups[1][1:], start=1):
+        [best] = verdicts[member[0]]["prior_cases"]
+        assert best["similarity"] == round(float(alone[position, :position].max()), 3)
+        assert verdicts[member[0]]["caller_case_count"] == position + 1
 
 
 def test_the_progress_bar_follows_each_phase(small_model, tmp_path, capsys):

@@ -50,13 +50,16 @@ def linked(keys: list[tuple[str, str]], priors: list[dict]) -> list[dict]:
 
 def similarities(model: TriageModel, texts: list[str]) -> np.ndarray:
     """Same-matter similarity of every pair of ``texts`` (masked), 0 to 1."""
-    return gram(*views(model, texts))
+    every = np.arange(len(texts))
+    return cross(*views(model, texts), every, every)
 
 
-def gram(wording: sp.csr_matrix, topic: sp.csr_matrix) -> np.ndarray:
-    """``similarities`` of every pair of rows of ``views`` (of one text each, however many
-    texts ``views`` was given: each row depends on its own text only)."""
-    return np.minimum((wording @ wording.T).toarray(), (topic @ topic.T).toarray())
+def cross(wording: sp.csr_matrix, topic: sp.csr_matrix, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """``similarities`` of rows ``left`` of ``views`` (one row per text, whatever else
+    ``views`` was given: each row depends on its own text only) with rows ``right``. Each
+    value is summed over the features of its left row in the same order whichever rows
+    stand beside it, so a block of rows gets exactly the numbers of the whole matrix."""
+    return np.minimum((wording[left] @ wording[right].T).toarray(), (topic[left] @ topic[right].T).toarray())
 
 
 def pair_similarities(wording: sp.csr_matrix, topic: sp.csr_matrix, left: np.ndarray, right: np.ndarray) -> np.ndarray:

@@ -21,10 +21,13 @@ import numpy as np
 
 from .. import identity
 from ..model import TriageModel
-from ..repeat import gram, verdict, views
+from ..repeat import cross, verdict, views
 
 NO_TIME = "时间无法识别，未做重复判断"
 JOB_ROWS = 1000  # rows judged per worker task: enough to featurise as one list
+# A caller's rows are compared with their earlier rows this many at a time, so that one
+# caller with thousands of rows costs memory in proportion to them, not to their square.
+BLOCK_ROWS = 512
 
 Member = tuple[int, str, str, str | None, str]  # row number, id, masked text, time (ISO) or None, identifier kind
 
@@ -78,7 +81,7 @@ def judge_groups(model: TriageModel, groups: list[list[Member]], settings: Mappi
     """The verdict of every row of ``groups`` (each the rows of one caller) against that
     caller's earlier rows, newest first, within ``settings["repeat_window_days"]`` (None:
     every earlier row). One ``views`` call for the whole job; each caller's similarities
-    are ``repeat.gram`` of their rows, as ``repeat.similarities`` of their texts alone."""
+    are ``repeat.cross`` of their rows, as ``repeat.similarities`` of their texts alone."""
     wording, topic = views(model, [member[2] for members in groups for member in members])
     window = settings["repeat_window_days"]
     verdicts = {}
@@ -88,18 +91,23 @@ def judge_groups(model: TriageModel, groups: list[list[Member]], settings: Mappi
         positions = np.asarray(order) + first
         first += len(members)
         members = [members[index] for index in order]
-        matrix = gram(wording[positions], topic[positions])
         times = [datetime.fromisoformat(member[3]) if member[3] else None for member in members]
-        for position, (number, _, _, _, kind) in enumerate(members):
-            earlier = list(range(position - 1, -1, -1))  # newest first
-            if window is not None:
-                since = times[position] - timedelta(days=window)
-                earlier = [other for other in earlier if times[other] >= since]
-            priors = [{"case_id": members[other][1], "status": None, "channel": None,
-                       "received_at": times[other] if timed else None, "shared": [kind],
-                       "link": identity.link([(kind, "")], {members[other][4]: 1})}
-                      for other in earlier]
-            verdicts[number] = verdict(priors, matrix[position, earlier], settings, True)
+        for start in range(0, len(members), BLOCK_ROWS):
+            end = min(start + BLOCK_ROWS, len(members))
+            matrix = cross(wording, topic, positions[start:end], positions[:end])  # rows against their past
+            for position in range(start, end):
+                number, kind = members[position][0], members[position][4]
+                earlier = list(range(position - 1, -1, -1))  # newest first
+                if window is not None:
+                    since = times[position] - timedelta(days=window)
+                    earlier = [other for other in earlier if times[other] >= since]
+                priors = [{"case_id": members[other][1], "status": None, "channel": None,
+                           "received_at": times[other] if timed else None, "shared": [kind],
+                           "link": identity.link([(kind, "")], {members[other][4]: 1})}
+                          for other in earlier]
+                found = verdict(priors, matrix[position - start, earlier], settings, True)
+                best = max(found["prior_cases"], key=lambda prior: prior["similarity"], default=None)
+                verdicts[number] = {**found, "prior_cases": [best] if best else []}  # all repeat_columns reads
     return verdicts
 
 

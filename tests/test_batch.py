@@ -319,3 +319,34 @@ def test_the_progress_bar_follows_each_phase(small_model, tmp_path, capsys):
     shown = capsys.readouterr().err
     assert "triage" in shown and "repeats" in shown and "output" in shown
     assert "12/12" in shown  # the output bar ends full, though 12 rows are less than its step
+
+
+def test_deciding_priors_are_the_best_and_the_first_at_the_shown_score():
+    from triage.batch.repeats import _deciding
+
+    assert _deciding(np.array([0.81240, 0.81249, 0.5])) == {0, 1}  # both show 0.812; the second decides
+    assert _deciding(np.array([0.3, 0.9, 0.9])) == {1}
+    assert _deciding(np.zeros(0)) == set()
+
+
+def test_judging_from_the_deciding_priors_gives_the_columns_of_judging_from_all(small_model):
+    """A batch verdict is made from the one or two earlier rows that decide it, with the
+    caller's count given; its output columns must be those of a verdict over every
+    earlier row, as the service makes it."""
+    from triage.batch.repeats import judge_groups, repeat_columns
+    from triage.repeat import similarities, verdict
+
+    texts = [TEXTS[number % 3] + ("，又来了" * (number % 2)) for number in range(9)]
+    members = [(number + 1, f"r{number}", text, None, "phone") for number, text in enumerate(texts)]
+    settings = {**SETTINGS, "repeat_window_days": None}
+    verdicts = judge_groups(small_model, [members], settings, timed=False)
+    matrix = similarities(small_model, texts)
+    for position in range(len(members)):
+        earlier = list(range(position - 1, -1, -1))
+        priors = [{"case_id": f"r{other}", "status": None, "channel": None, "received_at": None, "shared": ["phone"],
+                   "link": {"score": 1.0, "basis": "同一来电号码"}} for other in earlier]
+        full = verdict(priors, matrix[position, earlier], settings, True)
+        row = {"status": "ok", "row": position + 1, "_caller": ["phone", "k"]}
+        assert repeat_columns(row, {position + 1: verdicts[position + 1]}, settings, False) == \
+            repeat_columns(row, {position + 1: full}, settings, False)
+    assert any(found["is_repeat"] for found in verdicts.values())

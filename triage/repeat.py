@@ -86,16 +86,20 @@ def same_matter_threshold(settings: Mapping[str, Any], case_count: int) -> float
     return min(settings["repeat_similarity"] + settings["repeat_similarity_step"] * doublings, 0.95)
 
 
-def verdict(priors: list[dict], similarity: np.ndarray, settings: Mapping[str, Any], identified: bool) -> dict:
+def verdict(priors: list[dict], similarity: np.ndarray, settings: Mapping[str, Any], identified: bool,
+            count: int | None = None) -> dict:
     """Decide from each prior's ``similarity`` to the new case.
 
     Each prior: ``case_id``, ``status`` (None when unknown, as in a batch file),
     ``received_at`` (datetime or None), ``channel``, ``shared`` (the identifiers in common)
     and ``link`` (``identity.link``: how surely it is the same person, and why).
+    ``count``: the caller's case count with this one, when ``priors`` are only the
+    deciding few of the caller's earlier cases (a batch file's); else ``len(priors) + 1``.
     """
     window = settings["repeat_window_days"]
+    count = count or len(priors) + 1
     answer: dict[str, Any] = {"is_repeat": False, "score": 0.0, "likely_same_person": False, "reasons": [], "prior_cases": [],
-                              "caller_case_count": len(priors) + 1 if identified else None,
+                              "caller_case_count": count if identified else None,
                               "window_days": window, "escalate": False}
     if not identified:
         answer["reasons"] = ["未提供可识别的来电号码或身份证号，无法判断是否重复反映"]
@@ -111,10 +115,10 @@ def verdict(priors: list[dict], similarity: np.ndarray, settings: Mapping[str, A
     answer["score"] = round(float(similarity[best]), 3)
     answer["likely_same_person"] = priors[best]["link"]["score"] < 1.0
     span = f" {window} 天内" if window else ""  # no window when a batch file has no times
-    answer["reasons"].append(f"{priors[best]['link']['basis']}，{span.strip()}第 {len(priors) + 1} 次反映"
+    answer["reasons"].append(f"{priors[best]['link']['basis']}，{span.strip()}第 {count} 次反映"
                              if answer["likely_same_person"] else
-                             f"{priors[best]['link']['basis']}{span}第 {len(priors) + 1} 次反映")
-    threshold = same_matter_threshold(settings, len(priors) + 1)
+                             f"{priors[best]['link']['basis']}{span}第 {count} 次反映")
+    threshold = same_matter_threshold(settings, count)
     if similarity[best] >= threshold:
         prior = priors[best]
         when = f"{prior['received_at']:%Y-%m-%d} " if prior["received_at"] else ""
@@ -127,6 +131,6 @@ def verdict(priors: list[dict], similarity: np.ndarray, settings: Mapping[str, A
         answer["reasons"].append(f"与 {when}工单 #{prior['case_id']} 相似度 {similarity[best]:.2f}，该件{state}")
     else:
         answer["reasons"].append(f"与此前工单内容不同（最高相似度 {similarity[best]:.2f}，"
-                                 f"低于第 {len(priors) + 1} 次反映的门槛 {threshold:.2f}），按新诉求处理")
+                                 f"低于第 {count} 次反映的门槛 {threshold:.2f}），按新诉求处理")
     return answer
 

@@ -101,14 +101,26 @@ def judge_groups(model: TriageModel, groups: list[list[Member]], settings: Mappi
                 if window is not None:
                     since = times[position] - timedelta(days=window)
                     earlier = [other for other in earlier if times[other] >= since]
-                priors = [{"case_id": members[other][1], "status": None, "channel": None,
-                           "received_at": times[other] if timed else None, "shared": [kind],
-                           "link": identity.link([(kind, "")], {members[other][4]: 1})}
-                          for other in earlier]
-                found = verdict(priors, matrix[position - start, earlier], settings, True)
-                best = max(found["prior_cases"], key=lambda prior: prior["similarity"], default=None)
-                verdicts[number] = {**found, "prior_cases": [best] if best else []}  # all repeat_columns reads
+                similarity = matrix[position - start, earlier]
+                # Only the deciding earlier rows become priors (a caller with thousands of
+                # rows must not make millions): the most similar, which decides, and the
+                # first at the shown (rounded) score, which repeat_columns names.
+                deciding = sorted(_deciding(similarity))
+                priors = [{"case_id": members[earlier[index]][1], "status": None, "channel": None,
+                           "received_at": times[earlier[index]] if timed else None, "shared": [kind],
+                           "link": identity.link([(kind, "")], {members[earlier[index]][4]: 1})}
+                          for index in deciding]
+                verdicts[number] = verdict(priors, similarity[deciding], settings, True, count=len(earlier) + 1)
     return verdicts
+
+
+def _deciding(similarity: np.ndarray) -> set[int]:
+    """Positions of the most similar value (the first, if tied) and of the first value at
+    the highest score as rounded for output."""
+    if not len(similarity):
+        return set()
+    scores = [round(float(value), 3) for value in similarity]
+    return {int(np.argmax(similarity)), scores.index(max(scores))}
 
 
 def repeat_columns(row: dict, verdicts: Mapping[int, dict], settings: Mapping[str, Any], timed: bool) -> dict:

@@ -4,6 +4,8 @@ import threading
 from datetime import datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
@@ -315,3 +317,25 @@ def test_recent_sketches_pick_up_a_late_commit_below_the_highest_id():
     recent.refresh([row(3), row(5, hours=-1)])
     assert recent.holes == set()
     assert [found.case_id for found in recent.candidates("城乡建设", NOW - timedelta(days=1), frozenset(), 10)] == [4, 3, 2]
+
+
+@given(st.lists(st.tuples(st.integers(1, 30), st.integers(0, 6), st.sampled_from(["a", "b", "c"])), max_size=60),
+       st.integers(0, 6), st.sampled_from([frozenset(), frozenset({"a"}), frozenset({"b", "c"})]), st.integers(1, 8))
+def test_recent_sketches_keep_and_list_the_newest_as_a_plain_sort_does(cases, since_day, own_keys, limit):
+    """The kept rows and the candidates equal those of the plain method: every row kept by
+    id (a re-read row replaces its copy), the oldest dropped past ``keep``, candidates
+    filtered then sorted newest first (ties: the later id)."""
+    from triage.store.recent import RecentSketches, Sketched
+
+    recent, plain, keep = RecentSketches(keep=5), {}, 5
+    recent.load("路灯", [])
+    for case_id, day, key in cases:
+        row = Sketched(case_id, "路灯", NOW + timedelta(days=day), None, b"", frozenset({key}))
+        recent.refresh([row])
+        plain[case_id] = row
+        if len(plain) > keep:
+            del plain[min(plain.values(), key=lambda kept: (kept.received_at, kept.case_id)).case_id]
+    since = NOW + timedelta(days=since_day)
+    expected = sorted((row for row in plain.values() if row.received_at >= since and not own_keys & row.keys),
+                      key=lambda row: (row.received_at, row.case_id), reverse=True)[:limit]
+    assert recent.candidates("路灯", since, own_keys, limit) == expected

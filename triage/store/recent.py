@@ -15,6 +15,7 @@ reading every case stored while it was idle.
 from __future__ import annotations
 
 import threading
+from bisect import bisect
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Sequence
@@ -33,6 +34,30 @@ class Sketched:
     keys: frozenset[str]  # the caller's keyed hashes: a caller's own cases are repeats, not more voices
 
 
+class _Newest:
+    """One category's kept cases, oldest first (by ``received_at``, then id), at most
+    ``keep``: adding is a bisection, reading the newest stops as soon as it has enough."""
+
+    def __init__(self, keep: int):
+        self.keep = keep
+        self.rows: list[Sketched] = []
+        self.ages: list[tuple[datetime, int]] = []  # (received_at, case_id) of each row
+        self.ids: set[int] = set()
+
+    def add(self, row: Sketched) -> None:
+        if row.case_id in self.ids:  # read again (a category loaded after a refresh): the newer copy
+            index = next(index for index, kept in enumerate(self.rows) if kept.case_id == row.case_id)
+            del self.rows[index], self.ages[index]
+        age = (row.received_at, row.case_id)
+        index = bisect(self.ages, age)
+        self.rows.insert(index, row)
+        self.ages.insert(index, age)
+        self.ids.add(row.case_id)
+        if len(self.rows) > self.keep:  # the oldest goes, be it the one just added
+            self.ids.discard(self.rows[0].case_id)
+            del self.rows[0], self.ages[0]
+
+
 class RecentSketches:
     """Per category, the ``keep`` cases with the latest ``received_at`` (ties: the later id).
     Callers hold ``lock`` while they refresh and read."""
@@ -46,13 +71,13 @@ class RecentSketches:
         self.model_version = model_version
         self.highest_id = highest_id
         self.holes: set[int] = set()
-        self.by_category: dict[str, dict[int, Sketched]] = {}
+        self.by_category: dict[str, _Newest] = {}
 
     def load(self, category: str, rows: Sequence[Sketched]) -> None:
         """Start keeping ``category`` with its latest cases read from the database."""
-        self.by_category[category] = {}
+        self.by_category[category] = _Newest(self.keep)
         for row in rows:
-            self._keep(row)
+            self.by_category[category].add(row)
 
     def refresh(self, rows: Sequence[Sketched]) -> None:
         """Take in the cases stored since the last refresh (of the loaded categories: the
@@ -62,27 +87,24 @@ class RecentSketches:
             self.highest_id = max(self.highest_id, row.case_id)
             self.holes.discard(row.case_id)
             if row.category in self.by_category:
-                self._keep(row)
+                self.by_category[row.category].add(row)
         oldest = self.highest_id - HOLE_SPAN
         seen = {row.case_id for row in rows}
         self.holes.update(case_id for case_id in range(max(previous, oldest) + 1, self.highest_id)
                           if case_id not in seen)
         self.holes = {case_id for case_id in self.holes if case_id > oldest}
 
-    def _keep(self, row: Sketched) -> None:
-        kept = self.by_category[row.category]
-        kept[row.case_id] = row
-        if len(kept) > self.keep:
-            del kept[min(kept.values(), key=_age).case_id]
-
     def candidates(self, category: str, since: datetime, own_keys: frozenset[str], limit: int) -> list[Sketched]:
         """The newest ``limit`` kept cases of ``category`` received since ``since`` from
         other callers, newest first."""
-        found = [row for row in self.by_category.get(category, {}).values()
-                 if row.received_at >= since and not (own_keys & row.keys)]
-        found.sort(key=_age, reverse=True)
-        return found[:limit]
-
-
-def _age(row: Sketched) -> tuple[datetime, int]:
-    return row.received_at, row.case_id
+        found: list[Sketched] = []
+        newest = self.by_category.get(category)
+        for row in reversed(newest.rows if newest else ()):
+            if row.received_at < since:
+                break  # every row after it is older still
+            if own_keys and not own_keys.isdisjoint(row.keys):
+                continue
+            found.append(row)
+            if len(found) == limit:
+                break
+        return found

@@ -14,6 +14,9 @@ _EMPTY = -1
 _FEW = 16
 # Up to this many queries (a few texts), a binary search beats the hash rounds.
 _FEW_QUERIES = 4096
+# Keys below this (single characters: a code point of the Basic Multilingual Plane) are
+# also held in a plain array indexed by the key: one gather instead of probe rounds.
+_DENSE_LIMIT = 1 << 16
 
 
 class KeyTable:
@@ -40,18 +43,27 @@ class KeyTable:
     def lookup(self, queries: np.ndarray) -> np.ndarray:
         """Index in ``keys`` of each query, or -1 where the query is not a key."""
         queries = np.asarray(queries, dtype=np.int64)
+        if len(queries) and 0 <= queries.min() and queries.max() < _DENSE_LIMIT:
+            return self._dense()[queries].astype(np.int64)
         if len(queries) <= _FEW_QUERIES and self._keys_sorted():
             return self._search(queries)
-        result = np.full(len(queries), _EMPTY, dtype=np.int64)
         if not len(self.keys):
-            return result
+            return np.full(len(queries), _EMPTY, dtype=np.int64)
         slot = self._home(queries)
-        pending = np.arange(len(queries))
+        slot_keys = self._slot_keys()
+        # Round one on every query at once: most keys sit in their home slot, and a query
+        # that meets an empty slot is not a key.
+        index = self._slots[slot]
+        occupied = index != _EMPTY
+        hit = occupied & (slot_keys[slot] == queries)
+        result = np.where(hit, index, _EMPTY).astype(np.int64)
+        pending = np.flatnonzero(occupied & ~hit)
+        slot[pending] = (slot[pending] + 1) & self._mask
         while pending.size > _FEW:
-            index = self._slots[slot[pending]]
+            probe = slot[pending]
+            index = self._slots[probe]
             occupied = index != _EMPTY
-            hit = occupied.copy()
-            hit[occupied] = self.keys[index[occupied]] == queries[pending[occupied]]
+            hit = occupied & (slot_keys[probe] == queries[pending])
             result[pending[hit]] = index[hit]
             pending = pending[occupied & ~hit]
             slot[pending] = (slot[pending] + 1) & self._mask
@@ -70,6 +82,30 @@ class KeyTable:
         positions = np.searchsorted(self.keys, queries)
         positions[positions == len(self.keys)] = 0
         return np.where(self.keys[positions] == queries, positions, _EMPTY)
+
+    def _dense(self) -> np.ndarray:
+        """Per value below ``_DENSE_LIMIT``, its index in ``keys`` or -1. Derived on first
+        use and never pickled (256 KB, rebuilt in a millisecond)."""
+        if "_dense_index" not in self.__dict__:
+            small = np.flatnonzero((self.keys >= 0) & (self.keys < _DENSE_LIMIT))
+            dense = np.full(_DENSE_LIMIT, _EMPTY, dtype=np.int32)
+            dense[self.keys[small]] = small
+            self._dense_index = dense
+        return self._dense_index
+
+    def _slot_keys(self) -> np.ndarray:
+        """The key held in each slot (0 where empty: ``_slots`` tells those apart), so a
+        probe compares without first looking up the key's index. Derived, never pickled."""
+        if "_slot_key_array" not in self.__dict__:
+            self._slot_key_array = np.where(self._slots != _EMPTY, self.keys[np.maximum(self._slots, 0)], 0) \
+                if len(self.keys) else np.zeros(len(self._slots), np.int64)
+        return self._slot_key_array
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_dense_index", None)
+        state.pop("_slot_key_array", None)
+        return state
 
     def _keys_sorted(self) -> bool:
         # Derived on first use (tables pickled before this existed lack it); featurisers

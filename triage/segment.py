@@ -63,8 +63,8 @@ _OTHER_PIECE = "\ue000"
 
 
 class _Engine:
-    """One loaded segmenter; ``cut`` takes a run of Chinese characters, ``cut_pieces``
-    the pieces of one text (``_PIECES``: han runs cut, the others as they are)."""
+    """One loaded segmenter; ``cut`` takes a run of Chinese characters, ``tokens`` a whole
+    normalised text (``tokens`` below)."""
 
     def __init__(self, name: str):
         self.name = name
@@ -75,7 +75,7 @@ class _Engine:
             for word, frequency in domain_words():
                 self._tokenizer.add_word(word, frequency, None)
             self.cut = self._cut_fast
-            self.cut_pieces = self._cut_pieces_fast
+            self.tokens = self._tokens_fast
         else:
             import jieba
 
@@ -85,31 +85,42 @@ class _Engine:
             for word, frequency in domain_words():
                 self._tokenizer.add_word(word, frequency)
             self.cut = lambda run: self._tokenizer.lcut(run, HMM=True)
-            self.cut_pieces = self._cut_pieces_one_by_one
+            self.tokens = self._tokens_run_by_run
 
     def _cut_fast(self, run: str) -> list[str]:
         if _TIE_PRONE.search(run):
             return engine("jieba").cut(run)
         return self._tokenizer.cut(run, True)
 
-    def _cut_pieces_one_by_one(self, pieces: list[tuple[str, str]]) -> list[str]:
+    def _tokens_run_by_run(self, text: str, pieces: list[tuple[str, str, str, str]] | None = None) -> list[str]:
         words: list[str] = []
-        for kind, piece in pieces:
-            if kind == "han":
-                words += self.cut(piece)
+        for han, placeholder, number, latin in _PIECES.findall(text) if pieces is None else pieces:
+            if han:
+                words += self.cut(han)
             else:
-                words.append(piece)
-        return words
+                words.append(placeholder or (NUMBER_TOKEN if number else latin.lower()))
+        filler = fillers()
+        return [word for word in words if word not in filler]
 
-    def _cut_pieces_fast(self, pieces: list[tuple[str, str]]) -> list[str]:
+    def _tokens_fast(self, text: str) -> list[str]:
         """One call into Rust for the whole text instead of one per run (a 300-character
         text has about 30 runs, and each call cost more in Python than the cutting)."""
-        joined = _RUN_BREAK.join(piece if kind == "han" else _OTHER_PIECE for kind, piece in pieces)
+        pieces = _PIECES.findall(text)  # (han, placeholder, number, latin), one filled
+        joined = _RUN_BREAK.join([han or _OTHER_PIECE for han, _, _, _ in pieces])
         if _TIE_PRONE.search(joined):
-            return self._cut_pieces_one_by_one(pieces)
-        others = iter([piece for kind, piece in pieces if kind != "han"])
+            return self._tokens_run_by_run(text, pieces)
+        others = iter([placeholder or (NUMBER_TOKEN if number else latin.lower())
+                       for han, placeholder, number, latin in pieces if not han])
+        # Filler is dropped before the other pieces are put back: filler phrases are
+        # Chinese words, never a number, a Latin word or a placeholder.
+        skipped = _skipped_words()
         return [next(others) if word == _OTHER_PIECE else word
-                for word in self._tokenizer.cut(joined, True) if word != _RUN_BREAK]
+                for word in self._tokenizer.cut(joined, True) if word not in skipped]
+
+
+@lru_cache(maxsize=1)
+def _skipped_words() -> frozenset[str]:
+    return fillers() | {_RUN_BREAK}
 
 
 _engines: dict[str, _Engine] = {}
@@ -152,18 +163,7 @@ def use_engine(name: str) -> None:
 def tokens(text: str, engine_name: str | None = None) -> list[str]:
     """All tokens of normalised ``text`` in order: words, numbers, Latin words,
     placeholders. Punctuation and white space are dropped; hotline filler is dropped."""
-    pieces = [(match.lastgroup, _token_of(match)) for match in _PIECES.finditer(text)]
-    filler = fillers()
-    return [word for word in engine(engine_name).cut_pieces(pieces) if word not in filler]
-
-
-def _token_of(match: re.Match) -> str:
-    kind = match.lastgroup
-    if kind == "number":
-        return NUMBER_TOKEN
-    if kind == "latin":
-        return match.group().lower()
-    return match.group()
+    return engine(engine_name).tokens(text)
 
 
 def segment(text: str) -> list[str]:

@@ -1,7 +1,7 @@
 import unicodedata
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from triage.normalise import normalise
@@ -72,6 +72,31 @@ def test_screen_flags(raw, code):
 @pytest.mark.parametrize("raw", [CLEAN, "社區樓下噪音擾民，請幫忙處理", "电话１３８１２３４５６７８，ＡＢＣ小区楼道漏水"])
 def test_screen_passes_ordinary_text(raw):
     assert screen(raw, normalise(raw), min_chars=6) == []
+
+
+def test_long_garbled_text_is_caught_past_the_probe():
+    long = CLEAN * 8  # hundreds of bytes: _reinterpret judges the first ones before decoding all
+    for raw in (long.encode("utf-8").decode("gb18030", errors="replace"), long.encode("utf-8").decode("latin-1")):
+        assert [flag.code for flag in screen(raw, normalise(raw), min_chars=6)] == ["unreadable"]
+    assert screen(long, normalise(long), min_chars=6) == []
+
+
+@given(st.lists(st.sampled_from(["clean", "gbk", "latin", "ascii"]), min_size=1, max_size=12))
+@example(["clean"] + ["gbk"] * 11)  # the probe sees failures, the whole text is mostly mojibake
+@example(["ascii"] * 3 + ["latin"] * 8)
+def test_the_probe_never_changes_a_verdict(parts):
+    import triage.screening as screening
+
+    make = {"clean": CLEAN, "gbk": CLEAN.encode("utf-8").decode("gb18030", errors="replace"),
+            "latin": CLEAN.encode("utf-8").decode("latin-1"), "ascii": "call 12345 now "}
+    text = "".join(make[part] for part in parts)
+    probed = [screening._reinterpret(text, codec) for codec in ("gb18030", "cp1252")]
+    original = screening._PROBE_BYTES
+    try:
+        screening._PROBE_BYTES = 10**9  # never probes: every byte decoded
+        assert [screening._reinterpret(text, codec) for codec in ("gb18030", "cp1252")] == probed
+    finally:
+        screening._PROBE_BYTES = original
 
 
 def test_no_false_unreadable_on_real_messages(shared_data):

@@ -19,6 +19,7 @@ _GARBAGE_RUNS = ("锟斤拷", "烫烫烫", "屯屯屯", "\ufffd\ufffd")
 # Latin-1 letters that UTF-8 lead bytes of CJK characters turn into (å, æ, ç, é, è, ...).
 _PRIVATE_USE = re.compile(r"[\ue000-\uf8ff]")
 _LATIN1_LEADS = re.compile(r"[\u00e0-\u00ef][\u0080-\u00bf\u2018-\u203a\u0152-\u0178\u02c6-\u02dc]")
+_PROBE_BYTES = 120  # ``_reinterpret`` judges a long text's first bytes before decoding them all
 
 UNREADABLE_CODES = frozenset({"empty", "not_chinese", "unreadable"})
 
@@ -82,6 +83,13 @@ def _reinterpret(text: str, wrong_codec: str) -> str | None:
         raw = text.encode(wrong_codec)
     except UnicodeEncodeError:
         return None
+    if len(raw) > 2 * _PROBE_BYTES:
+        # Real Chinese fails to decode at most of its bytes. The whole decode fails at least
+        # as often as its first bytes do (less one: a character cut at the probe's end), and
+        # holds at most len(raw) // 3 Han characters (three bytes each): past a fifth of
+        # that many failures, the test below cannot pass. Most texts stop here.
+        if 5 * (raw[:_PROBE_BYTES].decode("utf-8", errors="replace").count("\ufffd") - 1) > len(raw) // 3:
+            return None
     repaired = raw.decode("utf-8", errors="replace")
     unknown = repaired.count("\ufffd")
     # Han characters are at most the others, so 5 x unknown <= Han needs 6 x unknown <= all.

@@ -107,3 +107,56 @@ def test_only_cases_inside_the_window_are_compared(small_model_dir, tmp_path, au
     triage(client, auth, MATTER[0], "13700000001", received_at="2026-11-18T09:00:00+08:00")
     later = triage(client, auth, MATTER[1], "13700000002", received_at="2026-11-21T09:00:00+08:00")
     assert later["hot_issue"]["is_hot"] is expected
+
+
+def _grouped_one_at_a_time(entries, n_features, settings):
+    """The grouping rule stated plainly, one row at a time: each row against the latest
+    ``CANDIDATES`` rows of its category, held in ring slots (row j of a category in slot
+    j mod CANDIDATES); other callers only, within the window; the first most similar slot
+    at or above the threshold names the group."""
+    from collections import defaultdict
+
+    from triage.hot_issues import CANDIDATES
+
+    window, threshold = settings["hot_issue_window_days"] * 86400.0, settings["hot_issue_similarity"]
+    slots, added, groups = defaultdict(lambda: [None] * CANDIDATES), defaultdict(int), {}
+    for found in entries:
+        ring = slots[found.category]
+        best, best_score = None, -np.inf
+        for held in ring:
+            if held is None:
+                continue
+            score = similarities(found.sketch, [held.sketch], n_features)[0]
+            if found.caller and held.caller and found.caller == held.caller:
+                score = np.float32(-1.0)
+            if not np.isnan(found.moment) and not np.isnan(held.moment) and abs(held.moment - found.moment) > window:
+                score = np.float32(-1.0)
+            if score > best_score:
+                best, best_score = held, score
+        if best is not None and best_score >= threshold:
+            groups[found.row] = groups.get(best.row, best.row)
+            groups.setdefault(best.row, best.row)
+        ring[added[found.category] % CANDIDATES] = found
+        added[found.category] += 1
+    return groups
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_batch_grouping_follows_the_rule_stated_plainly(seed):
+    from triage.batch.hot_groups import Entry, HotGroups
+
+    generator = np.random.default_rng(seed)
+    n_features, settings = 40, {"hot_issue_window_days": 7, "hot_issue_similarity": 0.5}
+    entries = []
+    for row in range(1, 700):  # several hundred rows in two categories: the ring of 100 wraps
+        keep = generator.choice(n_features, 6, replace=False)
+        weights = generator.random(6).astype(np.float32)
+        entries.append(Entry(row, str(generator.integers(2)), sketch(keep, weights),
+                             float(generator.integers(0, 30 * 86400)) if generator.random() < 0.7 else np.nan,
+                             int(generator.integers(0, 6)), {"id": f"R{row}"}))
+    hot = HotGroups(n_features, settings)
+    for found in entries:
+        hot.add(found)
+    expected = _grouped_one_at_a_time(entries, n_features, settings)
+    assert {row: group for row, group in enumerate(hot.groups, start=1) if group} == expected
+    assert len(expected) > 50  # the rule was exercised: many rows joined groups

@@ -142,7 +142,7 @@ def _grouped_one_at_a_time(entries, n_features, settings):
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_batch_grouping_follows_the_rule_stated_plainly(seed):
+def test_batch_grouping_follows_the_rule_stated_plainly(seed, tmp_path):
     from triage.batch.hot_groups import Entry, HotGroups
 
     generator = np.random.default_rng(seed)
@@ -153,10 +153,18 @@ def test_batch_grouping_follows_the_rule_stated_plainly(seed):
         weights = generator.random(6).astype(np.float32)
         entries.append(Entry(row, str(generator.integers(2)), sketch(keep, weights),
                              float(generator.integers(0, 30 * 86400)) if generator.random() < 0.7 else np.nan,
-                             int(generator.integers(0, 6)), {"id": f"R{row}"}))
-    hot = HotGroups(n_features, settings)
-    for found in entries:
-        hot.add(found)
+                             int(generator.integers(0, 6))))
+    hot = HotGroups(n_features, settings, tmp_path / "out.csv.groups")
+    for start in range(0, 720, 120):  # chunks of 120 rows; rows 700-719 hold no entry (errors, say)
+        hot.add(120, [found for found in entries if start < found.row <= start + 120])
+    rows = [{"row": row, "id": f"R{row}", "category": "c", "text": "t"} for row in range(1, 721)]
+    annotated = list(hot.annotate(iter(rows), hot.biggest(3)))
     expected = _grouped_one_at_a_time(entries, n_features, settings)
-    assert {row: group for row, group in enumerate(hot.groups, start=1) if group} == expected
+    assert {row["row"]: int(row["hot_group"][1:]) for row in annotated if "hot_group" in row} == expected
+    sizes = {first: list(expected.values()).count(first) for first in set(expected.values())}
+    assert all(row["hot_group_size"] == sizes[expected[row["row"]]] for row in annotated if "hot_group" in row)
+    biggest = hot.biggest(3)  # for the report: the largest groups and their first rows
+    assert [sizes[int(hot.shown[group]["id"][1:])] for group in biggest] == sorted(sizes.values(), reverse=True)[:3]
     assert len(expected) > 50  # the rule was exercised: many rows joined groups
+    hot.remove()
+    assert not (tmp_path / "out.csv.groups").exists()

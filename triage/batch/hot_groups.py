@@ -8,19 +8,26 @@ first row. Rows of the same caller are repeats, not more voices, and are not com
 The runner feeds ``HotGroups`` each chunk's entries (``entry``, made by the workers) as
 the chunk arrives, so grouping runs beside the workers instead of after them.
 
-Memory: the sketches of ``CANDIDATES`` rows per category, 8 bytes per row, and the first
-row of each group.
+Memory stays flat however long the file: the sketches of ``CANDIDATES`` rows per
+category, three numbers per group (first row, size, last row), and the group of every
+row in a file beside the output (4 bytes a row), read back in order when the output is
+written. A group's name (its first row's id) is held only from its first row to its last
+while the output is written.
 """
 from __future__ import annotations
 
 from array import array
-from collections import Counter, defaultdict
+from collections import defaultdict
 from datetime import datetime
-from typing import Any, Mapping, NamedTuple
+from pathlib import Path
+from typing import Any, Iterator, Mapping, NamedTuple
 
 import numpy as np
 
 from ..hot_issues import CANDIDATES, SKETCH_TERMS, cosines, unpack
+
+NO_GROUP = -1
+SHOWN_TEXT = 80  # characters of a group's first row in the report
 
 
 class Entry(NamedTuple):
@@ -30,7 +37,6 @@ class Entry(NamedTuple):
     sketch: bytes
     moment: float   # seconds since the epoch; nan: no time
     caller: int     # a number from the caller key; 0: no caller
-    first: dict     # id, category and text, shown when the row starts a group
 
 
 def entry(row: dict) -> Entry | None:
@@ -40,8 +46,7 @@ def entry(row: dict) -> Entry | None:
         return None
     moment = datetime.fromisoformat(row["_time"]).timestamp() if row.get("_time") else np.nan
     caller = int(row["_caller"][1][:15], 16) if row.get("_caller") else 0
-    return Entry(row["row"], row["category"], bytes.fromhex(row["_sketch"]), moment, caller,
-                 {"id": row["id"], "category": row["category"], "text": (row["text"] or "")[:80]})
+    return Entry(row["row"], row["category"], bytes.fromhex(row["_sketch"]), moment, caller)
 
 
 class _Recent:
@@ -53,15 +58,15 @@ class _Recent:
         self.rows = np.zeros(CANDIDATES, dtype=np.int64)          # 0: an empty slot
         self.times = np.full(CANDIDATES, np.nan)                  # seconds; nan: no time
         self.callers = np.zeros(CANDIDATES, dtype=np.int64)       # 0: no caller
-        self.firsts: list[dict | None] = [None] * CANDIDATES
+        self.groups = [NO_GROUP] * CANDIDATES                     # the group of the row in each slot
         self.slot = 0
         self.added = 0
         self.timed = False  # whether any slot has a time
 
-    def add(self, row: int, indices, values, moment: float, caller: int, first: dict) -> None:
+    def add(self, row: int, indices, values, moment: float, caller: int, group: int) -> None:
         slot = self.slot
         self.indices[slot], self.values[slot], self.rows[slot] = indices, values, row
-        self.times[slot], self.callers[slot], self.firsts[slot] = moment, caller, first
+        self.times[slot], self.callers[slot], self.groups[slot] = moment, caller, group
         self.slot = (slot + 1) % CANDIDATES
         self.added += 1
         self.timed = self.timed or not np.isnan(moment)
@@ -80,21 +85,28 @@ class _Recent:
 
 
 class HotGroups:
-    """Hot-issue groups of one file, built from its rows' entries in input order."""
+    """Hot-issue groups of one file, built from its rows' entries in input order. Groups
+    are numbered in the order they form; ``path`` receives the group of each row."""
 
-    def __init__(self, n_features: int, settings: Mapping[str, Any]):
+    def __init__(self, n_features: int, settings: Mapping[str, Any], path: Path):
         self.window = settings["hot_issue_window_days"] * 86400.0
         self.threshold = settings["hot_issue_similarity"]
         self.recent: dict[str, _Recent] = defaultdict(_Recent)
         self.scratch = np.zeros(n_features + 1, dtype=np.float32)  # one for the whole file (hot_issues.cosines)
-        self.groups = array("q")  # the group of row n is groups[n - 1], 0 for none: 8 bytes a row
-        self.sizes: Counter = Counter()
-        self.firsts: dict[int, dict] = {}
+        self.first_rows, self.sizes, self.last_rows = array("q"), array("q"), array("q")  # per group
+        self.path = path
+        self.file = open(path, "wb")
+        self.rows_done = 0
 
-    def add(self, found: Entry) -> None:
-        """Group the next row with an entry (rows come in input order)."""
-        if len(self.groups) < found.row:
-            self.groups.extend([0] * (found.row - len(self.groups)))
+    def add(self, count: int, entries: list[Entry]) -> None:
+        """Group the next ``count`` rows of the file, of which ``entries`` may join a group."""
+        groups = array("i", [NO_GROUP]) * count
+        for found in entries:
+            groups[found.row - self.rows_done - 1] = self._group(found)
+        groups.tofile(self.file)
+        self.rows_done += count
+
+    def _group(self, found: Entry) -> int:
         indices, values = unpack(found.sketch)
         known = self.recent[found.category]
         similarity = cosines(indices, values, known.indices, known.values, self.scratch)
@@ -102,19 +114,59 @@ class HotGroups:
         if eligible is not None:
             similarity[~eligible] = -1.0
         best = int(np.argmax(similarity))
+        group = NO_GROUP
         if similarity[best] >= self.threshold:
-            matched = int(known.rows[best])
-            group = self.groups[matched - 1] or matched
-            if group not in self.sizes:  # a new group: its first row joins it too
-                self.groups[matched - 1] = group
-                self.sizes[group] = 1
-                self.firsts[group] = known.firsts[best]
-            self.groups[found.row - 1] = group
+            group = known.groups[best]
+            if group == NO_GROUP:  # a new group: the row matched is its first
+                group = known.groups[best] = len(self.sizes)
+                self.first_rows.append(int(known.rows[best]))
+                self.sizes.append(1)
+                self.last_rows.append(0)
             self.sizes[group] += 1
-        known.add(found.row, indices, values, found.moment, found.caller, found.first)
+            self.last_rows[group] = found.row
+        known.add(found.row, indices, values, found.moment, found.caller, group)
+        return group
 
-    def columns(self, row: dict) -> dict:
-        """The hot-issue columns of one output row: the id of its group's first row, and
-        the group's size in the whole file."""
-        group = self.groups[row["row"] - 1] if row["row"] <= len(self.groups) else 0
-        return {"hot_group": self.firsts[group]["id"], "hot_group_size": self.sizes[group]} if group else {}
+    def biggest(self, count: int) -> list[int]:
+        """The ``count`` largest groups, in the order they formed among equals."""
+        sizes = np.frombuffer(self.sizes, dtype=np.int64) if self.sizes else np.zeros(0, np.int64)
+        return np.argsort(-sizes, kind="stable")[:count].tolist()
+
+    def annotate(self, rows: Iterator[dict], shown: list[int]) -> Iterator[dict]:
+        """``rows`` (the file's, in order) with their hot-issue columns: the id of the
+        group's first row and the group's size in the whole file. Fills ``self.shown``
+        with the first rows of the groups in ``shown`` (id, category, text), for the report."""
+        self.file.close()
+        first_rows = np.frombuffer(self.first_rows, dtype=np.int64) if self.first_rows else np.zeros(0, np.int64)
+        by_first_row = np.append(np.argsort(first_rows), NO_GROUP)  # groups in the order their first rows come
+        first_rows = np.append(first_rows, 0)  # row 0 never comes: the end
+        taken = 0
+        next_group = int(by_first_row[0])
+        next_first = int(first_rows[next_group])
+        names: dict[int, str] = {}  # group -> its first row's id, from its first row to its last
+        wanted, self.shown = set(shown), {}
+        for row, group in zip(rows, self._stored_groups()):
+            if row["row"] == next_first:  # a group's first row: it names the group
+                group = next_group
+                names[group] = row["id"]
+                if group in wanted:
+                    self.shown[group] = {"id": row["id"], "category": row["category"],
+                                         "text": (row["text"] or "")[:SHOWN_TEXT]}
+                taken += 1
+                next_group = int(by_first_row[taken])
+                next_first = int(first_rows[next_group])
+            if group == NO_GROUP:
+                yield row
+                continue
+            yield {**row, "hot_group": names[group], "hot_group_size": self.sizes[group]}
+            if row["row"] == self.last_rows[group]:
+                del names[group]
+
+    def _stored_groups(self) -> Iterator[int]:
+        with open(self.path, "rb") as handle:
+            while block := handle.read(1 << 16):
+                yield from array("i", block)
+
+    def remove(self) -> None:
+        self.file.close()
+        self.path.unlink(missing_ok=True)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 REVIEW_SHOWN = 100
 ERRORS_SHOWN = 50
 REPEATERS_SHOWN = 20
+REPEATER_ROWS_SHOWN = 10  # row ids listed per repeat caller: kept per caller, not per row
 
 
 @dataclass
@@ -51,7 +52,9 @@ class Summary:
             self.repeats += 1
             caller = row["_caller"][1]
             self.repeaters[caller] += 1
-            self.repeater_rows.setdefault(caller, []).append(str(row["id"]))
+            shown = self.repeater_rows.setdefault(caller, [])
+            if len(shown) < REPEATER_ROWS_SHOWN:
+                shown.append(str(row["id"]))
 
     def to_dict(self) -> dict:
         return {"input": self.input, "encoding": self.encoding, "model_version": self.model_version,
@@ -95,7 +98,7 @@ def render_html(summary: Summary) -> str:
     hot = _table(("首件编号", "件数", "类别", "首件内容"),
                  [(group["id"], group["size"], group["category"], group["text"]) for group in summary.hot_groups])
     repeaters = _table(("来电人（密钥摘要）", "重复件数", "工单编号"),
-                       [(caller[:10], count, "、".join(summary.repeater_rows[caller][:10]))
+                       [(caller[:10], count, "、".join(summary.repeater_rows[caller]))
                         for caller, count in summary.repeaters.most_common(REPEATERS_SHOWN)])
     rate = f"{facts['rows_per_second']:,}" if facts["rows_per_second"] else "-"
     return f"""<!doctype html>

@@ -19,7 +19,7 @@ from ..identity import caller_secret
 from ..model import TriageModel
 from .checkpoint import PartFile, fingerprint
 from .engines import DaskEngine, Engine, LocalEngine
-from .readers import Columns, Record, open_records
+from .readers import Columns, open_records
 from .report import Summary, render_html
 from .hot_groups import HotGroups, entry
 from .repeats import judge_rows, repeat_columns
@@ -67,17 +67,16 @@ def run_batch(model: TriageModel, options: BatchOptions, settings: Mapping[str, 
         secret = caller_secret(settings) if options.columns.caller else None
         engine = (DaskEngine(model, options.scheduler) if options.engine == "dask"
                   else LocalEngine(model, options.workers))
-        hot = HotGroups(len(model.feature_names_), settings)
-        for row in part.rows() if part.rows_done else ():  # the rows of the run being resumed
-            if (found := entry(row)) is not None:
-                hot.add(found)
+        hot = HotGroups(len(model.feature_names_), settings, options.output.with_name(options.output.name + ".groups"))
+        if part.rows_done:  # the rows of the run being resumed
+            for rows in _chunks(part.rows(), options.chunk_rows):
+                hot.add(len(rows), [found for found in map(entry, rows) if found is not None])
         task = partial(triage_chunk, settings=dict(settings), secret=secret)
         with engine:
             with _progress(options.progress, part.rows_done, "triage") as progress:
                 for count, lines, entries in engine.map(task, _chunks(records, options.chunk_rows)):
                     part.append(count, lines)
-                    for found in entries:  # while the workers triage the next chunks
-                        hot.add(found)
+                    hot.add(count, entries)  # while the workers triage the next chunks
                     progress.advance(count, source.read_share())
                     if kind == "xlsx" and part.rows_done > EXCEL_ROW_LIMIT:  # say so now, not after hours
                         raise DataFileError(f"{options.input} has more rows than one Excel sheet holds "
@@ -89,6 +88,9 @@ def run_batch(model: TriageModel, options: BatchOptions, settings: Mapping[str, 
         part.close()  # the checkpoint stays: --resume continues from it (or only writes the output)
         source.close()
         raise
+    finally:
+        if "hot" in locals():
+            hot.remove()  # made again from the part file by a resume
     summary.seconds = time.perf_counter() - started
     if options.report:
         options.report.write_text(render_html(summary), encoding="utf-8")
@@ -101,10 +103,9 @@ def _write_output(engine: Engine, options: BatchOptions, settings: Mapping[str, 
     """The part file's rows, with hot-issue groups and repeats across the file, into the
     output; the summary counts them as they go."""
     summary.hot_group_count = len(hot.sizes)
-    summary.hot_groups = [{"group": hot.firsts[group]["id"], "size": size, **hot.firsts[group]}
-                          for group, size in hot.sizes.most_common(HOT_GROUPS_KEPT)]
+    biggest = hot.biggest(HOT_GROUPS_KEPT)
     columns = PREDICTION_COLUMNS + HOT_COLUMNS
-    rows: Iterator[dict] = ({**row, **hot.columns(row)} for row in part.rows())
+    rows: Iterator[dict] = hot.annotate(part.rows(), biggest)
     if options.columns.caller:
         timed = options.columns.time is not None
         with _progress(options.progress, 0, "repeats") as progress:
@@ -117,9 +118,11 @@ def _write_output(engine: Engine, options: BatchOptions, settings: Mapping[str, 
         rows = ({**row, **repeat_columns(row, verdicts, settings, timed)} for row in rows)
     with _progress(options.progress, 0, "output", total=part.rows_done) as progress:
         write_rows(options.output, columns, _counted(rows, summary, progress), total=part.rows_done)
+    summary.hot_groups = [{"group": hot.shown[group]["id"], "size": hot.sizes[group], **hot.shown[group]}
+                          for group in biggest]
 
 
-def _chunks(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
+def _chunks(records: Iterator, size: int) -> Iterator[list]:
     while chunk := list(islice(records, size)):
         yield chunk
 

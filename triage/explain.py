@@ -59,14 +59,14 @@ def top_terms(features, heads: Sequence[tuple[np.ndarray, np.ndarray]], terms: t
     starts = np.searchsorted(rows[first], every_row).tolist()
     # Rounded at once: for pushes made in float32 (never within a rounding error of a
     # half-thousandth) NumPy's scaled rounding equals round(push, 3), at a tenth of its cost.
-    candidates = list(map(names.__getitem__, columns[first].tolist()))
-    pushes = np.round(pushes[first].astype(np.float64), 3).tolist()
+    columns, pushes = columns[first].tolist(), np.round(pushes[first].astype(np.float64), 3).tolist()
     found = []
-    for start, end in zip(starts, starts[1:]):  # each row of each head
+    for row in range(len(heads) * count):
         kept: list[str] = []
         joined = ""  # the kept terms, each after a separator no term contains
         listed: list[dict] = []
-        for term, push in zip(candidates[start:end], pushes[start:end]):
+        for position in range(starts[row], starts[row + 1]):
+            term = names[columns[position]]
             # A stronger overlapping term already speaks for it: the new term inside a
             # kept one, or a kept one inside it.
             if term in joined:
@@ -77,7 +77,7 @@ def top_terms(features, heads: Sequence[tuple[np.ndarray, np.ndarray]], terms: t
             else:
                 kept.append(term)
                 joined += "\0" + term
-                listed.append({"term": term, "weight": push})
+                listed.append({"term": term, "weight": pushes[position]})
                 if len(kept) == limit:
                     break
         found.append(listed)

@@ -15,7 +15,6 @@ import opencc
 
 _TAG = re.compile(r"<\s*/?\s*[a-zA-Z][^<>]{0,200}>")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
-_WHITESPACE = re.compile(r"\s+")
 _TO_SIMPLIFIED = opencc.OpenCC("t2s")
 # The characters NFKC changes in almost every Chinese text (full-width punctuation, letters
 # and digits, the ideographic and no-break spaces), each to one ASCII character. Mapping
@@ -38,7 +37,7 @@ def normalise(text: str) -> str:
         text = unicodedata.normalize("NFKC", text)
     text = _TO_SIMPLIFIED.convert(text)
     text = _CONTROL.sub("", text)
-    return _WHITESPACE.sub(" ", text).strip()
+    return " ".join(text.split())  # runs of white space as one space, none at the ends
 
 
 def _compatible_form(match: re.Match) -> str:

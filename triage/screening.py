@@ -55,11 +55,14 @@ def _garbled_reason(text: str) -> str | None:
     """Why ``text`` looks like bytes decoded with the wrong codec, or None."""
     if any(run in text for run in _GARBAGE_RUNS):
         return "乱码 (contains replacement characters or 锟斤拷-style mojibake: the bytes were decoded with the wrong codec)"
+    unknown = 0  # replacement and private-use characters; ASCII has none
     if not text.isascii():
         # UTF-8 bytes that were decoded as GBK/GB18030 re-encode to valid UTF-8; real
         # Chinese text almost never does (GBK trail bytes rarely form UTF-8 sequences).
         # A lossy decode leaves single U+FFFD behind; judge the pieces between them.
-        for piece in _PRIVATE_USE.split(text.replace("\ufffd", "\ue000")):
+        pieces = _PRIVATE_USE.split(text.replace("\ufffd", "\ue000"))
+        unknown = len(pieces) - 1  # one cut at each such character
+        for piece in pieces:
             repaired = _reinterpret(piece, "gb18030") if len(piece) >= 2 else None
             if repaired is not None:
                 return f"乱码 (UTF-8 text decoded as GBK; it probably reads: {repaired[:20]!r})"
@@ -67,7 +70,6 @@ def _garbled_reason(text: str) -> str | None:
             repaired = _reinterpret(text, "cp1252") or _reinterpret(text, "latin-1")
             hint = f"; it probably reads: {repaired[:20]!r}" if repaired else ""
             return f"乱码 (UTF-8 text decoded as Latin-1/Windows-1252{hint})"
-    unknown = text.count("\ufffd") + len(_PRIVATE_USE.findall(text))
     if unknown > max(1, len(text) // 50):
         return "乱码 (too many replacement or private-use characters: the bytes were decoded with the wrong codec)"
     return None

@@ -145,7 +145,7 @@ class HotGroups:
         next_first = int(first_rows[next_group])
         names: dict[int, str] = {}  # group -> its first row's id, from its first row to its last
         wanted, self.shown = set(shown), {}
-        for row, group in zip(rows, self._stored_groups()):
+        for row, group in zip(rows, self._stored_groups(), strict=True):  # one stored group per row, always
             if row["row"] == next_first:  # a group's first row: it names the group
                 group = next_group
                 names[group] = row["id"]

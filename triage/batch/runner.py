@@ -62,6 +62,7 @@ def run_batch(model: TriageModel, options: BatchOptions, settings: Mapping[str, 
     except BaseException:
         source.close()
         raise
+    hot = None
     try:
         records = islice(source.records, part.rows_done, None)
         secret = caller_secret(settings) if options.columns.caller else None
@@ -89,7 +90,7 @@ def run_batch(model: TriageModel, options: BatchOptions, settings: Mapping[str, 
         source.close()
         raise
     finally:
-        if "hot" in locals():
+        if hot is not None:
             hot.remove()  # made again from the part file by a resume
     summary.seconds = time.perf_counter() - started
     if options.report:

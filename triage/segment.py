@@ -93,29 +93,38 @@ class _Engine:
         return self._tokenizer.cut(run, True)
 
     def _tokens_run_by_run(self, text: str, pieces: list[tuple[str, str, str, str]] | None = None) -> list[str]:
+        pieces = _PIECES.findall(text) if pieces is None else pieces
+        others = iter(_other_tokens(pieces))
         words: list[str] = []
-        for han, placeholder, number, latin in _PIECES.findall(text) if pieces is None else pieces:
+        for han, _, _, _ in pieces:
             if han:
                 words += self.cut(han)
             else:
-                words.append(placeholder or (NUMBER_TOKEN if number else latin.lower()))
+                words.append(next(others))
         filler = fillers()
         return [word for word in words if word not in filler]
 
     def _tokens_fast(self, text: str) -> list[str]:
         """One call into Rust for the whole text instead of one per run (a 300-character
         text has about 30 runs, and each call cost more in Python than the cutting)."""
-        pieces = _PIECES.findall(text)  # (han, placeholder, number, latin), one filled
+        pieces = _PIECES.findall(text)
         joined = _RUN_BREAK.join([han or _OTHER_PIECE for han, _, _, _ in pieces])
         if _TIE_PRONE.search(joined):
             return self._tokens_run_by_run(text, pieces)
-        others = iter([placeholder or (NUMBER_TOKEN if number else latin.lower())
-                       for han, placeholder, number, latin in pieces if not han])
+        others = iter(_other_tokens(pieces))
         # Filler is dropped before the other pieces are put back: filler phrases are
         # Chinese words, never a number, a Latin word or a placeholder.
         skipped = _skipped_words()
         return [next(others) if word == _OTHER_PIECE else word
                 for word in self._tokenizer.cut(joined, True) if word not in skipped]
+
+
+def _other_tokens(pieces: list[tuple[str, str, str, str]]) -> list[str]:
+    """The tokens of the pieces (``_PIECES.findall``: han, placeholder, number, Latin; one
+    filled) that are not runs of Chinese, in order: a number as one token, a Latin word in
+    lower case, a placeholder as it is."""
+    return [placeholder or (NUMBER_TOKEN if number else latin.lower())
+            for han, placeholder, number, latin in pieces if not han]
 
 
 @lru_cache(maxsize=1)

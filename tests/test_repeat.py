@@ -8,7 +8,7 @@ import pytest
 from triage import load_settings
 from triage.identity import caller_keys, link, normalise_id_number, normalise_phone
 from triage.normalise import normalise
-from triage.repeat import same_matter_threshold, similarities, verdict, views
+from triage.repeat import PriorRows, against, judge, same_matter_threshold, similarities, verdict, views
 
 from conftest import API_TOKEN
 
@@ -200,3 +200,48 @@ def test_a_clear_text_token_must_be_an_api_token(small_model_dir, tmp_path):
     with pytest.raises(SettingError, match="not API tokens"):
         create_app({"model_dir": str(small_model_dir), "database_url": f"sqlite:///{tmp_path / 'c.db'}",
                     "api_tokens": (API_TOKEN,), "clear_text_tokens": ("another-token-0123456789",)})
+
+
+def test_kept_rows_of_earlier_cases_give_the_numbers_of_featurising_them_again(default_model):
+    """The service keeps each earlier case's row (``PriorRows``): a caller's tenth call does
+    not featurise the nine before it again, and the similarities are exactly those of the
+    texts featurised together."""
+    texts = [normalise(text) for pair in PREAMBLE_PAIRS + SAME_MATTER_PAIRS for text in pair]
+    priors = [{"case_id": number, "text": text, "status": "assigned", "received_at": None, "channel": "hotline",
+               "shared": ["phone"], "link": {"score": 1.0, "basis": "同一来电号码"}}
+              for number, text in enumerate(texts[1:5])]
+    (_,), (row,) = default_model.predict_with_features([texts[0]])
+    kept, settings = PriorRows(size=3), load_settings()
+    expected = similarities(default_model, texts[:5])[0, 1:]
+    first = judge(default_model, row, priors, settings, True, kept)
+    assert [prior["similarity"] for prior in first["prior_cases"]] == [round(float(value), 3) for value in expected]
+    # the kept rows answer now, not the texts: a changed text would change the numbers
+    changed = [{**prior, "text": "老板拖欠工资三个月了"} for prior in priors]
+    assert judge(default_model, row, changed, settings, True, kept) == first
+    unseen = judge(default_model, row, [{**changed[1], "case_id": 99}], settings, True, kept)
+    assert unseen["prior_cases"][0]["similarity"] != first["prior_cases"][1]["similarity"]
+    assert len(kept._rows) <= 4  # at most the size, or one call's priors when there are more
+    kept.keep(default_model, 7, row)  # a case just stored: its row, not its text, answers the next call
+    again = judge(default_model, row, [{**priors[0], "case_id": 7, "text": "老板拖欠工资三个月了"}], settings, True, kept)
+    assert again["prior_cases"][0]["similarity"] == pytest.approx(1.0, abs=0.001)
+
+
+def test_an_unreadable_new_text_is_compared_with_nothing(default_model):
+    priors = [{"case_id": 1, "text": "楼下饭店油烟直排", "status": "assigned", "received_at": None, "channel": "hotline",
+               "shared": ["phone"], "link": {"score": 1.0, "basis": "同一来电号码"}}]
+    found = judge(default_model, None, priors, load_settings(), True, PriorRows())
+    assert found["is_repeat"] is False and found["caller_case_count"] == 2 and found["score"] == 0.0
+
+
+def test_one_row_against_others_gives_the_similarities_of_the_texts_together(default_model):
+    """``against`` (the service's path, plain arrays) and ``similarities`` (the batch's,
+    sparse matrices) agree for every text against the rest, rows without features included."""
+    texts = [normalise(text) for pair in PREAMBLE_PAIRS + SAME_MATTER_PAIRS for text in pair] + ["。。。", "ab"]
+    (*_,), rows = default_model.predict_with_features(texts)
+    rows = [row if row is not None else (np.zeros(0, np.int32), np.zeros(0, np.float32)) for row in rows]
+    together = similarities(default_model, texts)
+    for index, row in enumerate(rows):
+        others = [other for position, other in enumerate(rows) if position != index]
+        expected = np.delete(together[index], index)
+        assert against(default_model, row, others) == pytest.approx(expected, abs=1e-6)
+    assert together.max() > 0.5  # the pairs hold texts alike, so the comparison is not of zeros

@@ -18,6 +18,8 @@ being a repeat.
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from typing import Any, Mapping
 
 import numpy as np
@@ -29,17 +31,92 @@ from .model import TriageModel
 from .store import utc_iso
 
 
-def judge(model: TriageModel, text: str, priors: list[dict], settings: Mapping[str, Any],
-          identified: bool) -> dict:
-    """The ``repeat`` part of a triage answer for masked ``text``.
+def judge(model: TriageModel, row: tuple[np.ndarray, np.ndarray] | None, priors: list[dict],
+          settings: Mapping[str, Any], identified: bool, prior_rows: PriorRows) -> dict:
+    """The ``repeat`` part of a triage answer for the new case whose TF-IDF row (as
+    ``TriageModel.predict_with_features`` gives it; None for an unreadable text, which
+    has nothing to compare) is ``row``.
 
     Args:
         priors: the caller's earlier cases (``CaseStore.prior_cases``), newest first.
         identified: whether the submission carried a usable phone or ID number.
+        prior_rows: this process's rows of earlier cases, so that a caller's tenth call
+            does not featurise the nine before it again.
     """
     if not identified or not priors:
         return verdict(priors, np.zeros(0), settings, identified)
-    return verdict(priors, similarities(model, [text] + [prior["text"] for prior in priors])[0, 1:], settings, True)
+    if row is None:
+        return verdict(priors, np.zeros(len(priors)), settings, True)
+    return verdict(priors, against(model, row, prior_rows.rows(model, priors)), settings, True)
+
+
+def against(model: TriageModel, row: tuple[np.ndarray, np.ndarray], others: list[tuple[np.ndarray, np.ndarray]]
+            ) -> np.ndarray:
+    """Same-matter similarity of one unit TF-IDF ``row`` with each of ``others``, all given
+    as (indices, values): the numbers of ``similarities`` (to float rounding), in plain
+    array steps, without the cost of building sparse matrices for a handful of rows."""
+    weights = model.topic_weights()
+    order = np.argsort(row[0])
+    indices, values = row[0][order].astype(np.int64), row[1][order].astype(np.float64)
+    topic = values * weights[indices]
+    topic_length = np.sqrt(np.dot(topic, topic))
+    lengths = [len(other_indices) for other_indices, _ in others]
+    owner = np.repeat(np.arange(len(others)), lengths)
+    other_indices = np.concatenate([other_indices for other_indices, _ in others]).astype(np.int64)
+    other_values = np.concatenate([other_values for _, other_values in others]).astype(np.float64)
+    other_topic = other_values * weights[other_indices]
+    other_lengths = np.sqrt(np.bincount(owner, weights=other_topic ** 2, minlength=len(others)))
+    position = np.minimum(np.searchsorted(indices, other_indices), max(len(indices) - 1, 0))
+    shared = indices[position] == other_indices if len(indices) else np.zeros(len(other_indices), bool)
+    position, holder = position[shared], owner[shared]
+    wording = np.bincount(holder, weights=other_values[shared] * values[position], minlength=len(others))
+    topic_dot = np.bincount(holder, weights=other_topic[shared] * topic[position], minlength=len(others))
+    scale = topic_length * other_lengths
+    return np.minimum(wording, np.divide(topic_dot, scale, out=np.zeros(len(others)), where=scale > 0))
+
+
+class PriorRows:
+    """TF-IDF rows of stored cases by case id, the most recently used ``size`` kept, for
+    the model that made them (a reloaded model starts afresh). A stored case's text never
+    changes, so a kept row is exactly what featurising its text again would give."""
+
+    def __init__(self, size: int = 4096):
+        self.size = size
+        self._version: str | None = None
+        self._rows: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def keep(self, model: TriageModel, case_id: int, row: tuple[np.ndarray, np.ndarray]) -> None:
+        """Keep the row of a case just stored (its masked text's), for the caller's next call."""
+        with self._lock:
+            self._put(model, case_id, *row)
+            self._trim(self.size)
+
+    def rows(self, model: TriageModel, priors: list[dict]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Each prior's row (``indices``, ``values``); the missing ones featurised together."""
+        with self._lock:
+            missing = [prior for prior in priors if prior["case_id"] not in self._rows or self._version != model.version_]
+            if missing:
+                features = transform(model.featuriser_, [prior["text"] for prior in missing])
+                for position, prior in enumerate(missing):
+                    span = slice(features.indptr[position], features.indptr[position + 1])
+                    self._put(model, prior["case_id"], features.indices[span], features.data[span])
+            found = []
+            for prior in priors:
+                self._rows.move_to_end(prior["case_id"])
+                found.append(self._rows[prior["case_id"]])
+            self._trim(max(self.size, len(priors)))
+            return found
+
+    def _put(self, model: TriageModel, case_id: int, indices: np.ndarray, values: np.ndarray) -> None:
+        if self._version != model.version_:
+            self._version, self._rows = model.version_, OrderedDict()
+        # copies: a view would hold on to the arrays of every row featurised beside it
+        self._rows[case_id] = (indices.copy(), values.copy())
+
+    def _trim(self, size: int) -> None:
+        while len(self._rows) > size:
+            self._rows.popitem(last=False)
 
 
 def linked(keys: list[tuple[str, str]], priors: list[dict]) -> list[dict]:
@@ -70,12 +147,17 @@ def pair_similarities(wording: sp.csr_matrix, topic: sp.csr_matrix, left: np.nda
 
 
 def views(model: TriageModel, texts: list[str]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-    """Each text's unit TF-IDF row, and the same row weighted by the model's topic weights
-    and scaled to unit length again (a row with no topic weight stays zero)."""
+    """Each text's unit TF-IDF row, and its ``topic_view``."""
     wording = transform(model.featuriser_, texts)
+    return wording, topic_view(model, wording)
+
+
+def topic_view(model: TriageModel, wording: sp.csr_matrix) -> sp.csr_matrix:
+    """Unit TF-IDF rows weighted by the model's topic weights and scaled to unit length
+    again (a row with no topic weight stays zero)."""
     topic = (wording @ sp.diags(model.topic_weights())).tocsr()
     lengths = np.sqrt(np.asarray(topic.multiply(topic).sum(axis=1)).ravel())
-    return wording, sp.diags(1.0 / np.where(lengths > 0, lengths, 1.0)) @ topic
+    return sp.diags(1.0 / np.where(lengths > 0, lengths, 1.0)) @ topic
 
 
 def same_matter_threshold(settings: Mapping[str, Any], case_count: int) -> float:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from flask import current_app
 
+from ..repeat import PriorRows
 from ..store import CaseStore
 from .metrics import Metrics
 from .model_slot import ModelSlot
@@ -25,6 +26,7 @@ class Context:
     tokens: tuple[str, ...]
     admin_tokens: tuple[str, ...]
     caller_secret: str
+    prior_rows: PriorRows = field(default_factory=PriorRows)  # this worker's, for repeat.judge
 
 
 def context() -> Context:

@@ -91,11 +91,13 @@ def _store(item: dict, result: dict, row, model: TriageModel) -> tuple[dict, boo
     keys = caller_keys(item.get("caller"), ctx.caller_secret)
     received_at = item.get("received_at") or utc_now()
     priors = repeat.linked(keys, ctx.store.prior_cases(keys, received_at, ctx.settings["repeat_window_days"]))
-    result = {**result, "repeat": repeat.judge(model, result["text"], priors, ctx.settings, bool(keys))}
+    result = {**result, "repeat": repeat.judge(model, row, priors, ctx.settings, bool(keys), ctx.prior_rows)}
     result, hot = _hot_issue(result, row, model, keys, received_at)
     case, created = ctx.store.create({**item, "received_at": received_at}, result, keys=keys, hot=hot)
     if created and result["repeat"]["escalate"]:
         case = ctx.store.act(case["case_id"], "escalate", "triage", reason="；".join(result["repeat"]["reasons"]))
+    if created and row is not None and ctx.settings["mask_personal_data"]:  # the row is of the stored text
+        ctx.prior_rows.keep(model, case["case_id"], row)
     queue = {name: case[name] for name in ("status", "department", "urgency", "deadlines", "stage", "overdue")}
     triage_result = result if created else case["triage"]
     return {**triage_result, "case_id": case["case_id"], "external_id": case["external_id"],

@@ -77,6 +77,9 @@ def test_the_same_caller_on_the_same_open_matter_is_a_repeat_and_escalates(clien
     assert "尚未办结" in repeat["reasons"][-1] and "来电号码" in repeat["reasons"][0]
     case = client.get(f"/v1/cases/{again['case_id']}", headers=AUTH).json
     assert case["status"] == "escalated" and case["escalations"] == 1
+    # escalated as it was stored, in one transaction: no moment holds it unescalated
+    assert [event["action"] for event in case["events"]] in (["create", "escalate"], ["assign", "escalate"])
+    assert case["events"][0]["at"] == case["events"][1]["at"] and "尚未办结" in case["events"][1]["reason"]
 
 
 def test_a_different_matter_from_the_same_caller_is_not_a_repeat(client):

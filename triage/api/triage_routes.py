@@ -93,9 +93,9 @@ def _store(item: dict, result: dict, row, model: TriageModel) -> tuple[dict, boo
     priors = repeat.linked(keys, ctx.store.prior_cases(keys, received_at, ctx.settings["repeat_window_days"]))
     result = {**result, "repeat": repeat.judge(model, row, priors, ctx.settings, bool(keys), ctx.prior_rows)}
     result, hot = _hot_issue(result, row, model, keys, received_at)
-    case, created = ctx.store.create({**item, "received_at": received_at}, result, keys=keys, hot=hot)
-    if created and result["repeat"]["escalate"]:
-        case = ctx.store.act(case["case_id"], "escalate", "triage", reason="；".join(result["repeat"]["reasons"]))
+    escalate = "；".join(result["repeat"]["reasons"]) if result["repeat"]["escalate"] else None
+    case, created = ctx.store.create({**item, "received_at": received_at}, result, keys=keys, hot=hot,
+                                     escalate=escalate)
     if created and row is not None and ctx.settings["mask_personal_data"]:  # the row is of the stored text
         ctx.prior_rows.keep(model, case["case_id"], row)
     queue = {name: case[name] for name in ("status", "department", "urgency", "deadlines", "stage", "overdue")}

@@ -79,10 +79,12 @@ class CaseStore:
     # -- intake -------------------------------------------------------------------
     def create(self, submission: Mapping[str, Any], result: Mapping[str, Any],
                now: datetime | None = None, keys: Sequence[tuple[str, str]] = (),
-               hot: Mapping[str, Any] | None = None) -> tuple[dict, bool]:
+               hot: Mapping[str, Any] | None = None, escalate: str | None = None) -> tuple[dict, bool]:
         """Store the case for ``submission`` (text, external_id, channel, received_at, caller,
         location) triaged as ``result``, with the caller's ``keys`` (``identity.caller_keys``)
         and its hot-issue ``sketch``, ``sketch_model`` and ``group_id`` (``hot_issues.py``).
+        ``escalate``: the reason to escalate the new case at once (a repeat of an open case),
+        in the same transaction, so that no case is ever stored without its escalation.
         Returns ``(case, created)``: a known ``external_id`` returns the existing case and
         ``created=False``.
 
@@ -107,15 +109,19 @@ class CaseStore:
         if hot:
             row.update(sketch=hot["sketch"], sketch_model=hot["sketch_model"], hot_group=hot.get("group_id"))
         text_sha256 = row["text_sha256"]
-        event = {"at": now, "actor": SYSTEM_ACTOR, "action": "assign" if automatic else "create",
-                 "from_status": None, "to_status": status, "department": department,
-                 "reason": "auto-routed: every routing head in the auto band" if automatic else None}
+        events = [{"at": now, "actor": SYSTEM_ACTOR, "action": "assign" if automatic else "create",
+                   "from_status": None, "to_status": status, "department": department,
+                   "reason": "auto-routed: every routing head in the auto band" if automatic else None}]
+        if escalate:
+            row.update(status=lifecycle.next_status(status, "escalate"), escalations=1)
+            events.append({"at": now, "actor": SYSTEM_ACTOR, "action": "escalate", "from_status": status,
+                           "to_status": row["status"], "department": department, "reason": escalate})
         try:
             with self._begin() as connection:
                 row["id"] = connection.execute(_INSERT_CASE, row).scalar_one()
                 if row["hot_group"] is not None:  # the group's first case names the group, itself included
                     connection.execute(_NAME_FIRST_OF_GROUP, {"group": row["hot_group"]})
-                connection.execute(_INSERT_EVENT, {"case_id": row["id"], **event})
+                connection.execute(_INSERT_EVENT, [{"case_id": row["id"], **event} for event in events])
                 if keys:
                     connection.execute(_INSERT_KEYS, [
                         {"case_id": row["id"], "kind": kind, "key": key, "received_at": received_at}
@@ -127,7 +133,7 @@ class CaseStore:
             if existing is None:
                 raise
             return existing, False
-        return {**_case_view(row, now), "events": [_event_view(event)]}, True
+        return {**_case_view(row, now), "events": [_event_view(event) for event in events]}, True
 
     def import_history(self, records: Sequence[Mapping[str, Any]], now: datetime | None = None) -> int:
         """Bulk-load earlier cases (a centre's history) so that repeat lookups see them.

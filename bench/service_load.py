@@ -4,6 +4,7 @@ from 127.0.0.1 with 8 connections, side by side with a trivial JSON endpoint.
     python bench/service_load.py                                    # SQLite in a temp folder
     python bench/service_load.py --database postgresql://postgres@127.0.0.1/triage_bench
     python bench/service_load.py --soak 600                         # 10-minute soak on /v1/triage
+    python bench/service_load.py --callers 1999                     # /v1/triage bodies with phone numbers
 
 Needs wrk (Debian: apt-get install wrk). Bodies are 300-character slices of real messages
 (../shared/data) when present, else of the seed corpus. Each /v1/triage request carries
@@ -46,6 +47,11 @@ function request()
   local body = bodies[(counter %% #bodies) + 1]
   if "%(mode)s" == "triage" then
     body = '{"external_id": "bench-' .. id .. '-' .. counter .. '", ' .. body:sub(2)
+    if %(callers)d > 0 then
+      -- each wrk thread its own callers: "139", the thread's digit, then 7 digits
+      local phone = "139" .. string.sub(id, -1) .. string.format("%%07d", counter %% %(callers)d)
+      body = '{"caller": {"phone": "' .. phone .. '"}, ' .. body:sub(2)
+    end
   end
   return wrk.format("POST", "%(path)s", {["Content-Type"] = "application/json",
                     ["Authorization"] = "Bearer %(token)s"}, body)
@@ -76,13 +82,14 @@ def _ms(value: str) -> float:
     return round(float(number) * {"us": 0.001, "ms": 1, "s": 1000}[unit], 3)
 
 
-def lua_script(folder: Path, mode: str, path: str, texts: list[str], run: str) -> Path:
+def lua_script(folder: Path, mode: str, path: str, texts: list[str], run: str, callers: int = 0) -> Path:
     """A wrk script for one run: bodies in rotation; on /v1/triage, external ids unique to
-    the run (``run``-thread-counter) and every 201's id written to ids-<run>-<thread>.txt."""
+    the run (``run``-thread-counter) and every 201's id written to ids-<run>-<thread>.txt,
+    and with ``callers`` each body carries one of that many phone numbers in rotation."""
     bodies = ",\n".join("[==[" + json.dumps({"text": text}) + "]==]" for text in texts)
     script = folder / f"{run}.lua"
     script.write_text(LUA % {"bodies": bodies, "folder": folder, "mode": mode, "path": path, "token": TOKEN,
-                             "run": run}, encoding="utf-8")
+                             "run": run, "callers": callers}, encoding="utf-8")
     return script
 
 
@@ -135,8 +142,11 @@ def check_cases(database: str, folder: Path) -> dict:
         stored = dict(connection.execute(select(cases.c.external_id, func.count())
                                          .where(cases.c.external_id.like("bench-%"))
                                          .group_by(cases.c.external_id)).all())
+        escalated = connection.execute(select(func.count()).where(cases.c.external_id.like("bench-%"),
+                                                                  cases.c.escalations > 0)).scalar_one()
     engine.dispose()
     return {"acknowledged_201": len(acknowledged), "stored_cases": sum(stored.values()),
+            "escalated_as_repeats": escalated,
             "lost": sum(1 for external_id in acknowledged if external_id not in stored),
             "duplicated": sum(count - 1 for count in stored.values()), "error_responses": failures}
 
@@ -148,6 +158,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--callers", type=int, default=0,
+                        help="/v1/triage bodies carry one of this many phone numbers in rotation, so repeat "
+                             "detection runs as on a hotline (1999: each caller's texts differ; 0: no caller)")
     parser.add_argument("--soak", type=int, default=0, help="instead: this many seconds on /v1/triage, "
                                                              "with worker memory before and after")
     arguments = parser.parse_args()
@@ -160,12 +173,13 @@ def main() -> None:
     base = f"http://127.0.0.1:{arguments.port}"
     report = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
               "date": time.strftime("%Y-%m-%d"), "database": database.split("://")[0], "texts": source,
-              "workers": arguments.workers, "connections": arguments.connections, "cold_start_to_ready_s": ready_seconds}
+              "workers": arguments.workers, "connections": arguments.connections, "callers": arguments.callers,
+              "cold_start_to_ready_s": ready_seconds}
     try:
-        triage_script = lua_script(folder, "triage", "/v1/triage", texts, "triage")
+        triage_script = lua_script(folder, "triage", "/v1/triage", texts, "triage", arguments.callers)
         if arguments.soak:
             wrk(base + "/v1/triage", 10, arguments.connections,
-                lua_script(folder, "triage", "/v1/triage", texts, "warmup"))
+                lua_script(folder, "triage", "/v1/triage", texts, "warmup", arguments.callers))
             before = worker_rss_mb(server.pid)
             report["soak"] = wrk(base + "/v1/triage", arguments.soak, arguments.connections, triage_script)
             after = worker_rss_mb(server.pid)

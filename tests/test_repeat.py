@@ -248,3 +248,13 @@ def test_one_row_against_others_gives_the_similarities_of_the_texts_together(def
         expected = np.delete(together[index], index)
         assert against(default_model, row, others) == pytest.approx(expected, abs=1e-6)
     assert together.max() > 0.5  # the pairs hold texts alike, so the comparison is not of zeros
+
+
+def test_only_cases_with_a_caller_are_kept_for_later_comparison(app, client):
+    kept = app.extensions["triage"].prior_rows
+    post(client, "小区门口的路灯坏了一个多月了")
+    assert len(kept._rows) == 0  # no caller: it can never be someone's earlier case
+    first = post(client, "小区门口的路灯坏了一个多月了，晚上很黑", {"phone": "13912345678"})
+    assert list(kept._rows) == [first["case_id"]]
+    again = post(client, "门口路灯还是坏的，上次反映过", {"phone": "13912345678"})
+    assert again["repeat"]["prior_cases"][0]["case_id"] == first["case_id"] and len(kept._rows) == 2

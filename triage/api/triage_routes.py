@@ -96,7 +96,8 @@ def _store(item: dict, result: dict, row, model: TriageModel) -> tuple[dict, boo
     escalate = "；".join(result["repeat"]["reasons"]) if result["repeat"]["escalate"] else None
     case, created = ctx.store.create({**item, "received_at": received_at}, result, keys=keys, hot=hot,
                                      escalate=escalate)
-    if created and row is not None and ctx.settings["mask_personal_data"]:  # the row is of the stored text
+    if created and keys and row is not None and ctx.settings["mask_personal_data"]:
+        # a case with a caller can be someone's earlier case; the row is of the stored (masked) text
         ctx.prior_rows.keep(model, case["case_id"], row)
     queue = {name: case[name] for name in ("status", "department", "urgency", "deadlines", "stage", "overdue")}
     triage_result = result if created else case["triage"]

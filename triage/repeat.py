@@ -80,7 +80,7 @@ class PriorRows:
     the model that made them (a reloaded model starts afresh). A stored case's text never
     changes, so a kept row is exactly what featurising its text again would give."""
 
-    def __init__(self, size: int = 4096):
+    def __init__(self, size: int = 1024):
         self.size = size
         self._version: str | None = None
         self._rows: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
@@ -95,7 +95,8 @@ class PriorRows:
     def rows(self, model: TriageModel, priors: list[dict]) -> list[tuple[np.ndarray, np.ndarray]]:
         """Each prior's row (``indices``, ``values``); the missing ones featurised together."""
         with self._lock:
-            missing = [prior for prior in priors if prior["case_id"] not in self._rows or self._version != model.version_]
+            fresh = self._version != model.version_
+            missing = [prior for prior in priors if fresh or prior["case_id"] not in self._rows]
             if missing:
                 features = transform(model.featuriser_, [prior["text"] for prior in missing])
                 for position, prior in enumerate(missing):
@@ -147,17 +148,12 @@ def pair_similarities(wording: sp.csr_matrix, topic: sp.csr_matrix, left: np.nda
 
 
 def views(model: TriageModel, texts: list[str]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-    """Each text's unit TF-IDF row, and its ``topic_view``."""
+    """Each text's unit TF-IDF row, and the same row weighted by the model's topic weights
+    and scaled to unit length again (a row with no topic weight stays zero)."""
     wording = transform(model.featuriser_, texts)
-    return wording, topic_view(model, wording)
-
-
-def topic_view(model: TriageModel, wording: sp.csr_matrix) -> sp.csr_matrix:
-    """Unit TF-IDF rows weighted by the model's topic weights and scaled to unit length
-    again (a row with no topic weight stays zero)."""
     topic = (wording @ sp.diags(model.topic_weights())).tocsr()
     lengths = np.sqrt(np.asarray(topic.multiply(topic).sum(axis=1)).ravel())
-    return sp.diags(1.0 / np.where(lengths > 0, lengths, 1.0)) @ topic
+    return wording, sp.diags(1.0 / np.where(lengths > 0, lengths, 1.0)) @ topic
 
 
 def same_matter_threshold(settings: Mapping[str, Any], case_count: int) -> float:

@@ -55,13 +55,14 @@ def run(url: str, size: int, model, settings) -> dict:
     stored += store.import_history(batch)
     ingest = stored / (time.perf_counter() - started)
     lookups, judgements, found = [], [], 0
-    (_,), (row,) = model.predict_with_features(["小区路灯坏了没人修，又来反映"])
+    text = "小区路灯坏了没人修，又来反映"
+    (_,), (row,) = model.predict_with_features([text])
     for _ in range(1000):
         keys = caller_keys({"phone": f"138{rng.randrange(max(1, size // 3)):08d}"}, SECRET)
         began = time.perf_counter()
         priors = linked(keys, store.prior_cases(keys, NOW, settings["repeat_window_days"]))
         lookups.append((time.perf_counter() - began) * 1000)
-        judge(model, row, priors, settings, True, PriorRows())  # none kept: each caller's first call
+        judge(model, text, row, priors, settings, True, PriorRows())  # none kept: each caller's first call
         judgements.append((time.perf_counter() - began) * 1000)
         found += len(priors)
     engine.dispose()

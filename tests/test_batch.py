@@ -334,9 +334,9 @@ def test_judging_from_the_deciding_priors_gives_the_columns_of_judging_from_all(
     caller's count given; its output columns must be those of a verdict over every
     earlier row, as the service makes it."""
     from triage.batch.repeats import judge_groups, repeat_columns
-    from triage.repeat import similarities, verdict
+    from triage.repeat import follow_up, similarities, verdict
 
-    texts = [TEXTS[number % 3] + ("，又来了" * (number % 2)) for number in range(9)]
+    texts = [TEXTS[number % 3] + ("，至今没人管" * (number % 2)) for number in range(9)]
     members = [(number + 1, f"r{number}", text, None, "phone") for number, text in enumerate(texts)]
     settings = {**SETTINGS, "repeat_window_days": None}
     verdicts = judge_groups(small_model, [members], settings, timed=False)
@@ -345,7 +345,7 @@ def test_judging_from_the_deciding_priors_gives_the_columns_of_judging_from_all(
         earlier = list(range(position - 1, -1, -1))
         priors = [{"case_id": f"r{other}", "status": None, "channel": None, "received_at": None, "shared": ["phone"],
                    "link": {"score": 1.0, "basis": "同一来电号码"}} for other in earlier]
-        full = verdict(priors, matrix[position, earlier], settings, True)
+        full = verdict(priors, matrix[position, earlier], settings, True, phrase=follow_up(texts[position]))
         row = {"status": "ok", "row": position + 1, "_caller": ["phone", "k"]}
         assert repeat_columns(row, {position + 1: verdicts[position + 1]}, settings, False) == \
             repeat_columns(row, {position + 1: full}, settings, False)

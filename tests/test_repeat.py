@@ -8,7 +8,7 @@ import pytest
 from triage import load_settings
 from triage.identity import caller_keys, link, normalise_id_number, normalise_phone
 from triage.normalise import normalise
-from triage.repeat import PriorRows, against, judge, same_matter_threshold, similarities, verdict, views
+from triage.repeat import PriorRows, against, follow_up, judge, same_matter_threshold, similarities, verdict, views
 
 from conftest import API_TOKEN
 
@@ -82,6 +82,20 @@ def test_the_same_caller_on_the_same_open_matter_is_a_repeat_and_escalates(clien
     assert case["events"][0]["at"] == case["events"][1]["at"] and "尚未办结" in case["events"][1]["reason"]
 
 
+@pytest.mark.parametrize("ending, is_repeat", [("", False), ("，至今没人管", True)])
+def test_the_service_lowers_the_threshold_for_a_case_that_says_it_asks_again(small_model_dir, tmp_path, ending,
+                                                                             is_repeat):
+    from service import create_app
+
+    client = create_app({"model_dir": str(small_model_dir), "database_url": f"sqlite:///{tmp_path / 'f.db'}",
+                         "api_tokens": (API_TOKEN,), "caller_secret": "s", "TESTING": True, "QUIET_ACCESS_LOG": True,
+                         "repeat_similarity": 0.99, "repeat_follow_up_similarity": 0.2}).test_client()
+    post(client, "饭店油烟直排熏得不敢开窗，已经好几个月了", {"phone": "13812345678"})
+    again = post(client, "楼下饭店油烟直排，熏得家里不敢开窗" + ending, {"phone": "13812345678"})
+    assert 0.2 <= again["repeat"]["score"] < 0.99
+    assert again["repeat"]["is_repeat"] is is_repeat and ("至今" in "".join(again["repeat"]["reasons"])) is is_repeat
+
+
 def test_a_different_matter_from_the_same_caller_is_not_a_repeat(client):
     post(client, "饭店油烟直排熏得不敢开窗", {"id_number": "110101199003071234"})
     other = post(client, "老板拖欠工资三个月了一直不给", {"id_number": "110101199003071234"})
@@ -95,6 +109,29 @@ def test_a_caller_with_more_cases_needs_closer_texts(case_count, threshold):
     assert same_matter_threshold({"repeat_similarity": 0.325, "repeat_similarity_step": 0.07}, case_count) == \
         pytest.approx(threshold, abs=0.001)
     assert same_matter_threshold({"repeat_similarity": 0.4, "repeat_similarity_step": 0.0}, case_count) == 0.4
+
+
+@pytest.mark.parametrize("text, phrase", [("上个月反映的路灯至今没人修", "至今"), ("我再次反映楼下油烟", "再次"),
+                                          ("之前打过电话说过这个事", "打过电话"), ("楼下饭店油烟直排熏得不敢开窗", None)])
+def test_follow_up_phrases_are_found(text, phrase):
+    assert follow_up(normalise(text)) == phrase
+
+
+@pytest.mark.parametrize("phrase, is_repeat", [(None, False), ("再次", True)])
+def test_a_case_that_says_it_follows_up_needs_less_similarity(phrase, is_repeat):
+    """The caller's eighth case: 0.42 is below that count's threshold (0.565) but above
+    ``repeat_follow_up_similarity`` (0.4), so only a case that says it asks again is a repeat."""
+    settings = load_settings({"repeat_follow_up_similarity": 0.4})
+    priors = [{"case_id": number, "status": "assigned", "received_at": None, "channel": "hotline",
+               "shared": ["phone"], "link": {"score": 1.0, "basis": "同一来电号码"}} for number in range(7)]
+    found = verdict(priors, np.array([0.42] + [0.1] * 6), settings, True, phrase=phrase)
+    assert found["is_repeat"] is is_repeat and found["escalate"] is is_repeat
+    assert any("再次" in reason and "门槛降至 0.40" in reason for reason in found["reasons"]) is is_repeat
+    assert same_matter_threshold(settings, 8, follows_up=True) == settings["repeat_follow_up_similarity"] == 0.4
+    assert same_matter_threshold(settings, 2, follows_up=True) == same_matter_threshold(settings, 2)  # never raised
+    # by default the phrase is quoted for the dispatcher and decides nothing
+    default = verdict(priors, np.array([0.42] + [0.1] * 6), load_settings(), True, phrase=phrase)
+    assert default["is_repeat"] is False and any(reason == "来件称“再次”" for reason in default["reasons"]) is is_repeat
 
 
 @pytest.mark.parametrize("earlier_cases, is_repeat", [(1, True), (3, True), (7, False), (30, False)])
@@ -216,23 +253,23 @@ def test_kept_rows_of_earlier_cases_give_the_numbers_of_featurising_them_again(d
     (_,), (row,) = default_model.predict_with_features([texts[0]])
     kept, settings = PriorRows(size=3), load_settings()
     expected = similarities(default_model, texts[:5])[0, 1:]
-    first = judge(default_model, row, priors, settings, True, kept)
+    first = judge(default_model, texts[0], row, priors, settings, True, kept)
     assert [prior["similarity"] for prior in first["prior_cases"]] == [round(float(value), 3) for value in expected]
     # the kept rows answer now, not the texts: a changed text would change the numbers
     changed = [{**prior, "text": "老板拖欠工资三个月了"} for prior in priors]
-    assert judge(default_model, row, changed, settings, True, kept) == first
-    unseen = judge(default_model, row, [{**changed[1], "case_id": 99}], settings, True, kept)
+    assert judge(default_model, texts[0], row, changed, settings, True, kept) == first
+    unseen = judge(default_model, texts[0], row, [{**changed[1], "case_id": 99}], settings, True, kept)
     assert unseen["prior_cases"][0]["similarity"] != first["prior_cases"][1]["similarity"]
     assert len(kept._rows) <= 4  # at most the size, or one call's priors when there are more
     kept.keep(default_model, 7, row)  # a case just stored: its row, not its text, answers the next call
-    again = judge(default_model, row, [{**priors[0], "case_id": 7, "text": "老板拖欠工资三个月了"}], settings, True, kept)
+    again = judge(default_model, texts[0], row, [{**priors[0], "case_id": 7, "text": "老板拖欠工资三个月了"}], settings, True, kept)
     assert again["prior_cases"][0]["similarity"] == pytest.approx(1.0, abs=0.001)
 
 
 def test_an_unreadable_new_text_is_compared_with_nothing(default_model):
     priors = [{"case_id": 1, "text": "楼下饭店油烟直排", "status": "assigned", "received_at": None, "channel": "hotline",
                "shared": ["phone"], "link": {"score": 1.0, "basis": "同一来电号码"}}]
-    found = judge(default_model, None, priors, load_settings(), True, PriorRows())
+    found = judge(default_model, "楼下饭店油烟直排", None, priors, load_settings(), True, PriorRows())
     assert found["is_repeat"] is False and found["caller_case_count"] == 2 and found["score"] == 0.0
 
 

@@ -11,15 +11,20 @@ threshold makes the new case a repeat. The threshold rises with the caller's cas
 messages a person who writes twice is mostly asking again, while one who writes fifty times
 raises many matters in one template of phrases, so two of their cases must be closer to be
 one matter (``bench/repeat_quality.py``: on hand-labelled pairs this lifts precision and
-recall together over one flat threshold). A repeat of a case that is still open is an
+recall together over one flat threshold). A new case that says the matter was raised before
+(再次反映, 至今未解决: ``follow_up``) has the phrase quoted in the reasons, and where a centre
+sets ``repeat_follow_up_similarity`` below 1 it needs no more similarity than that.
+A repeat of a case that is still open is an
 escalation signal: the earlier handling has not worked. Nothing is closed or refused for
 being a repeat.
 """
 from __future__ import annotations
 
 import math
+import re
 import threading
 from collections import OrderedDict
+from functools import lru_cache
 from typing import Any, Mapping
 
 import numpy as np
@@ -29,12 +34,13 @@ from .features import transform
 from .identity import link
 from .model import TriageModel
 from .store import utc_iso
+from .taxonomy import resource_lines
 
 
-def judge(model: TriageModel, row: tuple[np.ndarray, np.ndarray] | None, priors: list[dict],
+def judge(model: TriageModel, text: str, row: tuple[np.ndarray, np.ndarray] | None, priors: list[dict],
           settings: Mapping[str, Any], identified: bool, prior_rows: PriorRows) -> dict:
-    """The ``repeat`` part of a triage answer for the new case whose TF-IDF row (as
-    ``TriageModel.predict_with_features`` gives it; None for an unreadable text, which
+    """The ``repeat`` part of a triage answer for the new case of ``text`` whose TF-IDF row
+    (as ``TriageModel.predict_with_features`` gives it; None for an unreadable text, which
     has nothing to compare) is ``row``.
 
     Args:
@@ -47,7 +53,20 @@ def judge(model: TriageModel, row: tuple[np.ndarray, np.ndarray] | None, priors:
         return verdict(priors, np.zeros(0), settings, identified)
     if row is None:
         return verdict(priors, np.zeros(len(priors)), settings, True)
-    return verdict(priors, against(model, row, prior_rows.rows(model, priors)), settings, True)
+    return verdict(priors, against(model, row, prior_rows.rows(model, priors)), settings, True,
+                   phrase=follow_up(text))
+
+
+@lru_cache(maxsize=1)
+def _follow_up_pattern() -> re.Pattern:
+    return re.compile("|".join(map(re.escape, resource_lines("follow_up_phrases.txt"))))
+
+
+def follow_up(text: str) -> str | None:
+    """The first phrase of ``resources/follow_up_phrases.txt`` in ``text`` (再次, 至今, ...):
+    the writer says the matter was raised before or is still unresolved. None if none."""
+    found = _follow_up_pattern().search(text)
+    return found.group() if found else None
 
 
 def against(model: TriageModel, row: tuple[np.ndarray, np.ndarray], others: list[tuple[np.ndarray, np.ndarray]]
@@ -156,16 +175,18 @@ def views(model: TriageModel, texts: list[str]) -> tuple[sp.csr_matrix, sp.csr_m
     return wording, sp.diags(1.0 / np.where(lengths > 0, lengths, 1.0)) @ topic
 
 
-def same_matter_threshold(settings: Mapping[str, Any], case_count: int) -> float:
+def same_matter_threshold(settings: Mapping[str, Any], case_count: int, follows_up: bool = False) -> float:
     """The similarity from which an earlier case is the same matter, for a caller whose new
     case is their ``case_count``-th in the window: ``repeat_similarity`` for the second,
-    ``repeat_similarity_step`` higher each time the count doubles, never above 0.95."""
+    ``repeat_similarity_step`` higher each time the count doubles, never above 0.95; when
+    the new case says it follows up an earlier one, ``repeat_follow_up_similarity`` at most."""
     doublings = math.log2(max(case_count, 2) / 2)
-    return min(settings["repeat_similarity"] + settings["repeat_similarity_step"] * doublings, 0.95)
+    threshold = min(settings["repeat_similarity"] + settings["repeat_similarity_step"] * doublings, 0.95)
+    return min(threshold, settings["repeat_follow_up_similarity"]) if follows_up else threshold
 
 
 def verdict(priors: list[dict], similarity: np.ndarray, settings: Mapping[str, Any], identified: bool,
-            count: int | None = None) -> dict:
+            count: int | None = None, phrase: str | None = None) -> dict:
     """Decide from each prior's ``similarity`` to the new case.
 
     Each prior: ``case_id``, ``status`` (None when unknown, as in a batch file),
@@ -173,6 +194,7 @@ def verdict(priors: list[dict], similarity: np.ndarray, settings: Mapping[str, A
     and ``link`` (``identity.link``: how surely it is the same person, and why).
     ``count``: the caller's case count with this one, when ``priors`` are only the
     deciding few of the caller's earlier cases (a batch file's); else ``len(priors) + 1``.
+    ``phrase``: the new text's follow-up phrase (``follow_up``), which may lower the threshold.
     """
     window = settings["repeat_window_days"]
     count = count or len(priors) + 1
@@ -196,7 +218,10 @@ def verdict(priors: list[dict], similarity: np.ndarray, settings: Mapping[str, A
     answer["reasons"].append(f"{priors[best]['link']['basis']}，{span.strip()}第 {count} 次反映"
                              if answer["likely_same_person"] else
                              f"{priors[best]['link']['basis']}{span}第 {count} 次反映")
-    threshold = same_matter_threshold(settings, count)
+    threshold = same_matter_threshold(settings, count, bool(phrase))
+    if phrase:  # evidence for the dispatcher, whether or not it lowered the threshold
+        lowered = threshold < same_matter_threshold(settings, count)
+        answer["reasons"].append(f"来件称“{phrase}”" + (f"，按再次反映比对（门槛降至 {threshold:.2f}）" if lowered else ""))
     if similarity[best] >= threshold:
         prior = priors[best]
         when = f"{prior['received_at']:%Y-%m-%d} " if prior["received_at"] else ""

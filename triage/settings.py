@@ -136,6 +136,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("repeat_similarity_step", 0.08,
             "How much higher that similarity must be each time the caller's case count in the window "
             "doubles (a caller with many cases raises many matters); 0 keeps it flat.", _parse_fraction),
+    Setting("repeat_follow_up_similarity", 1.0,
+            "The most that similarity need be when the new case says the matter was raised before or is "
+            "still unresolved (再次, 至今, 还没; triage/resources/follow_up_phrases.txt); 1 (the default) "
+            "changes nothing. 0.4 found one more same-matter pair on the hand-labelled messages but did "
+            "not beat the default cross-validated (docs/BENCHMARKS.md, session 11).", _parse_share),
     Setting("hot_issue_window_days", 7,
             "How far back cases from other callers are compared to find a hot issue (多人反映).",
             _parse_positive_int),

@@ -21,7 +21,7 @@ import numpy as np
 
 from .. import identity
 from ..model import TriageModel
-from ..repeat import cross, verdict, views
+from ..repeat import cross, follow_up, verdict, views
 
 NO_TIME = "时间无法识别，未做重复判断"
 JOB_ROWS = 1000  # rows judged per worker task: enough to featurise as one list
@@ -110,7 +110,8 @@ def judge_groups(model: TriageModel, groups: list[list[Member]], settings: Mappi
                            "received_at": times[earlier[index]] if timed else None, "shared": [kind],
                            "link": identity.link([(kind, "")], {members[earlier[index]][4]: 1})}
                           for index in deciding]
-                verdicts[number] = verdict(priors, similarity[deciding], settings, True, count=len(earlier) + 1)
+                verdicts[number] = verdict(priors, similarity[deciding], settings, True, count=len(earlier) + 1,
+                                           phrase=follow_up(members[position][2]))
     return verdicts
 
 

@@ -12,6 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from triage import hot_issues, lifecycle, sla
 from triage.errors import CaseNotFoundError, InputError, TransitionError
 from triage.settings import load_settings
+from triage.store import utc_iso
 from triage.store.database import head_revision, migrate
 from triage.store.schema import metadata
 
@@ -240,9 +241,11 @@ def candidates(store, phone, model="m-test", since=NOW - timedelta(days=7)):
     return [candidate["case_id"] for candidate in found]
 
 
-def test_reads_on_postgresql_open_no_transaction_and_writes_do(store):
+def test_reads_and_intake_on_postgresql_are_one_statement_and_other_writes_keep_a_transaction(store):
     """On PostgreSQL a read is one round trip (autocommit: its statements see committed
-    data as they would at READ COMMITTED inside a transaction); a write keeps BEGIN/COMMIT."""
+    data as they would at READ COMMITTED inside a transaction), and so is storing a new case
+    with its events and caller keys (one statement, a transaction of its own); a state
+    change, which locks and reads before it writes, keeps BEGIN/COMMIT."""
     from sqlalchemy import event
 
     if store.engine.dialect.name != "postgresql":
@@ -253,12 +256,32 @@ def test_reads_on_postgresql_open_no_transaction_and_writes_do(store):
     def _record(connection, _cursor, statement, *_):
         seen.append((statement.split()[0], connection.connection.dbapi_connection.autocommit))
 
-    case = make(store)
+    case, _ = store.create({"text": "路灯坏了"}, result(text="路灯坏了"), now=NOW, keys=[("phone", "key-1")],
+                           escalate="重复反映")
+    assert seen == [("WITH", True)]
     store.get(case["case_id"])
     store.queue()
+    store.act(case["case_id"], "claim", "区城管-张三", now=NOW)
     event.remove(store.engine, "before_cursor_execute", _record)
-    assert {mode for verb, mode in seen if verb == "INSERT"} == {False}
-    assert {mode for verb, mode in seen if verb == "SELECT"} == {True}
+    assert {mode for verb, mode in seen if verb == "UPDATE"} == {False}
+    assert {mode for verb, mode in seen if verb == "SELECT"} == {True, False}  # the claim's locking read: False
+
+
+def test_an_escalated_grouped_case_with_caller_keys_is_stored_whole(store):
+    """Everything of one intake lands together: the case escalated, both its events, each
+    caller key, and the hot-issue group named after its first case (on PostgreSQL one
+    statement, on SQLite one transaction)."""
+    first = sketched(store, "路灯坏了", "1")
+    keys = [("phone", "key-2"), ("id_number", "key-3")]
+    case, created = store.create({"text": "路灯又坏了", "received_at": NOW}, result(text="路灯又坏了"), now=NOW, keys=keys,
+                                 hot={"sketch": b"s", "sketch_model": "m-test", "group_id": first}, escalate="重复反映")
+    stored = store.get(case["case_id"])
+    assert created and stored["status"] == "escalated" and stored["escalations"] == 1
+    assert [event["action"] for event in stored["events"]] == ["create", "escalate"]
+    assert stored["events"][1]["reason"] == "重复反映"
+    for kind, key in keys:
+        assert [prior["case_id"] for prior in store.prior_cases([(kind, key)], NOW, 1)] == [case["case_id"]]
+    assert store.hot_group(first) == (2, {"case_id": first, "received_at": utc_iso(NOW), "status": "new"})
 
 
 def test_hot_candidates_see_every_workers_new_cases_but_not_the_callers_own(store):

@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any, Iterator, Mapping, Sequence
 
-from sqlalchemy import JSON, Engine, and_, bindparam, func, insert, literal_column, select, union_all, update
+from sqlalchemy import JSON, Engine, and_, any_, bindparam, func, insert, literal_column, select, union_all, update
 from sqlalchemy import case as when_then
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -49,16 +50,32 @@ _HIGHEST_ID = select(func.max(cases.c.id))
 _SKETCHED = select(cases.c.id, cases.c.category, cases.c.received_at, cases.c.hot_group, cases.c.sketch,
                    cases.c.sketch_model, caller_keys.c.key).select_from(
     cases.outerjoin(caller_keys, caller_keys.c.case_id == cases.c.id))
-# The cases stored since a worker's last look: the next REFRESH_LIMIT ids in order, and the
-# ``holes``. Every case comes back, of any model or none, so that it counts as seen. Each
-# part is an index range or lookup whatever statistics the planner has: the one condition
-# ``id > :after OR id IN :holes`` made PostgreSQL scan the whole table on every request
-# when it had none (autovacuum off, or soon after a bulk import), and so did a LIMIT of
-# 1,000 (a literal LIMIT of 100 keeps the index scan: 0.2 against 4.7 ms at 4,000 cases).
-_SKETCHED_SINCE = union_all(
-    _SKETCHED.where(cases.c.id.in_(select(cases.c.id).where(cases.c.id > bindparam("after"))
-                                   .order_by(cases.c.id).limit(literal_column(str(REFRESH_LIMIT))))),
-    _SKETCHED.where(cases.c.id.in_(bindparam("holes", expanding=True))))
+
+
+def _sketched_since(dialect: str):
+    """The cases stored since a worker's last look: the next REFRESH_LIMIT ids in order, and
+    the ``holes``. Every case comes back, of any model or none, so that it counts as seen.
+    Each part must be an index range or lookup whatever statistics the planner has, or
+    PostgreSQL scans whole tables on every request while they are small or new: the one
+    condition ``id > :after OR id IN :holes`` did (autovacuum off, or soon after a bulk
+    import), and so did a LIMIT of 1,000 (a literal LIMIT of 100 keeps the index scan: 0.2
+    against 4.7 ms at 4,000 cases). Joining ``caller_keys`` to the newer cases by a subquery
+    let it plan for 100 of them against a few thousand rows and hash whole tables (1.1 ms at
+    1,300 cases, growing with them, in a benchmark's fresh database): so the newer cases
+    are read first, by the primary key, and their keys fetched by ``case_id = ANY(ARRAY(...))``,
+    which it always reads through the index (0.1-0.4 ms). SQLite, whose planner does not
+    hash tables, takes the plain ``IN``."""
+    newer = (select(cases.c.id, cases.c.category, cases.c.received_at, cases.c.hot_group, cases.c.sketch,
+                    cases.c.sketch_model).where(cases.c.id > bindparam("after"))
+             .order_by(cases.c.id).limit(literal_column(str(REFRESH_LIMIT))).cte("newer").prefix_with("MATERIALIZED"))
+    newer_ids = select(newer.c.id)
+    of_newer = (caller_keys.c.case_id == any_(func.array(newer_ids.scalar_subquery())) if dialect == "postgresql"
+                else caller_keys.c.case_id.in_(newer_ids))
+    keys = select(caller_keys.c.case_id, caller_keys.c.key).where(of_newer).subquery("keys")
+    return union_all(select(*newer.c, keys.c.key).select_from(newer.outerjoin(keys, keys.c.case_id == newer.c.id)),
+                     _SKETCHED.where(cases.c.id.in_(bindparam("holes", expanding=True))))
+
+
 _SKETCHED_LATEST = _SKETCHED.where(cases.c.id.in_(
     select(cases.c.id).where(cases.c.category == bindparam("category"), cases.c.sketch_model == bindparam("model"))
     .order_by(cases.c.received_at.desc(), cases.c.id.desc()).limit(bindparam("keep"))))
@@ -75,6 +92,7 @@ class CaseStore:
         self.engine = engine
         self.settings = settings
         self._recent = RecentSketches(keep=2 * hot_issues.CANDIDATES)
+        self._sketched_since = _sketched_since(engine.dialect.name)
 
     # -- intake -------------------------------------------------------------------
     def create(self, submission: Mapping[str, Any], result: Mapping[str, Any],
@@ -116,16 +134,19 @@ class CaseStore:
             row.update(status=lifecycle.next_status(status, "escalate"), escalations=1)
             events.append({"at": now, "actor": SYSTEM_ACTOR, "action": "escalate", "from_status": status,
                            "to_status": row["status"], "department": department, "reason": escalate})
+        key_rows = [{"kind": kind, "key": key, "received_at": received_at} for kind, key in keys]
         try:
-            with self._begin() as connection:
-                row["id"] = connection.execute(_INSERT_CASE, row).scalar_one()
-                if row["hot_group"] is not None:  # the group's first case names the group, itself included
-                    connection.execute(_NAME_FIRST_OF_GROUP, {"group": row["hot_group"]})
-                connection.execute(_INSERT_EVENT, [{"case_id": row["id"], **event} for event in events])
-                if keys:
-                    connection.execute(_INSERT_KEYS, [
-                        {"case_id": row["id"], "kind": kind, "key": key, "received_at": received_at}
-                        for kind, key in keys])
+            if self.engine.dialect.name == "postgresql":
+                with self._begin(single_statement=True) as connection:
+                    row["id"] = connection.execute(*_one_statement_intake(row, events, key_rows)).scalar_one()
+            else:
+                with self._begin() as connection:
+                    row["id"] = connection.execute(_INSERT_CASE, row).scalar_one()
+                    if row["hot_group"] is not None:  # the group's first case names the group, itself included
+                        connection.execute(_NAME_FIRST_OF_GROUP, {"group": row["hot_group"]})
+                    connection.execute(_INSERT_EVENT, [{"case_id": row["id"], **event} for event in events])
+                    if key_rows:
+                        connection.execute(_INSERT_KEYS, [{"case_id": row["id"], **key} for key in key_rows])
         except IntegrityError:
             # The external_id is known (a retried submission, or a concurrent twin that won
             # the race): answer with that case, or refuse if the text differs.
@@ -249,7 +270,7 @@ class CaseStore:
         recent = self._recent
         with recent.lock, self._begin(read_only=True) as connection:
             stored = None if recent.model_version != model_version else _sketched(connection.execute(
-                _SKETCHED_SINCE, {"after": recent.highest_id, "holes": sorted(recent.holes)}),
+                self._sketched_since, {"after": recent.highest_id, "holes": sorted(recent.holes)}),
                 model_version)
             if stored is None or sum(row.case_id > recent.highest_id for row in stored) >= REFRESH_LIMIT:
                 # A new model, or this worker is far behind (idle while others stored thousands):
@@ -436,8 +457,8 @@ class CaseStore:
             yield row
 
     # -- plumbing -----------------------------------------------------------------
-    def _begin(self, read_only: bool = False):
-        return _Transaction(self.engine, read_only)
+    def _begin(self, read_only: bool = False, single_statement: bool = False):
+        return _Transaction(self.engine, read_only, single_statement)
 
 
 class _Transaction:
@@ -445,14 +466,15 @@ class _Transaction:
 
     A read on PostgreSQL runs in autocommit: at PostgreSQL's READ COMMITTED each statement
     sees its own snapshot inside a transaction too, so BEGIN and COMMIT would only add two
-    round trips. SQLite keeps the transaction, whose reads share one snapshot."""
+    round trips. So does a write made of one statement (``single_statement``), which is a
+    transaction of its own. SQLite keeps the transaction, whose reads share one snapshot."""
 
-    def __init__(self, engine: Engine, read_only: bool):
-        self.engine, self.read_only = engine, read_only
+    def __init__(self, engine: Engine, read_only: bool, single_statement: bool = False):
+        self.engine, self.read_only, self.single_statement = engine, read_only, single_statement
 
     def __enter__(self):
         options = {"read_only": self.read_only}
-        if self.read_only and self.engine.dialect.name == "postgresql":
+        if (self.read_only or self.single_statement) and self.engine.dialect.name == "postgresql":
             options["isolation_level"] = "AUTOCOMMIT"
         try:
             self.connection = self.engine.connect().execution_options(**options)
@@ -474,6 +496,48 @@ class _Transaction:
         if kind is not None and issubclass(kind, OperationalError):
             raise StoreError(f"the case store failed: {value.orig}") from None
         return False
+
+
+def _one_statement_intake(row: dict, events: list[dict], key_rows: list[dict]) -> tuple[Any, dict]:
+    """A new case (``row``), its ``events`` and caller keys as one PostgreSQL statement and
+    its parameters: the inserts in data-modifying WITH clauses (and the hot-issue group named
+    after its first case). In autocommit that is one round trip and one transaction, where
+    BEGIN, three INSERTs and COMMIT were five. Its result is the new case's id."""
+    # no parameter is named as a column: SQLAlchemy would add each such one to the UPDATE's SET
+    parameters = {f"case_{name}": value for name, value in row.items()}
+    for number, event in enumerate(events):
+        parameters.update((f"event{number}_{name}", value) for name, value in event.items())
+    for number, key in enumerate(key_rows):
+        parameters.update((f"key{number}_{name}", value) for name, value in key.items())
+    statement = _intake_statement(tuple(row), tuple(events[0]), len(events), len(key_rows), row["hot_group"] is not None)
+    return statement, parameters
+
+
+@lru_cache(maxsize=64)
+def _intake_statement(case_columns: tuple[str, ...], event_columns: tuple[str, ...], event_count: int,
+                      key_count: int, grouped: bool):
+    """The statement of ``_one_statement_intake``, built once per shape: building it per
+    request costs SQLAlchemy more than the database takes to run it."""
+    def bound(table, name: str, prefix: str = ""):
+        return bindparam(prefix + name, type_=table.c[name].type)
+
+    new_case = (insert(cases).values({name: bound(cases, name, "case_") for name in case_columns})
+                .returning(cases.c.id).cte("new_case"))
+
+    def rows_of_new_case(table, names: tuple[str, ...], prefix: str, count: int):
+        """INSERT ... SELECT of ``count`` rows (not a multi-row VALUES: SQLAlchemy does not
+        cache the compiled form of one, and compiling this statement costs milliseconds)."""
+        rows = [select(new_case.c.id, *[bound(table, name, f"{prefix}{number}_") for name in names])
+                for number in range(count)]
+        return insert(table).from_select(["case_id", *names], rows[0] if count == 1 else union_all(*rows))
+
+    parts = [rows_of_new_case(case_events, event_columns, "event", event_count).cte("new_events")]
+    if key_count:
+        parts.append(rows_of_new_case(caller_keys, ("kind", "key", "received_at"), "key", key_count).cte("new_keys"))
+    if grouped:  # the group's first case names the group
+        parts.append(update(cases).where(cases.c.id == bindparam("case_hot_group"), cases.c.hot_group.is_(None))
+                     .values(hot_group=bindparam("case_hot_group")).cte("named_group"))
+    return select(new_case.c.id).add_cte(*parts)
 
 
 def _sketched(result, model: str) -> list[Sketched]:

@@ -59,12 +59,15 @@ def judge(model: TriageModel, text: str, row: tuple[np.ndarray, np.ndarray] | No
 
 @lru_cache(maxsize=1)
 def _follow_up_pattern() -> re.Pattern:
-    return re.compile("|".join(map(re.escape, resource_lines("follow_up_phrases.txt"))))
+    # a phrase and what follows it up to a break, at most six characters: "至今没人修", not "至今"
+    phrases = "|".join(map(re.escape, resource_lines("follow_up_phrases.txt")))
+    return re.compile(rf"(?:{phrases})[^\s,.;:!?，。；：！？、]{{0,6}}")
 
 
 def follow_up(text: str) -> str | None:
-    """The first phrase of ``resources/follow_up_phrases.txt`` in ``text`` (再次, 至今, ...):
-    the writer says the matter was raised before or is still unresolved. None if none."""
+    """Where ``text`` says the matter was raised before or is still unresolved: the first
+    phrase of ``resources/follow_up_phrases.txt`` in it (再次, 至今, ...) with the words
+    after it, as the dispatcher is shown it ("至今没人修"). None if none."""
     found = _follow_up_pattern().search(text)
     return found.group() if found else None
 

@@ -228,9 +228,11 @@ def test_logs_are_json_lines_with_request_ids_and_no_personal_numbers(client, au
                     json={"text": "我的电话13812345678，身份证110101199003071234", "caller": {"phone": "13812345678"}})
         client.post("/v1/triage", json={"text": "no token"})
         logger.info("caller 13912345678 called back")
+        client.post("/v1/cases/1\u2028\x85\u2029/claim", headers=auth)  # line breaks to some readers, raw in JSON
     finally:
         logger.removeHandler(handler)
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert any(line.get("path") == "/v1/cases/1\u2028\x85\u2029/claim" for line in lines)
     assert lines and all("time" in line and "level" in line for line in lines)
     assert any(line.get("request_id") == "abc-123" for line in lines)
     assert any(line.get("status") == 401 for line in lines)

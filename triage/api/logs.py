@@ -17,6 +17,9 @@ from ..privacy import mask_personal_data
 LOGGER_NAME = "triage.service"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
 _STANDARD_FIELDS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+# Characters that JSON leaves raw but some readers take for the end of a line (Python's
+# splitlines, JavaScript before ES2019): escaped, so that every log entry is one line to all.
+_LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
 
 
 class JsonFormatter(logging.Formatter):
@@ -29,7 +32,7 @@ class JsonFormatter(logging.Formatter):
         entry.update({key: value for key, value in vars(record).items() if key not in _STANDARD_FIELDS})
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False, default=str)
+        return json.dumps(entry, ensure_ascii=False, default=str).translate(_LINE_BREAKS)
 
 
 class MaskPersonalData(logging.Filter):

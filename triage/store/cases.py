@@ -509,8 +509,8 @@ def _one_statement_intake(row: dict, events: list[dict], key_rows: list[dict]) -
         parameters.update((f"event{number}_{name}", value) for name, value in event.items())
     for number, key in enumerate(key_rows):
         parameters.update((f"key{number}_{name}", value) for name, value in key.items())
-    statement = _intake_statement(tuple(row), tuple(events[0]), len(events), len(key_rows), row["hot_group"] is not None)
-    return statement, parameters
+    grouped = row["hot_group"] is not None
+    return _intake_statement(tuple(row), tuple(events[0]), len(events), len(key_rows), grouped), parameters
 
 
 @lru_cache(maxsize=64)
@@ -518,7 +518,7 @@ def _intake_statement(case_columns: tuple[str, ...], event_columns: tuple[str, .
                       key_count: int, grouped: bool):
     """The statement of ``_one_statement_intake``, built once per shape: building it per
     request costs SQLAlchemy more than the database takes to run it."""
-    def bound(table, name: str, prefix: str = ""):
+    def bound(table, name: str, prefix: str):
         return bindparam(prefix + name, type_=table.c[name].type)
 
     new_case = (insert(cases).values({name: bound(cases, name, "case_") for name in case_columns})

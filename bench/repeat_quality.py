@@ -44,7 +44,7 @@ GRID = [(base, step, floor) for base, step in BASES_AND_STEPS for floor in FOLLO
 WITHOUT_FOLLOW_UPS = [(base, step, 1.0) for base, step in BASES_AND_STEPS]
 
 
-def case_counts(rows, pairs, window_days: int) -> tuple[np.ndarray, np.ndarray]:
+def counts_and_follow_ups(rows, pairs, window_days: int) -> tuple[np.ndarray, np.ndarray]:
     """For each pair, the user's messages in the window before the newer one, that one
     included (the service's ``caller_case_count`` when the newer message arrives), and
     whether the newer message has a follow-up phrase (``repeat.follow_up``)."""
@@ -92,7 +92,7 @@ def main():
     labelled = [(position[row["id_a"]], position[row["id_b"]]) for row in hand_labels("repeat_labels.csv")]
     same = np.array([row["same"] == "1" for row in hand_labels("repeat_labels.csv")])
     drawn_by, scores = cosines(labelled), similarity(labelled)
-    counts, follows = case_counts(rows, labelled, settings["repeat_window_days"])
+    counts, follows = counts_and_follow_ups(rows, labelled, settings["repeat_window_days"])
     weights, bins = np.zeros(len(labelled)), []
     for low, high in BINS:
         members = (drawn_by >= low) & (drawn_by < high)

@@ -91,7 +91,7 @@ def _store(item: dict, result: dict, row, model: TriageModel) -> tuple[dict, boo
     keys = caller_keys(item.get("caller"), ctx.caller_secret)
     received_at = item.get("received_at") or utc_now()
     priors = repeat.linked(keys, ctx.store.prior_cases(keys, received_at, ctx.settings["repeat_window_days"]))
-    result = {**result, "repeat": repeat.judge(model, result.get("text", ""), row, priors, ctx.settings, bool(keys),
+    result = {**result, "repeat": repeat.judge(model, result["text"], row, priors, ctx.settings, bool(keys),
                                                ctx.prior_rows)}
     result, hot = _hot_issue(result, row, model, keys, received_at)
     escalate = "；".join(result["repeat"]["reasons"]) if result["repeat"]["escalate"] else None

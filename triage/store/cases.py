@@ -510,6 +510,8 @@ def _one_statement_intake(row: dict, events: list[dict], key_rows: list[dict]) -
     for number, key in enumerate(key_rows):
         parameters.update((f"key{number}_{name}", value) for name, value in key.items())
     grouped = row["hot_group"] is not None
+    if grouped:
+        parameters["group"] = row["hot_group"]  # _NAME_FIRST_OF_GROUP's
     return _intake_statement(tuple(row), tuple(events[0]), len(events), len(key_rows), grouped), parameters
 
 
@@ -535,8 +537,7 @@ def _intake_statement(case_columns: tuple[str, ...], event_columns: tuple[str, .
     if key_count:
         parts.append(rows_of_new_case(caller_keys, ("kind", "key", "received_at"), "key", key_count).cte("new_keys"))
     if grouped:  # the group's first case names the group
-        parts.append(update(cases).where(cases.c.id == bindparam("case_hot_group"), cases.c.hot_group.is_(None))
-                     .values(hot_group=bindparam("case_hot_group")).cte("named_group"))
+        parts.append(_NAME_FIRST_OF_GROUP.cte("named_group"))
     return select(new_case.c.id).add_cte(*parts)
 
 

@@ -1,5 +1,7 @@
+import gc
 import json
 import shutil
+import weakref
 
 import pytest
 
@@ -11,6 +13,24 @@ TEXTS = ["半夜工地施工太吵", "饭店油烟直排", "老板拖欠工资",
 
 def test_round_trip_gives_identical_predictions(small_model, small_model_dir):
     assert load(small_model_dir).predict(TEXTS) == small_model.predict(TEXTS)
+
+
+def test_a_loaded_model_is_kept_from_the_collector_yet_freed_when_dropped(small_model_dir):
+    # Loading freezes what is alive (gc.freeze); that is only safe because a dropped model,
+    # frozen or not, is freed by reference counting alone: a reload must not leak the old one.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        model = load(small_model_dir)
+        assert gc.get_freeze_count() > 0
+        assert not any(found is model for found in gc.get_objects())
+        model.predict(TEXTS)  # caches made on first use are dropped with the model too
+        parts = [weakref.ref(part) for part in (model, model.featuriser_, *model.heads_.values())]
+        del model
+        assert [part() for part in parts] == [None] * len(parts)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def test_metadata_records_what_a_reviewer_needs(small_model_dir):

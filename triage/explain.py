@@ -99,7 +99,7 @@ def strongest_first(rows: np.ndarray, columns: np.ndarray, pushes: np.ndarray, p
         order = np.lexsort((columns, -pushes, rows))
         return rows[order], columns[order], pushes[order]
     weakness = (np.int64(2**_PUSH_BITS - 1) - pushes.view(np.int32)).astype(np.int64)
-    keys = np.sort((rows.astype(np.int64) << row_shift) | (weakness << push_shift) | columns.astype(np.int64))
+    keys = np.sort((rows.astype(np.int64) << row_shift) | (weakness << push_shift) | columns.astype(np.int64), kind="stable")
     weakness = (keys >> push_shift) & (2**_PUSH_BITS - 1)
     return (keys >> row_shift, keys & ((1 << column_bits) - 1),
             (2**_PUSH_BITS - 1 - weakness).astype(np.int32).view(np.float32))

@@ -166,7 +166,7 @@ def _unique_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The distinct ``values``, sorted, and how often each occurs. A plain sort: NumPy's
     hash-based ``unique`` took five times as long on the tens of millions of int64 n-gram
     keys of a large training set."""
-    values = np.sort(values)
+    values = np.sort(values, kind="stable")
     starts = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1]))) if len(values) else np.zeros(0, np.int64)
     return values[starts], np.diff(np.append(starts, len(values)))
 

@@ -93,16 +93,7 @@ class _Engine:
         return self._tokenizer.cut(run, True)
 
     def _tokens_run_by_run(self, text: str, pieces: list[tuple[str, str, str, str]] | None = None) -> list[str]:
-        pieces = _PIECES.findall(text) if pieces is None else pieces
-        others = iter(_other_tokens(pieces))
-        words: list[str] = []
-        for han, _, _, _ in pieces:
-            if han:
-                words += self.cut(han)
-            else:
-                words.append(next(others))
-        filler = fillers()
-        return [word for word in words if word not in filler]
+        return tokens_run_by_run(self.cut, text, pieces)
 
     def _tokens_fast(self, text: str) -> list[str]:
         """One call into Rust for the whole text instead of one per run (a 300-character
@@ -117,6 +108,22 @@ class _Engine:
         skipped = _skipped_words()
         return [next(others) if word == _OTHER_PIECE else word
                 for word in self._tokenizer.cut(joined, True) if word not in skipped]
+
+
+def tokens_run_by_run(cut, text: str, pieces: list[tuple[str, str, str, str]] | None = None) -> list[str]:
+    """``tokens`` of normalised ``text`` with ``cut`` (a run of Chinese characters -> its
+    words) called on each run: how the reference engine works, and how
+    ``bench/segmenters.py`` tries other implementations of jieba on the same input."""
+    pieces = _PIECES.findall(text) if pieces is None else pieces
+    others = iter(_other_tokens(pieces))
+    words: list[str] = []
+    for han, _, _, _ in pieces:
+        if han:
+            words += cut(han)
+        else:
+            words.append(next(others))
+    filler = fillers()
+    return [word for word in words if word not in filler]
 
 
 def _other_tokens(pieces: list[tuple[str, str, str, str]]) -> list[str]:

@@ -8,7 +8,8 @@ import pytest
 from triage import load_settings
 from triage.identity import caller_keys, link, normalise_id_number, normalise_phone
 from triage.normalise import normalise
-from triage.repeat import PriorRows, against, follow_up, judge, same_matter_threshold, similarities, verdict, views
+from triage.repeat import (PriorRows, against, follow_up, judge, pack_row, same_matter_threshold, similarities,
+                           unpack_row, verdict, views)
 
 from conftest import API_TOKEN
 
@@ -261,9 +262,23 @@ def test_kept_rows_of_earlier_cases_give_the_numbers_of_featurising_them_again(d
     unseen = judge(default_model, texts[0], row, [{**changed[1], "case_id": 99}], settings, True, kept)
     assert unseen["prior_cases"][0]["similarity"] != first["prior_cases"][1]["similarity"]
     assert len(kept._rows) <= 4  # at most the size, or one call's priors when there are more
-    kept.keep(default_model, 7, row)  # a case just stored: its row, not its text, answers the next call
-    again = judge(default_model, texts[0], row, [{**priors[0], "case_id": 7, "text": "老板拖欠工资三个月了"}], settings, True, kept)
+    # a case stored with its row (by the serving model): the row answers, not the text
+    stored = {**priors[0], "case_id": 7, "text": "老板拖欠工资三个月了", "features": pack_row(*row),
+              "model_version": default_model.version_}
+    again = judge(default_model, texts[0], row, [stored], settings, True, kept)
     assert again["prior_cases"][0]["similarity"] == pytest.approx(1.0, abs=0.001)
+    # a row stored by another model cannot be compared: the text is featurised instead
+    other = judge(default_model, texts[0], row, [{**stored, "case_id": 8, "model_version": "m-other"}],
+                  settings, True, kept)
+    assert other["prior_cases"][0]["similarity"] < 0.5
+
+
+def test_a_packed_row_is_the_row_exactly(default_model):
+    (_,), (row,) = default_model.predict_with_features(["楼下饭店油烟直排，熏得家里不敢开窗"])
+    packed = pack_row(*row)
+    assert len(packed) == 8 * len(row[0])
+    indices, values = unpack_row(packed)
+    assert indices.tolist() == row[0].tolist() and values.tobytes() == row[1].astype(np.float32).tobytes()
 
 
 def test_an_unreadable_new_text_is_compared_with_nothing(default_model):
@@ -287,11 +302,26 @@ def test_one_row_against_others_gives_the_similarities_of_the_texts_together(def
     assert together.max() > 0.5  # the pairs hold texts alike, so the comparison is not of zeros
 
 
-def test_only_cases_with_a_caller_are_kept_for_later_comparison(app, client):
-    kept = app.extensions["triage"].prior_rows
-    post(client, "小区门口的路灯坏了一个多月了")
-    assert len(kept._rows) == 0  # no caller: it can never be someone's earlier case
+def test_a_case_with_a_caller_is_stored_with_its_row_for_later_comparison(app, client):
+    from sqlalchemy import select, update
+
+    from triage.store.schema import cases
+
+    store, model = app.extensions["triage"].store, app.extensions["triage"].slot.model
+    alone = post(client, "小区门口的路灯坏了一个多月了")
     first = post(client, "小区门口的路灯坏了一个多月了，晚上很黑", {"phone": "13912345678"})
-    assert list(kept._rows) == [first["case_id"]]
-    again = post(client, "门口路灯还是坏的，上次反映过", {"phone": "13912345678"})
-    assert again["repeat"]["prior_cases"][0]["case_id"] == first["case_id"] and len(kept._rows) == 2
+    with store.engine.begin() as connection:
+        stored = dict(connection.execute(select(cases.c.id, cases.c.features)).all())
+    assert stored[alone["case_id"]] is None  # no caller: it can never be someone's earlier case
+    (_,), (row,) = model.predict_with_features([first["text"]])
+    assert stored[first["case_id"]] == pack_row(*row)
+    # Another worker (nothing kept in memory) compares the next call with the stored row,
+    # not with the text: a changed text would change the similarity.
+    app.extensions["triage"].prior_rows._rows.clear()
+    with store.engine.begin() as connection:
+        connection.execute(update(cases).where(cases.c.id == first["case_id"]).values(text="老板拖欠工资三个月了"))
+    again = post(client, "门口路灯还是坏的，晚上很黑，上次反映过", {"phone": "13912345678"})
+    assert again["repeat"]["prior_cases"][0]["case_id"] == first["case_id"]
+    (_,), (new_row,) = model.predict_with_features([again["text"]])
+    assert again["repeat"]["prior_cases"][0]["similarity"] == round(float(against(model, new_row, [row])[0]), 3)
+    assert again["repeat"]["is_repeat"]

@@ -269,18 +269,22 @@ def test_reads_and_intake_on_postgresql_are_one_statement_and_other_writes_keep_
 
 def test_an_escalated_grouped_case_with_caller_keys_is_stored_whole(store):
     """Everything of one intake lands together: the case escalated, both its events, each
-    caller key, and the hot-issue group named after its first case (on PostgreSQL one
-    statement, on SQLite one transaction)."""
+    caller key, its features row, and the hot-issue group named after its first case (on
+    PostgreSQL one statement, on SQLite one transaction)."""
     first = sketched(store, "路灯坏了", "1")
     keys = [("phone", "key-2"), ("id_number", "key-3")]
+    row = b"\x00\x01\x02\x03\xff" * 8
     case, created = store.create({"text": "路灯又坏了", "received_at": NOW}, result(text="路灯又坏了"), now=NOW, keys=keys,
-                                 hot={"sketch": b"s", "sketch_model": "m-test", "group_id": first}, escalate="重复反映")
+                                 hot={"sketch": b"s", "sketch_model": "m-test", "group_id": first}, escalate="重复反映",
+                                 features=row)
     stored = store.get(case["case_id"])
     assert created and stored["status"] == "escalated" and stored["escalations"] == 1
     assert [event["action"] for event in stored["events"]] == ["create", "escalate"]
     assert stored["events"][1]["reason"] == "重复反映"
     for kind, key in keys:
-        assert [prior["case_id"] for prior in store.prior_cases([(kind, key)], NOW, 1)] == [case["case_id"]]
+        priors = store.prior_cases([(kind, key)], NOW, 1)
+        assert [(prior["case_id"], prior["features"], prior["model_version"]) for prior in priors] == [
+            (case["case_id"], row, stored["model_version"])]
     assert store.hot_group(first) == (2, {"case_id": first, "received_at": utc_iso(NOW), "status": "new"})
 
 

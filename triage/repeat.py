@@ -46,8 +46,9 @@ def judge(model: TriageModel, text: str, row: tuple[np.ndarray, np.ndarray] | No
     Args:
         priors: the caller's earlier cases (``CaseStore.prior_cases``), newest first.
         identified: whether the submission carried a usable phone or ID number.
-        prior_rows: this process's rows of earlier cases, so that a caller's tenth call
-            does not featurise the nine before it again.
+        prior_rows: this process's rows of earlier cases (those the store kept with the
+            cases, and those it had to featurise), so that a caller's tenth call does not
+            featurise the nine before it again.
     """
     if not identified or not priors:
         return verdict(priors, np.zeros(0), settings, identified)
@@ -99,8 +100,11 @@ def against(model: TriageModel, row: tuple[np.ndarray, np.ndarray], others: list
 
 class PriorRows:
     """TF-IDF rows of stored cases by case id, the most recently used ``size`` kept, for
-    the model that made them (a reloaded model starts afresh). A stored case's text never
-    changes, so a kept row is exactly what featurising its text again would give."""
+    the model that made them (a reloaded model starts afresh). A case stored with a caller
+    carries its row (``features``, ``pack_row``) when the serving model triaged it; other
+    earlier cases (imported history, another model's) are featurised from their text. A
+    stored case's text never changes, so either way the row is exactly what featurising
+    its text again would give."""
 
     def __init__(self, size: int = 1024):
         self.size = size
@@ -108,20 +112,21 @@ class PriorRows:
         self._rows: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def keep(self, model: TriageModel, case_id: int, row: tuple[np.ndarray, np.ndarray]) -> None:
-        """Keep the row of a case just stored (its masked text's), for the caller's next call."""
-        with self._lock:
-            self._put(model, case_id, *row)
-            self._trim(self.size)
-
     def rows(self, model: TriageModel, priors: list[dict]) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Each prior's row (``indices``, ``values``); the missing ones featurised together."""
+        """Each prior's row (``indices``, ``values``): kept, stored with the case, or (the
+        rest) featurised together."""
         with self._lock:
             fresh = self._version != model.version_
             missing = [prior for prior in priors if fresh or prior["case_id"] not in self._rows]
-            if missing:
-                features = transform(model.featuriser_, [prior["text"] for prior in missing])
-                for position, prior in enumerate(missing):
+            unstored = []
+            for prior in missing:
+                if prior.get("features") and prior.get("model_version") == model.version_:
+                    self._put(model, prior["case_id"], *unpack_row(prior["features"]))
+                else:
+                    unstored.append(prior)
+            if unstored:
+                features = transform(model.featuriser_, [prior["text"] for prior in unstored])
+                for position, prior in enumerate(unstored):
                     span = slice(features.indptr[position], features.indptr[position + 1])
                     self._put(model, prior["case_id"], features.indices[span], features.data[span])
             found = []
@@ -140,6 +145,22 @@ class PriorRows:
     def _trim(self, size: int) -> None:
         while len(self._rows) > size:
             self._rows.popitem(last=False)
+
+
+_ROW_INDEX, _ROW_VALUE = np.dtype("<i4"), np.dtype("<f4")
+
+
+def pack_row(indices: np.ndarray, values: np.ndarray) -> bytes:
+    """A TF-IDF row as the case store keeps it: its indices (int32) then its values
+    (float32, as the model makes them), little-endian: exact, 8 bytes a feature."""
+    return indices.astype(_ROW_INDEX).tobytes() + values.astype(_ROW_VALUE).tobytes()
+
+
+def unpack_row(packed: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """``pack_row``'s row again, as (indices, values)."""
+    count = len(packed) // (_ROW_INDEX.itemsize + _ROW_VALUE.itemsize)
+    return (np.frombuffer(packed, dtype=_ROW_INDEX, count=count),
+            np.frombuffer(packed, dtype=_ROW_VALUE, offset=count * _ROW_INDEX.itemsize))
 
 
 def linked(keys: list[tuple[str, str]], priors: list[dict]) -> list[dict]:

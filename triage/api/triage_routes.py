@@ -95,11 +95,13 @@ def _store(item: dict, result: dict, row, model: TriageModel) -> tuple[dict, boo
                                                ctx.prior_rows)}
     result, hot = _hot_issue(result, row, model, keys, received_at)
     escalate = "；".join(result["repeat"]["reasons"]) if result["repeat"]["escalate"] else None
+    # A case with a caller can be someone's earlier case: its row goes with it, so that their
+    # next call need not featurise it again. The row is of the masked text: it is the
+    # stored text's only when that is masked.
+    features = (repeat.pack_row(*row) if keys and row is not None and ctx.settings["mask_personal_data"]
+                else None)
     case, created = ctx.store.create({**item, "received_at": received_at}, result, keys=keys, hot=hot,
-                                     escalate=escalate)
-    if created and keys and row is not None and ctx.settings["mask_personal_data"]:
-        # a case with a caller can be someone's earlier case; the row is of the stored (masked) text
-        ctx.prior_rows.keep(model, case["case_id"], row)
+                                     escalate=escalate, features=features)
     queue = {name: case[name] for name in ("status", "department", "urgency", "deadlines", "stage", "overdue")}
     triage_result = result if created else case["triage"]
     return {**triage_result, "case_id": case["case_id"], "external_id": case["external_id"],

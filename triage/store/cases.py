@@ -37,7 +37,7 @@ _INSERT_KEYS = insert(caller_keys)
 _NAME_FIRST_OF_GROUP = (update(cases).where(cases.c.id == bindparam("group"), cases.c.hot_group.is_(None))
                         .values(hot_group=bindparam("group")))
 _PRIOR_CASES = (select(cases.c.id, cases.c.text, cases.c.status, cases.c.received_at, cases.c.channel,
-                       cases.c.category, caller_keys.c.kind)
+                       cases.c.category, cases.c.model_version, cases.c.features, caller_keys.c.kind)
                 .join(caller_keys, caller_keys.c.case_id == cases.c.id)
                 .where(caller_keys.c.key.in_(bindparam("keys", expanding=True)),
                        caller_keys.c.received_at >= bindparam("since"),
@@ -97,10 +97,12 @@ class CaseStore:
     # -- intake -------------------------------------------------------------------
     def create(self, submission: Mapping[str, Any], result: Mapping[str, Any],
                now: datetime | None = None, keys: Sequence[tuple[str, str]] = (),
-               hot: Mapping[str, Any] | None = None, escalate: str | None = None) -> tuple[dict, bool]:
+               hot: Mapping[str, Any] | None = None, escalate: str | None = None,
+               features: bytes | None = None) -> tuple[dict, bool]:
         """Store the case for ``submission`` (text, external_id, channel, received_at, caller,
-        location) triaged as ``result``, with the caller's ``keys`` (``identity.caller_keys``)
-        and its hot-issue ``sketch``, ``sketch_model`` and ``group_id`` (``hot_issues.py``).
+        location) triaged as ``result``, with the caller's ``keys`` (``identity.caller_keys``),
+        its hot-issue ``sketch``, ``sketch_model`` and ``group_id`` (``hot_issues.py``) and
+        the TF-IDF row of its stored text (``repeat.pack_row``) as ``features``.
         ``escalate``: the reason to escalate the new case at once (a repeat of an open case),
         in the same transaction, so that no case is ever stored without its escalation.
         Returns ``(case, created)``: a known ``external_id`` returns the existing case and
@@ -126,6 +128,7 @@ class CaseStore:
             location=submission.get("location"))
         if hot:
             row.update(sketch=hot["sketch"], sketch_model=hot["sketch_model"], hot_group=hot.get("group_id"))
+        row["features"] = features
         text_sha256 = row["text_sha256"]
         events = [{"at": now, "actor": SYSTEM_ACTOR, "action": "assign" if automatic else "create",
                    "from_status": None, "to_status": status, "department": department,
@@ -206,7 +209,7 @@ class CaseStore:
             "urgency": urgency, "urgency_rank": sla.URGENCY_RANK.get(urgency, 2), "decision": decision,
             "status": status, "department": department, "claimed_by": None, "escalations": 0,
             "respond_by": due.respond_by, "escalate_at": due.escalate_at, "meeting_at": due.meeting_at,
-            "resolved_at": None, "hot_group": None, "sketch": None, "sketch_model": None,
+            "resolved_at": None, "hot_group": None, "sketch": None, "sketch_model": None, "features": None,
         }
 
     def _by_external_id(self, external_id: str, text_sha256: str) -> dict | None:
@@ -324,7 +327,8 @@ class CaseStore:
         found: dict[int, dict] = {}
         with self._begin(read_only=True) as connection:
             for row in connection.execute(_PRIOR_CASES, parameters).mappings():
-                case = found.setdefault(row["id"], {**{k: row[k] for k in ("text", "status", "channel", "category")},
+                case = found.setdefault(row["id"], {**{k: row[k] for k in ("text", "status", "channel", "category",
+                                                                           "model_version", "features")},
                                                     "case_id": row["id"], "received_at": row["received_at"],
                                                     "matches": {}})
                 case["matches"][row["kind"]] = case["matches"].get(row["kind"], 0) + 1

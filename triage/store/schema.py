@@ -40,6 +40,9 @@ cases = Table(
     Column("hot_group", Integer, nullable=True),         # first case of its hot-issue group (hot_issues.py)
     Column("sketch", LargeBinary, nullable=True),        # the text's strongest features, for hot issues
     Column("sketch_model", String(64), nullable=True),   # the model whose features the sketch holds
+    # A case with a caller: its TF-IDF row (repeat.pack_row) by the model of model_version,
+    # for comparing the caller's later cases with it (repeat.py)
+    Column("features", LargeBinary, nullable=True),
 )
 Index("ix_cases_queue", cases.c.status, cases.c.urgency_rank, cases.c.respond_by)
 Index("ix_cases_hot_candidates", cases.c.category, cases.c.received_at)

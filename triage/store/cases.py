@@ -31,6 +31,9 @@ SYSTEM_ACTOR = "triage"
 
 # Statements of the intake path, built once: building a statement per request (values(),
 # where(), in_()) cost SQLAlchemy more CPU than the database took to run it.
+# What reading a case needs: every column but those kept for comparing it with later
+# cases (its sketch and feature row, a few KB a case that no view shows).
+_VIEWED = tuple(column for column in cases.c if column.name not in ("sketch", "sketch_model", "features"))
 _INSERT_CASE = insert(cases).returning(cases.c.id)
 _INSERT_EVENT = insert(case_events)
 _INSERT_KEYS = insert(caller_keys)
@@ -214,7 +217,7 @@ class CaseStore:
 
     def _by_external_id(self, external_id: str, text_sha256: str) -> dict | None:
         with self._begin(read_only=True) as connection:
-            row = connection.execute(select(cases).where(cases.c.external_id == external_id)).mappings().first()
+            row = connection.execute(select(*_VIEWED).where(cases.c.external_id == external_id)).mappings().first()
         if row is None:
             return None
         if row["text_sha256"] != text_sha256:
@@ -257,7 +260,7 @@ class CaseStore:
         where = and_(*conditions)
         with self._begin(read_only=True) as connection:
             total = connection.execute(select(func.count()).select_from(cases).where(where)).scalar_one()
-            rows = connection.execute(select(cases).where(where)
+            rows = connection.execute(select(*_VIEWED).where(where)
                                       .order_by(*QUEUE_ORDERS[order], cases.c.id)
                                       .limit(limit).offset(offset)).mappings().all()
         items = [_case_view(row, now, summary=True) for row in rows]
@@ -374,7 +377,7 @@ class CaseStore:
         Concurrent callers skip rows another transaction holds (``SKIP LOCKED``)."""
         now = now or utc_now()
         claimable = ("new", "assigned", "reassigned", "escalated")
-        query = select(cases).where(cases.c.status.in_(claimable))
+        query = select(*_VIEWED).where(cases.c.status.in_(claimable))
         if department:
             query = query.where(cases.c.department == department)
         query = (query.order_by(cases.c.urgency_rank, cases.c.respond_by, cases.c.id)
@@ -592,7 +595,7 @@ def _case_row(connection, case_id: int, lock: bool = False):
     """
     if not 1 <= case_id <= LARGEST_ID:
         raise CaseNotFoundError(f"no case {case_id}: case ids run from 1 to {LARGEST_ID}", field="case_id")
-    query = select(cases).where(cases.c.id == case_id)
+    query = select(*_VIEWED).where(cases.c.id == case_id)
     row = connection.execute(query.with_for_update() if lock else query).mappings().first()
     if row is None:
         raise CaseNotFoundError(f"no case {case_id}", field="case_id")

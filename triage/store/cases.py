@@ -29,11 +29,12 @@ QUEUE_ORDERS = {"urgency": (cases.c.urgency_rank, cases.c.respond_by),
 LABEL_FIELDS = ("category", "subcategory", "department", "urgency", "request_type")
 SYSTEM_ACTOR = "triage"
 
-# Statements of the intake path, built once: building a statement per request (values(),
-# where(), in_()) cost SQLAlchemy more CPU than the database took to run it.
 # What reading a case needs: every column but those kept for comparing it with later
 # cases (its sketch and feature row, a few KB a case that no view shows).
 _VIEWED = tuple(column for column in cases.c if column.name not in ("sketch", "sketch_model", "features"))
+
+# Statements of the intake path, built once: building a statement per request (values(),
+# where(), in_()) cost SQLAlchemy more CPU than the database took to run it.
 _INSERT_CASE = insert(cases).returning(cases.c.id)
 _INSERT_EVENT = insert(case_events)
 _INSERT_KEYS = insert(caller_keys)
@@ -321,8 +322,10 @@ class CaseStore:
 
     def prior_cases(self, keys: Sequence[tuple[str, str]], received_at: datetime, window_days: int) -> list[dict]:
         """The caller's cases received in the ``window_days`` before ``received_at``, newest
-        first, each with the kinds of identifier it shares (``shared``) and how many keys of
-        each kind matched (``matches``; ``identity.link`` weighs them)."""
+        first, each with the kinds of identifier it shares (``shared``), how many keys of
+        each kind matched (``matches``; ``identity.link`` weighs them), and its stored
+        feature row (``features``, None for imported history) with the ``model_version``
+        that made it."""
         if not keys:
             return []
         parameters = {"keys": [key for _, key in keys], "until": received_at,

@@ -41,6 +41,31 @@ def test_migrations_build_exactly_the_declared_schema(store):
     assert migrate(store.engine) == head_revision()  # a second run is a no-op
 
 
+def test_a_database_of_the_previous_revision_upgrades_with_its_cases(store):
+    """Cases stored before the feature rows existed keep everything else and come back
+    with no row (the service featurises their text then); stepping back and forth through
+    the migrations keeps the cases."""
+    from alembic import command
+
+    from triage.store.database import _alembic_config
+
+    case, _ = store.create({"text": "路灯又坏了", "received_at": NOW}, result(text="路灯又坏了"), now=NOW,
+                           keys=[("phone", "key-1")], features=b"\x01" * 16)
+    config = _alembic_config()
+    with store.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0003")
+        assert MigrationContext.configure(connection).get_current_revision() == "0003"
+    assert migrate(store.engine) == head_revision()
+    [prior] = store.prior_cases([("phone", "key-1")], NOW, 1)
+    assert (prior["case_id"], prior["text"], prior["features"]) == (case["case_id"], "路灯又坏了", None)
+    assert store.get(case["case_id"])["status"] == case["status"]
+    with store.engine.begin() as connection:  # every step back keeps the cases (SQLite: in place)
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0001")
+    assert migrate(store.engine) == head_revision() and store.count() == 1
+
+
 def test_auto_routed_case_is_assigned_and_others_wait_for_a_dispatcher(store):
     automatic = make(store, decision="auto")
     waiting = make(store, text="另一件事情需要处理", decision="review")

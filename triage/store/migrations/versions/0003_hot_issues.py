@@ -23,7 +23,6 @@ def upgrade():
 def downgrade():
     op.drop_index("ix_cases_hot_group", "cases")
     op.drop_index("ix_cases_hot_candidates", "cases")
-    with op.batch_alter_table("cases") as batch:
-        batch.drop_column("sketch_model")
-        batch.drop_column("sketch")
-        batch.drop_column("hot_group")
+    # In place (SQLite 3.35+): a copy-and-move of ``cases`` breaks its events' foreign keys.
+    for column in ("sketch_model", "sketch", "hot_group"):
+        op.drop_column("cases", column)

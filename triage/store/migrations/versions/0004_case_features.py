@@ -12,11 +12,13 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ALTER TABLE on both databases (SQLite adds and, since 3.35, drops a column in
+# place): a copy-and-move of ``cases`` would break the foreign keys of its events and keys.
+
+
 def upgrade():
-    with op.batch_alter_table("cases") as batch:  # SQLite: copy-and-move
-        batch.add_column(sa.Column("features", sa.LargeBinary, nullable=True))
+    op.add_column("cases", sa.Column("features", sa.LargeBinary, nullable=True))
 
 
 def downgrade():
-    with op.batch_alter_table("cases") as batch:
-        batch.drop_column("features")
+    op.drop_column("cases", "features")

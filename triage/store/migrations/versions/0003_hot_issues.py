@@ -12,10 +12,9 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table("cases") as batch:  # SQLite: copy-and-move
-        batch.add_column(sa.Column("hot_group", sa.Integer, nullable=True))
-        batch.add_column(sa.Column("sketch", sa.LargeBinary, nullable=True))
-        batch.add_column(sa.Column("sketch_model", sa.String(64), nullable=True))
+    op.add_column("cases", sa.Column("hot_group", sa.Integer, nullable=True))
+    op.add_column("cases", sa.Column("sketch", sa.LargeBinary, nullable=True))
+    op.add_column("cases", sa.Column("sketch_model", sa.String(64), nullable=True))
     op.create_index("ix_cases_hot_candidates", "cases", ["category", "received_at"])
     op.create_index("ix_cases_hot_group", "cases", ["hot_group"])
 

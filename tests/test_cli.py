@@ -46,6 +46,15 @@ def test_predict_reads_file_and_stdin(capsys, tmp_path, small_model_dir, monkeyp
     assert code == 0 and json.loads(out)["category"]["label"] == "教育文体"
 
 
+@pytest.mark.parametrize("argv", [["-"], ["--file", "-"]])
+def test_predict_dash_reads_stdin_instead_of_triaging_the_dash(capsys, small_model_dir, monkeypatch, argv):
+    code, out, _ = run(capsys, "predict", "--model", str(small_model_dir), *argv,
+                       stdin="学校乱收费\n\n饭店油烟直排\n", monkeypatch=monkeypatch)
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and [line["text"] for line in lines] == ["学校乱收费", "饭店油烟直排"]
+    assert lines[0]["category"]["label"] == "教育文体"
+
+
 def test_predict_with_nothing_to_read_is_a_usage_error(capsys, small_model_dir, monkeypatch):
     code, out, err = run(capsys, "predict", "--model", str(small_model_dir), stdin="\n", monkeypatch=monkeypatch)
     assert code == 2 and out == "" and "no text given" in err

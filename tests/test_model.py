@@ -127,6 +127,11 @@ def test_bad_text_is_refused_with_a_clear_error(small_model, bad, message):
         small_model.predict([bad])
 
 
+def test_one_string_instead_of_a_list_is_refused_not_triaged_per_character(small_model):
+    with pytest.raises(InputError, match=r"predict\(\[text\]\)"):
+        small_model.predict("饭店油烟直排熏得不敢开窗")
+
+
 def test_fit_rejects_unknown_label_columns():
     with pytest.raises(ModelError, match="label columns"):
         TriageModel().fit(["文本"], {"colour": ["红"]})

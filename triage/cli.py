@@ -51,9 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate_command.add_argument("--json", action="store_true", help="print one JSON object")
 
     predict = commands.add_parser("predict", help="triage texts; one JSON object per text")
-    predict.add_argument("texts", nargs="*", help="texts to triage (else --file, else stdin)")
+    predict.add_argument("texts", nargs="*", help="texts to triage (else --file, else stdin; - reads stdin)")
     predict.add_argument("--model", help="model folder (default: the bundled default model)")
-    predict.add_argument("--file", help="file with one text per line")
+    predict.add_argument("--file", help="file with one text per line (- reads stdin)")
 
     models = commands.add_parser("models", help="the model registry: list, promote, rollback")
     actions = models.add_subparsers(dest="action", required=True, parser_class=_Parser)
@@ -228,13 +228,15 @@ def _evaluate(arguments) -> int:
 def _predict(arguments) -> int:
     settings = load_settings()
     texts = list(arguments.texts)
+    from_stdin = texts == ["-"] or arguments.file == "-"  # the Unix convention, not a text "-"
     if arguments.file:
         if texts:
             print("triage: error: give texts or --file, not both", file=sys.stderr)
             return 2
-        texts = read_text_lines(arguments.file)
-    elif not texts and sys.stdin is not None and not sys.stdin.isatty():
-        texts = [line.rstrip("\n") for line in sys.stdin if line.strip()]
+        if not from_stdin:
+            texts = read_text_lines(arguments.file)
+    if from_stdin or (not texts and sys.stdin is not None and not sys.stdin.isatty()):
+        texts = [line.rstrip("\n") for line in sys.stdin if line.strip()] if sys.stdin is not None else []
     if not texts:
         print("triage: error: no text given: pass texts, --file F, or pipe one text per line", file=sys.stderr)
         return 2

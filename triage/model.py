@@ -104,7 +104,8 @@ class TriageModel(BaseEstimator):
         """One result dict per text (see README, "What a result holds").
 
         Raises:
-            InputError: a text that is not a string or is longer than ``max_chars``.
+            InputError: a text that is not a string or is longer than ``max_chars``, or
+                ``texts`` given as one string (which would be triaged character by character).
         """
         return self.predict_with_features(texts, settings)[0]
 
@@ -114,6 +115,8 @@ class TriageModel(BaseEstimator):
         unreadable text), for callers that compare texts (hot issues) without featurising
         them twice."""
         check_is_fitted(self, "heads_")
+        if isinstance(texts, str):
+            raise InputError("texts is one string; pass a list of texts, e.g. predict([text])", field="texts")
         settings = resolve(settings)
         prepared = [_prepare(text, index, settings) for index, text in enumerate(texts)]
         readable = [index for index, item in enumerate(prepared) if item["status"] == "ok"]

@@ -205,6 +205,22 @@ def test_readiness_reports_a_lost_store(client, app, monkeypatch):
     assert client.get("/healthz").status_code == 200
 
 
+def test_a_database_without_the_schema_is_503_with_the_cause_not_500(client, app, auth):
+    """The database dropped and created again (or restored from an older backup) behind the
+    running service: readiness fails and intake answers 503, saying what to do."""
+    from triage.store.schema import metadata
+
+    store = app.extensions["triage"].store
+    with store.engine.begin() as connection:
+        metadata.drop_all(connection)
+        connection.exec_driver_sql("DROP TABLE alembic_version")
+    ready = client.get("/readyz")
+    assert ready.status_code == 503 and "lost its schema" in ready.json["checks"]["store"]
+    answer = client.post("/v1/triage", json={"text": "饭店油烟直排熏得不敢开窗"}, headers=auth)
+    assert answer.status_code == 503
+    assert answer.json["error"]["code"] == "store_unavailable" and "restart triage" in answer.json["error"]["message"]
+
+
 def test_reload_swaps_only_a_model_that_verifies(client, small_model_dir, tmp_path):
     admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     version = client.get("/v1/model").json["version"]

@@ -221,6 +221,38 @@ def test_an_unreachable_database_is_a_store_error_not_a_crash():
         store.ping()
 
 
+def test_a_schema_lost_or_stepped_back_behind_the_store_is_a_store_error(store):
+    """A database restored from an older backup, or dropped and created again, behind a
+    running service: readiness says which revision it found, and requests get StoreError
+    (HTTP 503, naming the cause) instead of a database error (500)."""
+    from alembic import command
+
+    from triage.errors import StoreError
+    from triage.store.database import _alembic_config
+
+    make(store)
+    store.ping()
+    config = _alembic_config()
+    with store.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0003")
+    with pytest.raises(StoreError, match=f"at revision 0003, this triage needs {head_revision()}"):
+        store.ping()
+    with store.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "base")
+        connection.exec_driver_sql("DROP TABLE alembic_version")
+    with pytest.raises(StoreError, match="lost its schema.*alembic_version.*restart triage"):
+        store.ping()
+    with pytest.raises(StoreError, match="lost its schema.*cases.*restart triage"):
+        make(store, external_id="after-the-loss")
+    with pytest.raises(StoreError, match="lost its schema"):
+        store.get(1)
+    assert migrate(store.engine) == head_revision()  # what a restart does
+    store.ping()
+    assert make(store, external_id="after-the-restart")["case_id"] == 1
+
+
 def test_imported_history_is_found_by_caller_key_within_the_window(store):
     from triage.identity import caller_keys
 

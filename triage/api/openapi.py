@@ -132,7 +132,7 @@ def spec() -> dict:
                                                                          "one still serves")}),
             "security": [{"admin": []}]}},
         "/healthz": {"get": _operation("The process is up.", {"200": {"description": "ok"}}, secured=False)},
-        "/readyz": {"get": _operation("Model loaded and store reachable.", {
+        "/readyz": {"get": _operation("Model loaded and store reachable at the schema revision this triage needs.", {
             "200": {"description": "ready"}, "503": {"description": "not ready"}}, secured=False)},
         "/metrics": {"get": _operation("Prometheus metrics.", {"200": {"description": "text format"}},
                                        secured=False)},

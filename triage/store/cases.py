@@ -13,13 +13,14 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any, Iterator, Mapping, Sequence
 
-from sqlalchemy import JSON, Engine, and_, any_, bindparam, func, insert, literal_column, select, union_all, update
+from sqlalchemy import JSON, Engine, and_, any_, bindparam, func, insert, literal_column, select, text, union_all, update
 from sqlalchemy import case as when_then
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from .. import hot_issues, lifecycle, sla
 from ..errors import CaseNotFoundError, InputError, StoreError, TransitionError
 from ..identity import masked_caller
+from .database import head_revision
 from .recent import REFRESH_LIMIT, RecentSketches, Sketched
 from .schema import caller_keys, case_events, cases, labels
 
@@ -355,9 +356,14 @@ class CaseStore:
             return connection.execute(select(func.count()).select_from(cases)).scalar_one()
 
     def ping(self) -> None:
-        """Raises StoreError when the database cannot answer."""
+        """Raises StoreError when the database cannot answer, or holds another schema than
+        the one this triage migrated it to at start-up (a database restored from an older
+        backup, or dropped and created again, behind a running service)."""
         with self._begin(read_only=True) as connection:
-            connection.execute(select(1))
+            found = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        if found != head_revision():
+            raise StoreError(f"the case store's schema is at revision {found}, this triage needs "
+                             f"{head_revision()}: {_MIGRATE_HINT}")
 
     # -- handling -----------------------------------------------------------------
     def act(self, case_id: int, action: str, actor: str, *, reason: str | None = None,
@@ -503,9 +509,23 @@ class _Transaction:
             raise StoreError(f"the case store failed: {error.orig}") from None
         finally:
             self.connection.close()
+        if kind is not None and issubclass(kind, DBAPIError) and _schema_missing(value.orig):
+            raise StoreError(f"the case store has lost its schema ({str(value.orig).splitlines()[0]}): "
+                             f"{_MIGRATE_HINT}") from None
         if kind is not None and issubclass(kind, OperationalError):
             raise StoreError(f"the case store failed: {value.orig}") from None
         return False
+
+
+_MIGRATE_HINT = "restart triage, which migrates the database to its schema at start-up"
+
+
+def _schema_missing(error: BaseException) -> bool:
+    """Whether a database error says a table or column of the schema is not there:
+    PostgreSQL's SQLSTATE undefined_table / undefined_column, SQLite's message."""
+    if getattr(error, "sqlstate", None) in {"42P01", "42703"}:
+        return True
+    return str(error).startswith(("no such table", "no such column"))
 
 
 def _one_statement_intake(row: dict, events: list[dict], key_rows: list[dict]) -> tuple[Any, dict]:

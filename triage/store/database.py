@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import weakref
+from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
@@ -99,5 +100,7 @@ def migrate(engine: Engine) -> str:
                          f"{error.__class__.__name__}: {error.orig if hasattr(error, 'orig') else error}") from None
 
 
+@lru_cache(maxsize=1)
 def head_revision() -> str:
+    """The newest migration's revision (read from the migration scripts once)."""
     return ScriptDirectory.from_config(_alembic_config()).get_current_head()

@@ -261,6 +261,7 @@ def test_logs_are_json_lines_with_request_ids_and_no_personal_numbers(client, au
     ({"api_tokens_file": "/nonexistent/tokens.txt"}, "cannot be read"),
     ({"database_url": "mysql://somewhere/db"}, "not supported"),
     ({"database_url": "not a url"}, "is not a database URL"),
+    ({"database_url": "sqlite:////proc/no-such-folder/c.db"}, "cannot make the folder /proc/no-such-folder"),
 ])
 def test_bad_service_settings_stop_start_up_with_the_fix(small_model_dir, tmp_path, config, message):
     from service import create_app

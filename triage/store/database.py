@@ -55,7 +55,12 @@ def open_engine(url: str) -> Engine:
 
 def _sqlite_engine(url) -> Engine:
     if url.database and url.database != ":memory:":
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(url.database).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise SettingError(f"cannot make the folder {folder} for the SQLite database {url.database} "
+                               f"({error.strerror}); set TRIAGE_DATABASE_URL to sqlite:///a/writable/path.db") from None
     engine = create_engine(url, connect_args={"timeout": 10})
 
     @event.listens_for(engine, "connect")

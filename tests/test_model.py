@@ -132,6 +132,17 @@ def test_one_string_instead_of_a_list_is_refused_not_triaged_per_character(small
         small_model.predict("饭店油烟直排熏得不敢开窗")
 
 
+@pytest.mark.parametrize("texts, labels, message", [
+    (["你好"], {"category": ["城乡建设"]}, "nothing to learn from"),
+    (["路灯坏了没人修", "路灯坏了三天", "路灯坏了一周", "老板拖欠工资"],
+     {"category": ["城乡建设", "城乡建设", "城乡建设", "劳动和社会保障"]},
+     r"the category column cannot train a head.*found \{'城乡建设': 3, '劳动和社会保障': 1\}"),
+])
+def test_too_little_to_learn_from_is_a_model_error_saying_so(texts, labels, message):
+    with pytest.raises(ModelError, match=message):
+        TriageModel().fit(texts, labels)
+
+
 def test_fit_rejects_unknown_label_columns():
     with pytest.raises(ModelError, match="label columns"):
         TriageModel().fit(["文本"], {"colour": ["红"]})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections import Counter
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -19,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 from . import explain, safety
 from .errors import InputError, ModelError
 from .features import make_featuriser, transform
-from .heads import BANDS, LinearHead, usable_rows
+from .heads import BANDS, MIN_EXAMPLES_PER_CLASS, LinearHead, usable_rows
 from .normalise import normalise
 from .privacy import mask_personal_data
 from .screening import UNREADABLE_CODES, screen
@@ -65,7 +66,14 @@ class TriageModel(BaseEstimator):
             raise ModelError(f"label columns must be among {', '.join(HEADS)}; got {sorted(labels) or 'none'}")
         prepared = [mask_personal_data(normalise(text))[0] for text in texts]
         self.featuriser_ = make_featuriser(self.min_df)
-        features = self.featuriser_.fit_transform(prepared)
+        try:
+            features = self.featuriser_.fit_transform(prepared)
+        except ValueError:
+            if self.featuriser_.named_steps["counts"].n_features_:
+                raise
+            raise ModelError(f"no word or character is shared by {self.min_df} of the training texts "
+                             f"({len(prepared)} given), so there is nothing to learn from; give more labelled "
+                             "texts (a few dozen per label at least)") from None
         self.feature_names_ = self.featuriser_.named_steps["counts"].get_feature_names_out()
         self.training_report_: dict[str, dict] = {}
         columns = _label_columns(labels)
@@ -75,6 +83,10 @@ class TriageModel(BaseEstimator):
                 continue
             rows, skipped = usable_rows(columns[name])
             kept = np.asarray(columns[name], dtype=object)[rows]
+            if len(set(kept)) < 2:  # said here, with the whole column's counts, before any fitting
+                found = Counter(label for label in columns[name] if label not in (None, ""))
+                raise ModelError(f"the {name} column cannot train a head: it needs at least 2 labels with "
+                                 f"{MIN_EXAMPLES_PER_CLASS}+ examples each; found {dict(found) or 'no labels'}")
             kept_groups = None if groups is None else np.asarray(groups, dtype=object)[rows]
             jobs.append((name, rows, kept, kept_groups))
             self.training_report_[name] = {"rows": int(len(rows)), **skipped}

@@ -1,8 +1,10 @@
 """Stage 6: why. The words and phrases that pushed a head towards its label.
 
 For a linear head the push of one feature is exact: its TF-IDF value times the weight of
-the chosen label. Character n-grams and words that say the same thing are merged so a
-dispatcher sees 油烟扰民 once, not 油烟扰民, 油烟, 烟扰 and 扰民.
+the chosen label. What a dispatcher reads are words of the text: a character n-gram is
+shown as the word of the text it lies in (出所 as 派出所), and one that only spans two
+words (的时, 面有: useful to the model, unreadable to a person) is not shown. Terms that say
+the same thing are merged so a dispatcher sees 油烟扰民 once, not 油烟扰民, 油烟, 烟扰 and 扰民.
 """
 from __future__ import annotations
 
@@ -10,21 +12,26 @@ from typing import Sequence
 
 import numpy as np
 
-from .features import CHAR_MARK
+from .features import CHAR_MARK, WORD_SEPARATOR
+from .segment import NUMBER_TOKEN
 
 
-def display_terms(feature_names: np.ndarray) -> tuple[list[str], np.ndarray]:
-    """Each feature as a dispatcher reads it (character n-grams without their mark), and
-    whether it may be shown: a lone character n-gram (车, 运) explains nothing to a person.
-    The terms are a list: one is read per candidate, and a list is indexed faster than an array."""
+def display_terms(feature_names: np.ndarray) -> tuple[list[str], np.ndarray, list[bool]]:
+    """Each feature as a dispatcher reads it (character n-grams without their mark);
+    whether it may be shown (a lone character n-gram, 车 or 运, or "some number", 〔数字〕,
+    explains nothing to a person); and whether it is a character n-gram, shown as the word it lies in. The terms
+    are lists: one is read per candidate, and a list is indexed faster than an array."""
     names = [str(name) for name in feature_names]
     terms = [name.removeprefix(CHAR_MARK) for name in names]
-    shown = np.asarray([not (name.startswith(CHAR_MARK) and len(name) <= 2) for name in names], dtype=bool)
-    return terms, shown
+    fragments = [name.startswith(CHAR_MARK) for name in names]
+    shown = np.asarray([not (fragment and len(name) <= 2) and name != NUMBER_TOKEN
+                        for name, fragment in zip(names, fragments)], dtype=bool)
+    return terms, shown, fragments
 
 
-def top_terms(features, heads: Sequence[tuple[np.ndarray, np.ndarray]], terms: tuple[list[str], np.ndarray],
-              limit: int) -> list[list[list[dict]]]:
+def top_terms(features, heads: Sequence[tuple[np.ndarray, np.ndarray]],
+              terms: tuple[list[str], np.ndarray, list[bool]], limit: int,
+              words: Sequence[str]) -> list[list[list[dict]]]:
     """The ``limit`` strongest terms of each row of ``features`` for that row's label, in
     each of ``heads``, strongest first: the pushes of every head and row are computed and
     ordered in one vectorised pass (on one text its fixed cost, paid once instead of per
@@ -35,11 +42,14 @@ def top_terms(features, heads: Sequence[tuple[np.ndarray, np.ndarray]], terms: t
         heads: per head, each row's label (a row index of the weights) and the head's
             weights per label (rows) and feature (columns).
         terms: ``display_terms(feature_names)`` of the same features.
+        words: each row's tokens joined by ``WORD_SEPARATOR`` (``features.transform``'s
+            ``words_out``); a character n-gram is shown as the token it lies in, or not at all.
     Returns:
         per head, per row, ``[{"term": "油烟扰民", "weight": 0.41}, ...]``; weights are
-        signed pushes, positive towards the label, and only positive ones are listed.
+        signed pushes (a character n-gram's own, under its word), positive towards the
+        label, and only positive ones are listed.
     """
-    names, shown = terms
+    names, shown, fragments = terms
     count = features.shape[0]
     visible = shown[features.indices]
     value_rows = np.repeat(np.arange(count), np.diff(features.indptr))[visible]
@@ -61,12 +71,21 @@ def top_terms(features, heads: Sequence[tuple[np.ndarray, np.ndarray]], terms: t
     # half-thousandth) NumPy's scaled rounding equals round(push, 3), at a tenth of its cost.
     columns, pushes = columns[first].tolist(), np.round(pushes[first].astype(np.float64), 3).tolist()
     found = []
+    words_of: list[dict[int, str | None]] = [{} for _ in range(count)]  # per text, a fragment's word
     for row in range(len(heads) * count):
         kept: list[str] = []
         joined = ""  # the kept terms, each after a separator no term contains
         listed: list[dict] = []
         for position in range(starts[row], starts[row + 1]):
-            term = names[columns[position]]
+            column = columns[position]
+            term = names[column]
+            if fragments[column]:  # the heads of one text share most of their fragments
+                known = words_of[row % count]
+                if column not in known:
+                    known[column] = _word_around(words[row % count], term)
+                term = known[column]
+                if term is None:  # only across two words
+                    continue
             # A stronger overlapping term already speaks for it: the new term inside a
             # kept one, or a kept one inside it.
             if term in joined:
@@ -82,6 +101,16 @@ def top_terms(features, heads: Sequence[tuple[np.ndarray, np.ndarray]], terms: t
                     break
         found.append(listed)
     return [found[number * count:(number + 1) * count] for number in range(len(heads))]
+
+
+def _word_around(text: str, fragment: str) -> str | None:
+    """The token of ``text`` (tokens joined by ``WORD_SEPARATOR``, which no term contains)
+    that holds ``fragment``; None when the fragment only spans two tokens."""
+    at = text.find(fragment)
+    if at < 0:
+        return None
+    end = text.find(WORD_SEPARATOR, at)
+    return text[text.rfind(WORD_SEPARATOR, 0, at) + 1:end if end >= 0 else len(text)]
 
 
 _PUSH_BITS = 31  # a positive float32's bits, sign bit aside, order as the floats do

@@ -24,6 +24,7 @@ from .segment import stopwords, tokens
 _CODE_POINT_BITS = 21  # every code point is below 2**21, so a 3-gram fits in an int64
 _NON_HAN = re.compile(r"[^\u3400-\u4dbf\u4e00-\u9fff]+")
 CHAR_MARK = "#"  # feature names of character n-grams start with it
+WORD_SEPARATOR = "\0"  # between a text's tokens for explanations: no token contains it
 
 
 class NgramCounter(TransformerMixin, BaseEstimator):
@@ -56,10 +57,11 @@ class NgramCounter(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "char_keys_")
         return self.counts(texts)
 
-    def counts(self, texts) -> sp.csr_matrix:
+    def counts(self, texts, words_out: list | None = None) -> sp.csr_matrix:
         """``transform`` without scikit-learn's wrapper and checks (a tenth of a
-        millisecond per call, for ``features.transform``)."""
-        return self._count(*self._analyse(texts))
+        millisecond per call, for ``features.transform``). ``words_out``, when given,
+        receives each text's tokens joined by ``WORD_SEPARATOR`` (what explanations show)."""
+        return self._count(*self._analyse(texts, words_out))
 
     def _frequent_char_keys(self, chars: list[str], chunk: int = 4096) -> np.ndarray:
         """Sorted keys of the character n-grams found in at least ``min_df`` texts. Counted
@@ -98,15 +100,19 @@ class NgramCounter(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "char_keys_")
         return np.asarray(self.words_ + [CHAR_MARK + _decode(key) for key in self.char_keys_.keys], dtype=object)
 
-    def _analyse(self, texts):
+    def _analyse(self, texts, joined_out: list | None = None):
         """Each text's tokens, stop words included (no stop word enters the vocabulary, so
         counting looks them up in vain rather than filtering them first), and its Chinese
-        characters in token order."""
+        characters in token order; ``joined_out`` receives the tokens joined by
+        ``WORD_SEPARATOR``, the string those characters are taken from."""
         words_per_text, chars = [], []
         for text in texts:
             all_tokens = tokens(text)
             words_per_text.append(all_tokens)
-            chars.append(_NON_HAN.sub("", "".join(all_tokens)))
+            joined = WORD_SEPARATOR.join(all_tokens)
+            chars.append(_NON_HAN.sub("", joined))  # the separator is not Chinese: it goes too
+            if joined_out is not None:
+                joined_out.append(joined)
         return words_per_text, chars
 
     def _char_ngrams(self, chars: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -180,11 +186,12 @@ def _decode(key: int) -> str:
     return "".join(reversed(characters))
 
 
-def transform(featuriser: Pipeline, texts) -> sp.csr_matrix:
+def transform(featuriser: Pipeline, texts, words_out: list | None = None) -> sp.csr_matrix:
     """``featuriser.transform(texts)`` with the TF-IDF step done as plain array arithmetic
     (1 + log tf, times idf, rows scaled to unit length): the same numbers, without the
-    input checks that cost more than the arithmetic when a request carries one text."""
-    counts = featuriser.named_steps["counts"].counts(texts)  # float32, as the heads' weights
+    input checks that cost more than the arithmetic when a request carries one text.
+    ``words_out``, when given, receives each text's tokens joined by ``WORD_SEPARATOR``."""
+    counts = featuriser.named_steps["counts"].counts(texts, words_out)  # float32, as the heads' weights
     counts.data = (np.log(counts.data) + 1.0) * featuriser.named_steps["tfidf"].idf_[counts.indices]
     row_of_value = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
     lengths = np.sqrt(np.bincount(row_of_value, weights=counts.data ** 2, minlength=counts.shape[0]))

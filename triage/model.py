@@ -136,9 +136,10 @@ class TriageModel(BaseEstimator):
         rows: list = [None] * len(prepared)
         if not readable:
             return results, rows
-        features = transform(self.featuriser_, [prepared[index]["masked"] for index in readable])
+        words: list[str] = []
+        features = transform(self.featuriser_, [prepared[index]["masked"] for index in readable], words)
         probabilities = {name: head.predict_proba(features) for name, head in self.heads_.items()}
-        heads = self._head_results(features, probabilities, settings["explain_top"])
+        heads = self._head_results(features, words, probabilities, settings["explain_top"])
         if "department" in heads:
             best = np.argsort(-probabilities["department"], axis=1)[:, :TOP_DEPARTMENTS]
             labels = self.heads_["department"].classes_[best].tolist()
@@ -178,12 +179,14 @@ class TriageModel(BaseEstimator):
         result["model_version"] = self.version_
         return result
 
-    def _head_results(self, features, probabilities: Mapping[str, np.ndarray], limit: int) -> dict[str, list[dict]]:
-        """Per explained head, each row's label, confidence, band and explaining terms."""
+    def _head_results(self, features, words: list[str], probabilities: Mapping[str, np.ndarray],
+                      limit: int) -> dict[str, list[dict]]:
+        """Per explained head, each row's label, confidence, band and explaining terms
+        (words of the row's text: ``words``, its tokens joined by ``features.WORD_SEPARATOR``)."""
         names = [name for name in ("category", "department", "request_type", "urgency") if name in self.heads_]
         best = {name: probabilities[name].argmax(axis=1) for name in names}
         explanations = explain.top_terms(features, [(best[name], self.heads_[name].coef_) for name in names],
-                                         self._display_terms(), limit)
+                                         self._display_terms(), limit, words)
         found = {}
         for name, explained in zip(names, explanations):
             head = self.heads_[name]
@@ -251,7 +254,7 @@ class TriageModel(BaseEstimator):
                                  else np.ones(len(self.feature_names_), np.float32))
         return self._topic_cache
 
-    def _display_terms(self) -> tuple[list[str], np.ndarray]:
+    def _display_terms(self) -> tuple[list[str], np.ndarray, list[bool]]:
         # Derived from feature_names_ on first use; not part of what a model is.
         if getattr(self, "_terms_cache", None) is None:
             self._terms_cache = explain.display_terms(self.feature_names_)

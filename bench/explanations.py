@@ -1,7 +1,8 @@
 """What the explanations show a dispatcher, on real messages: how many of the listed terms
 are whole words of the text, pieces of one word, or pieces across words (a character
 n-gram such as 的时 or 面有 that spans two words: a feature the model uses, but nothing a
-person can read), and how many are a single character.
+person can read), and how many are a single character or a function word
+(``triage/resources/unexplaining_words.txt``).
 
     python bench/explanations.py
     PYTHONPATH=../other-checkout python bench/explanations.py   # another version, side by side
@@ -14,12 +15,18 @@ count (the learned heads'; a safety rule's evidence has none). Prints one JSON o
 import json
 import time
 from collections import Counter
+from pathlib import Path
 
 from _shared import read_shared
 from triage import load_model
 from triage.segment import tokens
 
 HEADS = ("category", "department", "request_type", "urgency")
+# the project's list of words that say nothing about a matter (read here, not imported, so
+# that an older checkout without it is measured against the same list)
+FUNCTION_WORDS = frozenset(line.strip() for line in (Path(__file__).resolve().parent.parent / "triage" / "resources" /
+                                                     "unexplaining_words.txt").read_text(encoding="utf-8").splitlines()
+                           if line.strip() and not line.startswith("#"))
 
 
 def main():
@@ -43,6 +50,7 @@ def main():
             listed += len(terms)
             for term in terms:
                 kinds["one_character"] += len(term) == 1
+                kinds["function_word"] += term in FUNCTION_WORDS
                 if term in vocabulary:
                     kinds["whole_word"] += 1
                 elif any(term in word for word in words):
@@ -53,7 +61,7 @@ def main():
                       "terms_per_explanation": round(listed / explained, 2),
                       "share_of_terms": {kind: round(kinds[kind] / listed, 4)
                                          for kind in ("whole_word", "inside_one_word", "across_words",
-                                                      "one_character")},
+                                                      "one_character", "function_word")},
                       "predict_seconds": round(seconds, 2)}, ensure_ascii=False))
 
 

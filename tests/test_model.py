@@ -63,16 +63,17 @@ def test_explanation_weights_are_the_linear_pushes(small_model):
 def test_explanations_show_words_of_the_text_never_pieces_across_two():
     """A character n-gram is shown as the token it lies in (出所 as 派出所); one that only
     spans two tokens (的时 in 下班的|时候) is left out; the same word from two features is
-    listed once, with the stronger push; a number placeholder is not shown."""
+    listed once, with the stronger push; a number placeholder, a single character and a
+    function word are not shown, not even as the word a fragment lies in (数字 in 〔数字〕)."""
     import numpy as np
     import scipy.sparse as sp
 
     from triage.explain import display_terms, top_terms
 
-    names = np.asarray(["#的时", "#出所", "派出所", "#下班", "〔数字〕", "报警"], dtype=object)
-    weights = np.asarray([[0.9, 0.8, 0.5, 0.4, 0.95, 0.3]], dtype=np.float32)
+    names = np.asarray(["#的时", "#出所", "派出所", "#下班", "〔数字〕", "报警", "#数字", "去", "我们"], dtype=object)
+    weights = np.asarray([[0.9, 0.8, 0.5, 0.4, 0.95, 0.3, 0.99, 0.98, 0.97]], dtype=np.float32)
     features = sp.csr_matrix(np.ones((1, len(names)), dtype=np.float32))
-    words = ["\0".join(["下班", "的", "时候", "去", "派出所", "报警", "〔数字〕", "次"])]
+    words = ["\0".join(["我们", "下班", "的", "时候", "去", "派出所", "报警", "〔数字〕", "次"])]
     [[listed]] = top_terms(features, [(np.zeros(1, dtype=np.int64), weights)], display_terms(names), 5, words)
     assert listed == [{"term": "派出所", "weight": 0.8}, {"term": "下班", "weight": 0.4},
                       {"term": "报警", "weight": 0.3}]

@@ -8,25 +8,37 @@ the same thing are merged so a dispatcher sees 油烟扰民 once, not 油烟扰�
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
 
 from .features import CHAR_MARK, WORD_SEPARATOR
 from .segment import NUMBER_TOKEN
+from .taxonomy import resource_lines
 
 
 def display_terms(feature_names: np.ndarray) -> tuple[list[str], np.ndarray, list[bool]]:
     """Each feature as a dispatcher reads it (character n-grams without their mark);
-    whether it may be shown (a lone character n-gram, 车 or 运, or "some number", 〔数字〕,
-    explains nothing to a person); and whether it is a character n-gram, shown as the word it lies in. The terms
-    are lists: one is read per candidate, and a list is indexed faster than an array."""
+    whether it may be shown (``readable``); and whether it is a character n-gram, shown as
+    the word it lies in. The terms are lists: one is read per candidate, and a list is
+    indexed faster than an array."""
     names = [str(name) for name in feature_names]
     terms = [name.removeprefix(CHAR_MARK) for name in names]
     fragments = [name.startswith(CHAR_MARK) for name in names]
-    shown = np.asarray([not (fragment and len(name) <= 2) and name != NUMBER_TOKEN
-                        for name, fragment in zip(names, fragments)], dtype=bool)
+    shown = np.asarray([readable(term) for term in terms], dtype=bool)
     return terms, shown, fragments
+
+
+def readable(word: str) -> bool:
+    """Whether ``word`` tells a dispatcher something: not a single character (到, 车), not
+    "some number" (〔数字〕), not a function word (``resources/unexplaining_words.txt``)."""
+    return len(word) > 1 and word != NUMBER_TOKEN and word not in _unexplaining_words()
+
+
+@lru_cache(maxsize=1)
+def _unexplaining_words() -> frozenset[str]:
+    return frozenset(resource_lines("unexplaining_words.txt"))
 
 
 def top_terms(features, heads: Sequence[tuple[np.ndarray, np.ndarray]],
@@ -82,9 +94,10 @@ def top_terms(features, heads: Sequence[tuple[np.ndarray, np.ndarray]],
             if fragments[column]:  # the heads of one text share most of their fragments
                 known = words_of[row % count]
                 if column not in known:
-                    known[column] = _word_around(words[row % count], term)
+                    word = _word_around(words[row % count], term)
+                    known[column] = word if word is not None and readable(word) else None
                 term = known[column]
-                if term is None:  # only across two words
+                if term is None:  # only across two words, or in a word that says nothing
                     continue
             # A stronger overlapping term already speaks for it: the new term inside a
             # kept one, or a kept one inside it.

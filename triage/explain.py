@@ -83,7 +83,7 @@ def top_terms(features, heads: Sequence[tuple[np.ndarray, np.ndarray]],
     # half-thousandth) NumPy's scaled rounding equals round(push, 3), at a tenth of its cost.
     columns, pushes = columns[first].tolist(), np.round(pushes[first].astype(np.float64), 3).tolist()
     found = []
-    words_of: list[dict[int, str | None]] = [{} for _ in range(count)]  # per text, a fragment's word
+    words_of: list[dict[int, str | None]] = [{} for _ in range(count)]  # per text, each fragment's word
     for row in range(len(heads) * count):
         kept: list[str] = []
         joined = ""  # the kept terms, each after a separator no term contains
@@ -93,12 +93,12 @@ def top_terms(features, heads: Sequence[tuple[np.ndarray, np.ndarray]],
             term = names[column]
             if fragments[column]:  # the heads of one text share most of their fragments
                 known = words_of[row % count]
-                if column not in known:
-                    word = _word_around(words[row % count], term)
-                    known[column] = word if word is not None and readable(word) else None
-                term = known[column]
-                if term is None:  # only across two words, or in a word that says nothing
+                word = known.get(column, False)
+                if word is False:
+                    word = known[column] = _word_around(words[row % count], term)
+                if word is None:  # only across two words, or in a word that says nothing
                     continue
+                term = word
             # A stronger overlapping term already speaks for it: the new term inside a
             # kept one, or a kept one inside it.
             if term in joined:
@@ -118,12 +118,14 @@ def top_terms(features, heads: Sequence[tuple[np.ndarray, np.ndarray]],
 
 def _word_around(text: str, fragment: str) -> str | None:
     """The token of ``text`` (tokens joined by ``WORD_SEPARATOR``, which no term contains)
-    that holds ``fragment``; None when the fragment only spans two tokens."""
+    that holds ``fragment``, if it is ``readable``; None when the fragment only spans two
+    tokens."""
     at = text.find(fragment)
     if at < 0:
         return None
     end = text.find(WORD_SEPARATOR, at)
-    return text[text.rfind(WORD_SEPARATOR, 0, at) + 1:end if end >= 0 else len(text)]
+    word = text[text.rfind(WORD_SEPARATOR, 0, at) + 1:end if end >= 0 else len(text)]
+    return word if readable(word) else None
 
 
 _PUSH_BITS = 31  # a positive float32's bits, sign bit aside, order as the floats do

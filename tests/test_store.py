@@ -205,6 +205,32 @@ def test_feedback_and_rerouting_become_labels_for_retraining(store):
     assert rows[first["case_id"]]["text"] == "楼上漏水把我家天花板泡了"
 
 
+def test_a_dispatcher_raising_the_urgency_moves_the_case_at_once(store):
+    """The model said 一般; the dispatcher, reading the transcript, says 特急: the case takes
+    特急's deadlines from when it was received (already overdue three hours on), goes to the
+    head of the queue, and the audit trail says who changed what. A corrected category drops
+    the old category's subcategory. The department stays until a reassign moves it."""
+    calm = make(store, text="楼顶上有个人坐在边上好久了", urgency="一般")
+    make(store, text="路灯坏了一个月没人修", urgency="紧急")
+    assert [case["case_id"] for case in store.queue(now=NOW)["items"]][-1] == calm["case_id"]
+    later = NOW + timedelta(hours=3)
+    store.feedback(calm["case_id"], "派单员-李四", {"urgency": "特急", "category": "政法",
+                                                  "department": "公安局"}, now=later)
+    case = store.get(calm["case_id"], later)
+    assert (case["urgency"], case["category"], case["subcategory"]) == ("特急", "政法", None)
+    assert case["deadlines"]["respond_by"] == utc_iso(NOW + timedelta(hours=2))
+    assert case["overdue"] is True and case["stage"] == "overdue"
+    assert case["department"] == calm["department"] and case["status"] == calm["status"]
+    assert store.queue(now=later)["items"][0]["case_id"] == calm["case_id"]
+    event = case["events"][-1]
+    assert (event["action"], event["actor"], event["from_status"], event["to_status"]) == (
+        "correct", "派单员-李四", calm["status"], calm["status"])
+    assert "紧急程度 一般 → 特急" in event["reason"] and "类别 城乡建设 → 政法" in event["reason"]
+    events = len(case["events"])
+    store.feedback(calm["case_id"], "派单员-李四", {"urgency": "特急"}, now=later)  # a confirmation
+    assert len(store.get(calm["case_id"], later)["events"]) == events
+
+
 def test_every_open_status_can_be_escalated_and_only_resolve_closes():
     assert set(lifecycle.ACTIONS["escalate"][0]) == set(lifecycle.OPEN_STATUSES)
     assert [target for _, target in lifecycle.ACTIONS.values()].count("resolved") == 1

@@ -7,7 +7,9 @@
      └──────────>  returned (退单)   reassigned (改派)   escalated (升级)
 
 Every action is recorded as an event (time, actor, reason); an action the current state
-does not allow raises ``TransitionError`` (HTTP 409).
+does not allow raises ``TransitionError`` (HTTP 409). A dispatcher's correction of a case's
+category or urgency (``CaseStore.feedback``) is recorded as a ``correct`` event that keeps
+the state.
 """
 from __future__ import annotations
 

@@ -121,7 +121,9 @@ def spec() -> dict:
         "/v1/queue/claim": {"post": _operation("Claim the most urgent waiting case.", {
             "200": _json("Case", "the claimed case"), "404": _error("no case waiting")}, body="Action")},
         "/v1/cases/{case_id}/feedback": {"post": _operation(
-            "Confirm or correct a case's labels (kept for retraining).", {
+            "Confirm or correct a case's labels (kept for retraining); a corrected category or "
+            "urgency also applies to the case (urgency resets its deadlines), recorded as a "
+            "'correct' event. The department moves by assign or reassign.", {
                 "201": {"description": "the stored label"}, "404": _error("no such case")},
             body="Feedback", parameters=[_CASE_ID])},
         "/v1/model": {"get": _operation("The model card.", {"200": {"description": "version, labels, metrics, "

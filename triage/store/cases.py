@@ -204,18 +204,21 @@ class CaseStore:
                  category: str | None, subcategory: str | None = None, caller: dict | None = None,
                  location: Any = None) -> dict:
         """A ``cases`` row, its deadlines set from its urgency (一般 when unknown)."""
-        urgency = urgency or "一般"
-        due = sla.deadlines(urgency, received_at, self.settings)
         return {
             "external_id": external_id, "text_sha256": hashlib.sha256(raw_text.encode("utf-8")).hexdigest(),
             "channel": channel or "hotline", "received_at": received_at, "created_at": now, "updated_at": now,
             "text": stored_text, "caller": caller, "location": location, "result": result,
             "model_version": model_version, "category": category, "subcategory": subcategory,
-            "urgency": urgency, "urgency_rank": sla.URGENCY_RANK.get(urgency, 2), "decision": decision,
+            **self._urgency_columns(urgency or "一般", received_at), "decision": decision,
             "status": status, "department": department, "claimed_by": None, "escalations": 0,
-            "respond_by": due.respond_by, "escalate_at": due.escalate_at, "meeting_at": due.meeting_at,
             "resolved_at": None, "hot_group": None, "sketch": None, "sketch_model": None, "features": None,
         }
+
+    def _urgency_columns(self, urgency: str, received_at: datetime) -> dict:
+        """A case's urgency and the deadlines it sets, counted from when it was received."""
+        due = sla.deadlines(urgency, received_at, self.settings)
+        return {"urgency": urgency, "urgency_rank": sla.URGENCY_RANK.get(urgency, 2),
+                "respond_by": due.respond_by, "escalate_at": due.escalate_at, "meeting_at": due.meeting_at}
 
     def _by_external_id(self, external_id: str, text_sha256: str) -> dict | None:
         with self._begin(read_only=True) as connection:
@@ -427,15 +430,34 @@ class CaseStore:
     # -- labels for retraining ----------------------------------------------------
     def feedback(self, case_id: int, actor: str, corrections: Mapping[str, str],
                  now: datetime | None = None) -> dict:
-        """Record a dispatcher's confirmation or correction of the case's labels.
+        """Record a dispatcher's confirmation or correction of the case's labels, and make
+        the case follow a corrected category and urgency: a case a dispatcher raises to 特急
+        gets 特急's deadlines (counted from when it was received) and its place in the
+        queue at once, with an event in its audit trail. The department moves only by
+        assign or reassign (``act``), which the lifecycle governs.
 
         Raises:
             CaseNotFoundError: no case ``case_id``.
         """
         now = now or utc_now()
         with self._begin() as connection:
-            label = self._insert_label(connection, _case_row(connection, case_id), actor, "feedback",
-                                       corrections, now)
+            row = _case_row(connection, case_id, lock=True)
+            label = self._insert_label(connection, row, actor, "feedback", corrections, now)
+            changes: dict[str, Any] = {}
+            if corrections.get("category") not in (None, row["category"]):
+                changes.update(category=corrections["category"], subcategory=None)  # the old one's child
+            if corrections.get("subcategory") not in (None, row["subcategory"]):
+                changes["subcategory"] = corrections["subcategory"]
+            if corrections.get("urgency") not in (None, row["urgency"]):
+                changes.update(self._urgency_columns(corrections["urgency"], row["received_at"]))
+            if changes:
+                said = [f"{title} {row[name] or '—'} → {changes[name] or '—'}"
+                        for name, title in (("category", "类别"), ("subcategory", "子类"), ("urgency", "紧急程度"))
+                        if name in changes and changes[name] != row[name]]
+                connection.execute(update(cases).where(cases.c.id == row["id"]).values({**changes, "updated_at": now}))
+                connection.execute(insert(case_events).values(
+                    case_id=row["id"], at=now, actor=actor, action="correct", from_status=row["status"],
+                    to_status=row["status"], department=row["department"], reason="调度员更正：" + "；".join(said)))
         return label
 
     def _insert_label(self, connection, row, actor, source, given, now, rejected=None) -> dict:

@@ -152,6 +152,36 @@ def test_a_repeat_caller_is_shown_and_a_suggestion_accepted_by_key(page, server)
     assert labels and labels[0]["department"]
 
 
+def test_raising_the_urgency_moves_the_case_and_accepting_later_keeps_it(page, server):
+    """A dispatcher reads a transcript the model calls 一般 and corrects it to 特急: the case
+    gets 特急 in the queue; a colleague who then accepts the suggestion by key does not
+    undo it."""
+    origin, app = server
+    sign_in(page, origin)
+    page.wait_for_selector("#work:not([hidden])")
+    page.fill("#text", "小区门口的路灯坏了一个多月了，晚上黑漆漆的，请尽快安排维修")
+    page.click("#intake button")
+    page.wait_for_selector("#case-line:has-text('工单 #')")
+    case_id = int(page.text_content("#case-line").split("#")[1].split()[0])
+    store = app.extensions["triage"].store
+    assert store.get(case_id)["urgency"] == "一般"
+    page.select_option("#d-urgency", "特急")
+    page.click("#correct")
+    page.wait_for_selector("#status:has-text('已提交更正')")
+    assert store.get(case_id)["urgency"] == "特急"
+    page.select_option("#filter-urgency", "特急")
+    page.click("#filters button")
+    page.wait_for_selector(f"#queue tbody tr[data-case-id='{case_id}']")
+
+    page.click(f"#queue tbody tr[data-case-id='{case_id}']")
+    page.wait_for_selector(f"#case-line:has-text('工单 #{case_id}')")
+    page.keyboard.press("Escape")
+    page.keyboard.press("a")
+    page.wait_for_selector("#status:has-text('已采纳建议')")
+    assert store.get(case_id)["urgency"] == "特急"
+    assert [event["action"] for event in store.get(case_id)["events"]].count("correct") == 1
+
+
 def test_return_needs_a_reason(page, server):
     origin, _ = server
     sign_in(page, origin)

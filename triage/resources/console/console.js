@@ -269,8 +269,11 @@ async function send(department) {
 async function accept() {
   if (!state.current) return;
   const result = state.current.triage || {};
-  const suggested = {actor: state.actor, category: result.category && result.category.label,
-                     department: result.department && result.department.label, urgency: result.urgency && result.urgency.label};
+  // The case's own category and urgency: the model's, unless a person has corrected them
+  // (accepting must not undo a colleague's 特急); the department is the model's suggestion.
+  const suggested = {actor: state.actor, category: state.current.category || (result.category && result.category.label),
+                     department: result.department && result.department.label,
+                     urgency: state.current.urgency || (result.urgency && result.urgency.label)};
   if (!suggested.category) { say("此工单没有可采纳的建议，请更正后提交", true); return; }
   await api("POST", `/v1/cases/${state.current.case_id}/feedback`, suggested);
   if (["new", "returned"].includes(state.current.status)) await send(suggested.department);

@@ -55,6 +55,14 @@ def test_predict_dash_reads_stdin_instead_of_triaging_the_dash(capsys, small_mod
     assert lines[0]["category"]["label"] == "教育文体"
 
 
+def test_training_from_a_store_without_labels_says_so(capsys, tmp_path, small_corpus_path):
+    database = f"sqlite:///{tmp_path / 'empty.db'}"
+    code, _, err = run(capsys, "train", "--store", database, "--out", str(tmp_path / "m"))
+    assert code == 1 and "holds no human-confirmed labels yet" in err and "store-labels" not in err
+    code, out, _ = run(capsys, "train", str(small_corpus_path), "--store", database, "--out", str(tmp_path / "m"))
+    assert code == 0 and "training on the files alone" in out and (tmp_path / "m").is_dir()
+
+
 def test_predict_with_nothing_to_read_is_a_usage_error(capsys, small_model_dir, monkeypatch):
     code, out, err = run(capsys, "predict", "--model", str(small_model_dir), stdin="\n", monkeypatch=monkeypatch)
     assert code == 2 and out == "" and "no text given" in err

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from . import __version__, artifacts, load_model
 from .datafiles import read_labelled, read_text_lines
-from .errors import TriageError
+from .errors import DataFileError, TriageError
 from .evaluation import evaluate
 from .model import HEADS, TriageModel
 from .registry import Registry, overall
@@ -129,7 +129,15 @@ def _train(arguments) -> int:
     settings = load_settings()
     paths = list(arguments.data)
     if arguments.store is not None:
-        paths.append(_export_store_labels(arguments.store, settings))
+        path, count = _export_store_labels(arguments.store, settings)
+        if count:
+            paths.append(path)
+        elif not paths:
+            raise DataFileError(f"the case store at {arguments.store or settings['database_url']} holds no "
+                                "human-confirmed labels yet: dispatchers make them with feedback, 退单 and 改派 "
+                                "(`triage export-labels` lists them); name labelled files to train on meanwhile")
+        else:
+            print("the case store holds no human-confirmed labels yet; training on the files alone")
     data = read_labelled(paths)
     model = TriageModel(C=arguments.C, min_df=arguments.min_df).fit(data.texts, data.labels, groups=data.groups)
     metadata = artifacts.save(model, arguments.out) if arguments.out else None
@@ -152,8 +160,9 @@ def _train(arguments) -> int:
     return 0
 
 
-def _export_store_labels(database: str, settings) -> str:
-    """The store's human-confirmed labels as a temporary CSV for ``read_labelled``."""
+def _export_store_labels(database: str, settings) -> tuple[str, int]:
+    """The store's human-confirmed labels as a temporary CSV for ``read_labelled``, and how
+    many there are."""
     import atexit
     import tempfile
 
@@ -164,12 +173,15 @@ def _export_store_labels(database: str, settings) -> str:
     handle = tempfile.NamedTemporaryFile("w", suffix=".csv", prefix="store-labels-", delete=False,
                                          encoding="utf-8", newline="")
     atexit.register(os.unlink, handle.name)
+    count = 0
     with handle:
         writer = csv.DictWriter(handle, fieldnames=("text",) + HEADS, extrasaction="ignore")
         writer.writeheader()
-        writer.writerows(CaseStore(engine, settings).export_labels())
+        for row in CaseStore(engine, settings).export_labels():
+            writer.writerow(row)
+            count += 1
     engine.dispose()
-    return handle.name
+    return handle.name, count
 
 
 def _models(arguments) -> int:

@@ -66,6 +66,16 @@ def sign_in(page, origin, token=API_TOKEN):
     page.press("#actor", "Enter")
 
 
+def take_in(page, origin, text) -> int:
+    """Sign in, take ``text`` in as a case and return its number."""
+    sign_in(page, origin)
+    page.wait_for_selector("#work:not([hidden])")
+    page.fill("#text", text)
+    page.click("#intake button")
+    page.wait_for_selector("#case-line:has-text('工单 #')")
+    return int(page.text_content("#case-line").split("#")[1].split()[0])
+
+
 def test_nothing_is_shown_without_a_token_and_a_wrong_token_is_refused(page, server):
     origin, _ = server
     page.goto(origin + "/")  # the root leads to the console
@@ -157,12 +167,7 @@ def test_raising_the_urgency_moves_the_case_and_accepting_later_keeps_it(page, s
     gets 特急 in the queue; a colleague who then accepts the suggestion by key does not
     undo it."""
     origin, app = server
-    sign_in(page, origin)
-    page.wait_for_selector("#work:not([hidden])")
-    page.fill("#text", "小区门口的路灯坏了一个多月了，晚上黑漆漆的，请尽快安排维修")
-    page.click("#intake button")
-    page.wait_for_selector("#case-line:has-text('工单 #')")
-    case_id = int(page.text_content("#case-line").split("#")[1].split()[0])
+    case_id = take_in(page, origin, "小区门口的路灯坏了一个多月了，晚上黑漆漆的，请尽快安排维修")
     store = app.extensions["triage"].store
     assert store.get(case_id)["urgency"] == "一般"
     page.select_option("#d-urgency", "特急")
@@ -184,10 +189,6 @@ def test_raising_the_urgency_moves_the_case_and_accepting_later_keeps_it(page, s
 
 def test_return_needs_a_reason(page, server):
     origin, _ = server
-    sign_in(page, origin)
-    page.wait_for_selector("#work:not([hidden])")
-    page.fill("#text", "老板拖欠工资三个月不给，过年回不了家")
-    page.click("#intake button")
-    page.wait_for_selector("#status:has-text('已受理')")
+    take_in(page, origin, "老板拖欠工资三个月不给，过年回不了家")
     page.click("#return")
     page.wait_for_selector("#status.error:has-text('退单须填写原因')")

@@ -16,8 +16,8 @@ TRAINING = Path(__file__).resolve().parent.parent / "training"
     ("楼道里有很大的燃气味，快来人", "gas_leak.v2"),
     ("厨房闻到煤气味，阀门关了还有", "gas_leak.v2"),
     ("咨询燃气开户，另外楼道里有燃气味", "gas_leak.v2"),
-    ("电动车在楼道充电冒烟了", "fire.v2"),
-    ("隔壁仓库着火了", "fire.v2"),
+    ("电动车在楼道充电冒烟了", "fire.v3"),
+    ("隔壁仓库着火了", "fire.v3"),
     ("那面围墙裂了很大的缝，感觉快塌了", "collapse.v2"),
     ("邻居站在楼顶说不想活了", "self_harm.v2"),
     ("高压线掉在地上了，旁边有小孩", "electrocution.v2"),
@@ -31,6 +31,8 @@ TRAINING = Path(__file__).resolve().parent.parent / "training"
     ("下穿通道积水一米多深，车被困在中间", "flooding.v2"),
     ("农药厂的储罐在泄漏，周围的人都在咳嗽", "hazardous_chemicals.v1"),
     ("工人从二楼摔下来，到现在还没醒", "person_unconscious.v1"),
+    ("配电箱冒火花了，随时会着火", "fire.v3"),
+    ("工厂里刚才砰的一声爆炸，黑烟一直往外冒", "explosion.v3"),
 ])
 def test_life_safety_rules_fire(text, rule):
     hits = check(normalise(text))
@@ -49,6 +51,13 @@ def test_life_safety_rules_fire(text, rule):
     "墙上有几道细小的裂纹，想找人鉴定",
     "化工厂的环评报告在哪里公示",
     "请问高空坠落的工伤怎么认定",
+    # a fire or blast that would happen, a fire risk, one that happened before, a figure of speech
+    "消防通道被车堵死了，一旦发生火灾后果不堪设想",
+    "万一着火了消防车根本进不来怎么办",
+    "楼道堆满杂物，存在严重的火灾隐患",
+    "前年这栋楼曾发生过火灾，到现在消防设施还没修",
+    "垃圾池里天天浓烟滚滚，熏得没法开窗",
+    "工地打桩声音大得头都要炸了",
 ])
 def test_look_alikes_do_not_fire(text):
     assert [hit for hit in check(normalise(text)) if hit.level == "特急"] == []

@@ -21,18 +21,20 @@ TRAINING = Path(__file__).resolve().parent.parent / "training"
     ("那面围墙裂了很大的缝，感觉快塌了", "collapse.v2"),
     ("邻居站在楼顶说不想活了", "self_harm.v2"),
     ("高压线掉在地上了，旁边有小孩", "electrocution.v2"),
-    ("暴雨后地下车库进水了，有人被困在车里", "flooding.v2"),
-    ("楼下有人拿刀砍人", "violence.v2"),
-    ("电梯困人半小时了", "elevator_trapped.v2"),
+    ("暴雨后地下车库进水了，有人被困在车里", "flooding.v3"),
+    ("楼下有人拿刀砍人", "violence.v3"),
+    ("电梯困人半小时了", "elevator_trapped.v3"),
     ("樓道裡有很大的燃氣味", "gas_leak.v2"),
     ("液化气瓶的阀门松了在嘶嘶响", "gas_leak.v2"),
     ("后山开始滑坡，泥都冲到屋后了", "collapse.v2"),
     ("有人坐在桥的护栏外面哭", "self_harm.v2"),
-    ("下穿通道积水一米多深，车被困在中间", "flooding.v2"),
+    ("下穿通道积水一米多深，车被困在中间", "flooding.v3"),
     ("农药厂的储罐在泄漏，周围的人都在咳嗽", "hazardous_chemicals.v1"),
     ("工人从二楼摔下来，到现在还没醒", "person_unconscious.v1"),
     ("配电箱冒火花了，随时会着火", "fire.v3"),
     ("工厂里刚才砰的一声爆炸，黑烟一直往外冒", "explosion.v3"),
+    ("刚才下暴雨，一楼屋里进水了，水还在往上涨", "flooding.v3"),
+    ("他被打得满脸是血，人还在那里", "violence.v3"),
 ])
 def test_life_safety_rules_fire(text, rule):
     hits = check(normalise(text))
@@ -58,6 +60,11 @@ def test_life_safety_rules_fire(text, rule):
     "前年这栋楼曾发生过火灾，到现在消防设施还没修",
     "垃圾池里天天浓烟滚滚，熏得没法开窗",
     "工地打桩声音大得头都要炸了",
+    "小区的进水管压力太小，楼上经常没水",
+    "开发商这是道德绑架，逼业主签字",
+    "电梯经常坏，业主时不时被困在电梯里",
+    "申请材料又被打回来了，要跑几趟",
+    "2017年那场洪水把桥冲坏了，至今没修",
 ])
 def test_look_alikes_do_not_fire(text):
     assert [hit for hit in check(normalise(text)) if hit.level == "特急"] == []

@@ -35,6 +35,11 @@ TRAINING = Path(__file__).resolve().parent.parent / "training"
     ("工厂里刚才砰的一声爆炸，黑烟一直往外冒", "explosion.v3"),
     ("刚才下暴雨，一楼屋里进水了，水还在往上涨", "flooding.v3"),
     ("他被打得满脸是血，人还在那里", "violence.v3"),
+    ("曾某拿刀在楼下砍人", "violence.v3"),  # a surname, not "once"
+    ("这次屋里进水比上次还严重，水还在往上涨", "flooding.v3"),  # worse than last time, now
+    ("家里着火了怎么办，快来人", "fire.v3"),  # a question in panic, not a conditional
+    ("锅炉一直嘶嘶响，会不会爆炸", "explosion.v3"),
+    ("快派消防车来防止火势蔓延到隔壁", "fire.v3"),
 ])
 def test_life_safety_rules_fire(text, rule):
     hits = check(normalise(text))
@@ -55,6 +60,7 @@ def test_life_safety_rules_fire(text, rule):
     "请问高空坠落的工伤怎么认定",
     # a fire or blast that would happen, a fire risk, one that happened before, a figure of speech
     "消防通道被车堵死了，一旦发生火灾后果不堪设想",
+    "请加强检查以防发生火灾",
     "万一着火了消防车根本进不来怎么办",
     "楼道堆满杂物，存在严重的火灾隐患",
     "前年这栋楼曾发生过火灾，到现在消防设施还没修",

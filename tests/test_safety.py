@@ -40,6 +40,7 @@ TRAINING = Path(__file__).resolve().parent.parent / "training"
     ("家里着火了怎么办，快来人", "fire.v3"),  # a question in panic, not a conditional
     ("锅炉一直嘶嘶响，会不会爆炸", "explosion.v3"),
     ("快派消防车来防止火势蔓延到隔壁", "fire.v3"),
+    ("2026年12月4日晚上8点楼下着火了", "fire.v3"),  # a dated report is not a past one
 ])
 def test_life_safety_rules_fire(text, rule):
     hits = check(normalise(text))

@@ -18,15 +18,15 @@ TRAINING = Path(__file__).resolve().parent.parent / "training"
     ("咨询燃气开户，另外楼道里有燃气味", "gas_leak.v2"),
     ("电动车在楼道充电冒烟了", "fire.v3"),
     ("隔壁仓库着火了", "fire.v3"),
-    ("那面围墙裂了很大的缝，感觉快塌了", "collapse.v2"),
+    ("那面围墙裂了很大的缝，感觉快塌了", "collapse.v3"),
     ("邻居站在楼顶说不想活了", "self_harm.v2"),
-    ("高压线掉在地上了，旁边有小孩", "electrocution.v2"),
+    ("高压线掉在地上了，旁边有小孩", "electrocution.v3"),
     ("暴雨后地下车库进水了，有人被困在车里", "flooding.v3"),
     ("楼下有人拿刀砍人", "violence.v3"),
     ("电梯困人半小时了", "elevator_trapped.v3"),
     ("樓道裡有很大的燃氣味", "gas_leak.v2"),
     ("液化气瓶的阀门松了在嘶嘶响", "gas_leak.v2"),
-    ("后山开始滑坡，泥都冲到屋后了", "collapse.v2"),
+    ("后山开始滑坡，泥都冲到屋后了", "collapse.v3"),
     ("有人坐在桥的护栏外面哭", "self_harm.v2"),
     ("下穿通道积水一米多深，车被困在中间", "flooding.v3"),
     ("农药厂的储罐在泄漏，周围的人都在咳嗽", "hazardous_chemicals.v1"),
@@ -41,6 +41,7 @@ TRAINING = Path(__file__).resolve().parent.parent / "training"
     ("锅炉一直嘶嘶响，会不会爆炸", "explosion.v3"),
     ("快派消防车来防止火势蔓延到隔壁", "fire.v3"),
     ("2026年12月4日晚上8点楼下着火了", "fire.v3"),  # a dated report is not a past one
+    ("楼道的电线断了掉在水里，有人碰到就会触电", "electrocution.v3"),
 ])
 def test_life_safety_rules_fire(text, rule):
     hits = check(normalise(text))
@@ -72,6 +73,8 @@ def test_life_safety_rules_fire(text, rule):
     "电梯经常坏，业主时不时被困在电梯里",
     "申请材料又被打回来了，要跑几趟",
     "2017年那场洪水把桥冲坏了，至今没修",
+    "电线离树太近，一旦漏电后果不堪设想",
+    "希望政府在安置政策上给予倾斜",
 ])
 def test_look_alikes_do_not_fire(text):
     assert [hit for hit in check(normalise(text)) if hit.level == "特急"] == []

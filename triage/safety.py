@@ -46,13 +46,19 @@ class RuleHit:
 def rules() -> tuple[Rule, ...]:
     """The packaged rules, compiled once."""
     text = resources.files("triage.resources").joinpath("safety_rules.toml").read_text(encoding="utf-8")
+    parsed = tomllib.loads(text)
+    shared = parsed.get("unless_sets", {})
     loaded = []
-    for entry in tomllib.loads(text)["rule"]:
+    for entry in parsed["rule"]:
         if entry["level"] not in URGENCY_LEVELS:
             raise ValueError(f"rule {entry['id']}: level {entry['level']!r} is not one of {URGENCY_LEVELS}")
+        unknown = set(entry.get("unless_sets", ())) - set(shared)
+        if unknown:
+            raise ValueError(f"rule {entry['id']}: no unless_sets named {sorted(unknown)}; known: {sorted(shared)}")
+        unless = [*entry.get("unless", ()), *(shared[name] for name in entry.get("unless_sets", ()))]
         loaded.append(Rule(entry["id"], entry["level"], entry["label"],
                            tuple(re.compile(pattern) for pattern in entry["patterns"]),
-                           tuple(re.compile(pattern) for pattern in entry.get("unless", ()))))
+                           tuple(re.compile(pattern) for pattern in unless)))
     return tuple(loaded)
 
 

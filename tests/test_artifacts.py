@@ -39,7 +39,11 @@ def test_metadata_records_what_a_reviewer_needs(small_model_dir):
     assert set(metadata["labels"]) == {"category", "subcategory", "department", "urgency", "request_type"}
     assert len(metadata["sha256"]) == 64 and len(metadata["data_hash"]) == 64
     assert {"scikit-learn", "numpy", "triage"} <= set(metadata["libraries"])
-    assert set(metadata["thresholds"]["category"]) == {"auto", "suggest"}
+    assert set(metadata["thresholds"]["category"]) == {"auto", "suggest", "by_label"}
+    for band in ("auto", "suggest"):  # every label's own threshold, never below the head's
+        by_label = metadata["thresholds"]["category"]["by_label"][band]
+        assert set(by_label) == set(metadata["labels"]["category"])
+        assert min(by_label.values()) >= metadata["thresholds"]["category"][band]
     assert "out_of_fold" in metadata["metrics"]
 
 

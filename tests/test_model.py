@@ -257,6 +257,37 @@ def test_temperature_calibration_keeps_the_svm_label_and_the_fast_path_agrees():
     assert head.metrics_["calibration"] == "temperature"
 
 
+def test_a_label_the_head_cannot_tell_apart_is_never_auto_though_an_easy_label_is():
+    """One head-wide threshold is set by the easy, common label; bands per label keep a
+    coin-flip label out of ``auto`` (the urgency head's 特急 guesses, 64 % precise out of
+    fold, were 96 % ``auto`` under the head-wide threshold)."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    from triage.heads import LinearHead
+
+    random = np.random.default_rng(3)
+    features = random.random((1000, 6))
+    easy = features[:, 0] > 0.15  # 85 % of rows, told apart by one feature
+    features[easy, 0] += 3.0
+    labels = np.where(easy, "甲", np.where(random.random(1000) < 0.5, "乙", "丙"))  # 乙 / 丙: noise
+    head = LinearHead(calibration="temperature").fit(sp.csr_matrix(features), labels)
+    probabilities = head.predict_proba(sp.csr_matrix(features))
+    best, confidences = probabilities.argmax(axis=1), probabilities.max(axis=1)
+    head_wide = np.where(confidences >= head.thresholds_["auto"], "auto",
+                         np.where(confidences >= head.thresholds_["suggest"], "suggest", "review"))
+    noise = head.classes_[best] != "甲"
+    assert (head_wide[noise] == "auto").sum() >= 40  # what one threshold for the head lets through
+    by_label = dict(zip(head.classes_, head.label_thresholds_["auto"]))
+    assert by_label["甲"] <= 1.0 and by_label["乙"] > 1.0 and by_label["丙"] > 1.0
+    bands = np.asarray(head.bands(confidences, best))
+    assert (bands[~noise] == "auto").mean() > 0.9 and not (bands[noise] == "auto").any()
+    assert head.metrics_["auto_precision"] >= 0.95
+    del head.label_thresholds_  # a model saved before bands per label: the head-wide thresholds
+    assert (np.asarray(head.bands(confidences, best)) == head_wide).all()
+    assert set(head.thresholds_by_label()["auto"].values()) == {head.thresholds_["auto"]}
+
+
 def test_a_large_head_is_calibrated_on_one_held_out_fold(monkeypatch):
     import numpy as np
     import scipy.sparse as sp

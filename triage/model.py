@@ -31,6 +31,9 @@ HEAD_TITLES = {"category": "类别", "subcategory": "子类", "department": "责
                "urgency": "紧急程度", "request_type": "诉求类型"}
 ROUTING_HEADS = ("category", "department", "urgency")  # these decide the overall band
 TOP_DEPARTMENTS = 3
+# Part of a model's version: what fitting does beyond its parameters. Raised when the same
+# data and parameters give a different model (2: decision bands per label).
+FITTING_REVISION = 2
 SUBCATEGORY_SEPARATOR = "/"
 
 
@@ -92,8 +95,8 @@ class TriageModel(BaseEstimator):
             self.training_report_[name] = {"rows": int(len(rows)), **skipped}
         self.heads_: dict[str, LinearHead] = dict(zip([job[0] for job in jobs], self._fit_heads(features, jobs)))
         self.data_hash_ = _data_hash(texts, labels, groups)
-        # Same data and parameters, same version: a retrain that changes nothing is no new model.
-        identity = f"{self.data_hash_}:{sorted(self.get_params().items())}".encode("utf-8")
+        # Same data, parameters and fitting, same version: a retrain that changes nothing is no new model.
+        identity = f"{self.data_hash_}:{sorted(self.get_params().items())}:{FITTING_REVISION}".encode("utf-8")
         self.version_ = "m-" + hashlib.sha256(identity).hexdigest()[:12]
         return self
 
@@ -194,7 +197,7 @@ class TriageModel(BaseEstimator):
             found[name] = [{"label": str(label), "confidence": round(confidence, 4), "band": band,
                             "explanation": explanation}
                            for label, confidence, band, explanation in zip(
-                               head.classes_[best[name]].tolist(), confidences.tolist(), head.bands(confidences),
+                               head.classes_[best[name]].tolist(), confidences.tolist(), head.bands(confidences, best[name]),
                                explained)]
         return found
 
@@ -211,7 +214,7 @@ class TriageModel(BaseEstimator):
         names = [str(label).split(SUBCATEGORY_SEPARATOR, 1)[1] for label in head.classes_[best].tolist()]
         return [{"subcategory": name, "subcategory_confidence": round(confidence, 4), "subcategory_band": band}
                 if any_allowed else {"subcategory": None, "subcategory_confidence": None, "subcategory_band": "review"}
-                for name, confidence, band, any_allowed in zip(names, confidences.tolist(), head.bands(confidences),
+                for name, confidence, band, any_allowed in zip(names, confidences.tolist(), head.bands(confidences, best),
                                                                 allowed.any(axis=1).tolist())]
 
     def _urgency(self, text: str, learned: dict | None) -> dict:

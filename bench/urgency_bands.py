@@ -1,0 +1,34 @@
+"""Which urgency the default model gives real messages, from which source and in which
+decision band: how many 特急 and 紧急 a dispatcher would see applied without a look.
+
+    python bench/urgency_bands.py
+    PYTHONPATH=../other-checkout python bench/urgency_bands.py   # another version, side by side
+
+Texts: subject and body of every message in ../shared/data/messages_with_users.csv and
+messages_with_replies.csv (the texts of ``bench/safety_real.py``). They carry no urgency
+labels: the figures count what the model does, not whether it is right; the project's
+labelled held-out sets are ``bench/heldout_sets.py``. Prints one JSON object.
+"""
+import json
+from collections import Counter
+
+from _shared import read_shared
+from triage import load_model
+
+
+def main():
+    texts = [row["subject"] + "。" + row["body"]
+             for name in ("messages_with_users.csv", "messages_with_replies.csv") for row in read_shared(name)]
+    model = load_model()
+    found = Counter()
+    for start in range(0, len(texts), 500):
+        for result in model.predict(texts[start:start + 500]):
+            if result["status"] == "ok":
+                urgency = result["urgency"]
+                found[f"{urgency['label']} {urgency['source']} {urgency['band']}"] += 1
+    print(json.dumps({"benchmark": "urgency_bands", "model_version": model.version_, "texts": len(texts),
+                      "label_source_band": dict(sorted(found.items()))}, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -96,6 +96,19 @@ def test_rule_outranks_model_and_says_why(small_model):
     assert any("gas_leak.v2" in line for line in result["explanation"])
 
 
+@pytest.mark.parametrize("learned, text, expected", [
+    # the model's own 特急 out of auto (its 特急 guesses are rarely precise enough) that a rule confirms
+    ("特急", "楼道里有很浓的燃气味", ("特急", "auto", "model")),
+    ("特急", "我家楼上漏水了", ("特急", "review", "model")),  # no rule: the model's band stands
+    ("一般", "楼道里有很浓的燃气味", ("特急", "auto", "rule")),
+    ("特急", "我们小区停水三天了没人管", ("特急", "review", "model")),  # a milder rule neither lowers nor confirms
+])
+def test_a_rule_that_agrees_with_the_model_makes_its_urgency_auto(small_model, learned, text, expected):
+    guess = {"label": learned, "confidence": 0.6, "band": "review", "explanation": []}
+    urgency = small_model._urgency(normalise(text), guess)
+    assert (urgency["label"], urgency["band"], urgency["source"]) == expected
+
+
 def test_every_rule_id_is_versioned_and_unique():
     ids = [rule.id for rule in rules()]
     assert len(ids) == len(set(ids))

@@ -228,6 +228,8 @@ class TriageModel(BaseEstimator):
             # A rule outranks the model: safety is never left to a learned guess.
             urgency.update(label=hits[0].level, band="auto", source="rule",
                            explanation=[{"term": hit.evidence, "weight": None} for hit in hits])
+        elif hits and hits[0].level == urgency["label"]:
+            urgency["band"] = "auto"  # the model's guess, confirmed by a reviewable rule
         urgency["rules"] = [hit.to_dict() for hit in hits]
         return urgency
 

@@ -7,7 +7,9 @@ decision band: how many 特急 and 紧急 a dispatcher would see applied without
 Texts: subject and body of every message in ../shared/data/messages_with_users.csv and
 messages_with_replies.csv (the texts of ``bench/safety_real.py``). They carry no urgency
 labels: the figures count what the model does, not whether it is right; the project's
-labelled held-out sets are ``bench/heldout_sets.py``. Prints one JSON object.
+labelled held-out sets are ``bench/heldout_sets.py``. Sources: ``rule`` (a safety rule
+raised the model's urgency), ``model+rule`` (a rule names the model's own label), ``model``
+(no rule agrees). Prints one JSON object.
 """
 import json
 from collections import Counter
@@ -25,7 +27,10 @@ def main():
         for result in model.predict(texts[start:start + 500]):
             if result["status"] == "ok":
                 urgency = result["urgency"]
-                found[f"{urgency['label']} {urgency['source']} {urgency['band']}"] += 1
+                source = urgency["source"]
+                if source == "model" and any(hit["level"] == urgency["label"] for hit in urgency["rules"]):
+                    source = "model+rule"  # the model's label, which a safety rule also names
+                found[f"{urgency['label']} {source} {urgency['band']}"] += 1
     print(json.dumps({"benchmark": "urgency_bands", "model_version": model.version_, "texts": len(texts),
                       "label_source_band": dict(sorted(found.items()))}, ensure_ascii=False))
 

@@ -55,6 +55,12 @@ def test_predict_dash_reads_stdin_instead_of_triaging_the_dash(capsys, small_mod
     assert lines[0]["category"]["label"] == "教育文体"
 
 
+def test_predict_reads_bytes_that_do_not_decode_as_unreadable(capsys, small_model_dir):
+    garbled = "路灯坏了一个月".encode("utf-8")[:-1].decode("ascii", errors="surrogateescape")  # argv's decoding
+    code, out, _ = run(capsys, "predict", "--model", str(small_model_dir), garbled)
+    assert code == 0 and json.loads(out)["status"] == "unreadable"
+
+
 def test_training_from_a_store_without_labels_says_so(capsys, tmp_path, small_corpus_path):
     database = f"sqlite:///{tmp_path / 'empty.db'}"
     code, _, err = run(capsys, "train", "--store", database, "--out", str(tmp_path / "m"))

@@ -22,6 +22,13 @@ def test_normalise(raw, expected):
     assert normalise(raw) == expected
 
 
+def test_a_lone_surrogate_reads_as_a_replacement_character():
+    """OpenCC cannot encode a lone surrogate; normalising must still never fail on a str."""
+    raw = CLEAN + b"\xe5".decode("utf-8", errors="surrogateescape")
+    assert normalise(raw) == normalise(CLEAN) + "\ufffd"
+    assert screen(raw, normalise(raw), min_chars=6) == []  # one undecodable byte in a long text
+
+
 def test_normalise_is_idempotent():
     once = normalise("<b>社區</b>ＡＢＣ　樓下")
     assert normalise(once) == once
@@ -62,6 +69,9 @@ def test_ordinary_numbers_are_not_masked():
     (CLEAN.encode("utf-8").decode("latin-1"), "unreadable"),
     (CLEAN.encode("gbk").decode("utf-8", errors="replace"), "unreadable"),
     ("锟斤拷锟斤拷锟斤拷烫烫烫", "unreadable"),
+    # bytes that did not decode, kept as lone surrogates (surrogateescape: argv, stdin)
+    (CLEAN.encode("utf-8").decode("ascii", errors="surrogateescape"), "unreadable"),
+    ("路灯坏了\udce5", "too_short"),
 ])
 def test_screen_flags(raw, code):
     flags = screen(raw, normalise(raw), min_chars=6)

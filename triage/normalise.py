@@ -24,18 +24,24 @@ _TO_SIMPLIFIED = opencc.OpenCC("t2s")
 _COMMON_COMPATIBILITY = {chr(code): unicodedata.normalize("NFKC", chr(code))
                          for code in (*range(0xFF01, 0xFF5F), 0x3000, 0x00A0)}
 _COMMON_COMPATIBLE = re.compile("[\uff01-\uff5e\u3000\u00a0]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def normalise(text: str) -> str:
     """Return ``text`` in the canonical form every later stage expects.
 
-    Idempotent: ``normalise(normalise(t)) == normalise(t)``.
+    Idempotent: ``normalise(normalise(t)) == normalise(t)``. Never fails on a string: lone
+    surrogates (bytes that did not decode, kept by ``surrogateescape``) become U+FFFD, as a
+    lossy decoder would have made them, and screening counts them.
     """
     text = _TAG.sub(" ", html.unescape(text))
     text = _COMMON_COMPATIBLE.sub(_compatible_form, text)
     if not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
-    text = _TO_SIMPLIFIED.convert(text)
+    try:
+        text = _TO_SIMPLIFIED.convert(text)
+    except UnicodeEncodeError:  # lone surrogates: bytes that did not decode; they read as U+FFFD
+        text = _TO_SIMPLIFIED.convert(_SURROGATE.sub("\ufffd", text))
     text = _CONTROL.sub("", text)
     return " ".join(text.split())  # runs of white space as one space, none at the ends
 

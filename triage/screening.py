@@ -17,7 +17,9 @@ _NOT_LETTER = re.compile(r"[\W\d_]+")
 # debugger fills uninitialised GBK memory with (substring tests: a fifth of a regex scan).
 _GARBAGE_RUNS = ("锟斤拷", "烫烫烫", "屯屯屯", "\ufffd\ufffd")
 # Latin-1 letters that UTF-8 lead bytes of CJK characters turn into (å, æ, ç, é, è, ...).
-_PRIVATE_USE = re.compile(r"[\ue000-\uf8ff]")
+# Characters that stand for bytes no codec could read: private-use ones, and lone surrogates
+# (how Python keeps undecodable bytes: ``surrogateescape``, from argv, stdin or a client's JSON).
+_PRIVATE_USE = re.compile(r"[\ue000-\uf8ff\ud800-\udfff]")
 _LATIN1_LEADS = re.compile(r"[\u00e0-\u00ef][\u0080-\u00bf\u2018-\u203a\u0152-\u0178\u02c6-\u02dc]")
 _PROBE_BYTES = 120  # ``_reinterpret`` judges a long text's first bytes before decoding them all
 
@@ -55,7 +57,7 @@ def _garbled_reason(text: str) -> str | None:
     """Why ``text`` looks like bytes decoded with the wrong codec, or None."""
     if any(run in text for run in _GARBAGE_RUNS):
         return "乱码 (contains replacement characters or 锟斤拷-style mojibake: the bytes were decoded with the wrong codec)"
-    unknown = 0  # replacement and private-use characters; ASCII has none
+    unknown = 0  # replacement, private-use and surrogate characters; ASCII has none
     if not text.isascii():
         # UTF-8 bytes that were decoded as GBK/GB18030 re-encode to valid UTF-8; real
         # Chinese text almost never does (GBK trail bytes rarely form UTF-8 sequences).

@@ -48,6 +48,13 @@ BAD_REQUESTS = [
     ("post", "/v1/predict", {"text": 12}, {}, 400, "invalid_input", "text"),
     ("post", "/v1/predict", {"text": "   "}, {}, 400, "invalid_input", "text"),
     ("post", "/v1/predict", {"text": "路" * 20001}, {}, 400, "invalid_input", "text"),
+    # JSON may escape a lone surrogate (bytes a client could not decode); it is no character
+    ("post", "/v1/predict", '{"text": "\\udce5路灯坏了一个月"}', {}, 400, "invalid_input", "text"),
+    ("post", "/v1/triage", '{"text": "路灯坏了一个月"}'[:-1] + ', "caller": {"name": "\\udce5"}}', "auth", 400,
+     "invalid_input", "caller.name"),
+    ("post", "/v1/triage", '{"text": "路灯坏了一个月", "location": {"\\ud800": 1}}', "auth", 400,
+     "invalid_input", "location"),
+    ("post", "/v1/cases/1/claim", '{"actor": "\\udfff"}', "auth", 400, "invalid_input", "actor"),
     ("post", "/v1/triage", {"text": "路灯坏了", "channel": "fax"}, "auth", 400, "invalid_input", "channel"),
     ("post", "/v1/triage", {"text": "路灯坏了", "received_at": "yesterday"}, "auth", 400, "invalid_input",
      "received_at"),
@@ -88,6 +95,15 @@ def test_bad_requests_get_one_json_error_shape(client, auth, method, path, body,
     assert answer.status_code == status
     assert answer.json["error"]["code"] == code and answer.json["error"]["message"]
     assert answer.json["error"].get("field") == field
+
+
+def test_a_lone_surrogate_fails_only_its_batch_item_and_an_emoji_is_a_character(client, auth):
+    body = '{"items": [{"text": "路灯坏了一个月\\udce5"}, {"text": "路灯坏了一个月，晚上很黑 \\ud83d\\ude00"}]}'
+    answer = client.post("/v1/triage/batch", data=body, headers=auth)
+    assert answer.status_code == 200 and (answer.json["succeeded"], answer.json["failed"]) == (1, 1)
+    first, second = answer.json["items"]
+    assert first["status"] == "error" and first["error"]["field"] == "items[0].text"
+    assert second["created"] is True and second["text"].endswith("\U0001f600")
 
 
 def test_a_body_over_the_limit_gets_413(client):

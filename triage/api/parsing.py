@@ -15,10 +15,14 @@ CHANNELS = ("hotline", "web", "letter", "visit")
 CALLER_FIELDS = ("phone", "name", "id_number", "address")
 CHINA_STANDARD_TIME = timezone(timedelta(hours=8))
 _EXTERNAL_ID = re.compile(r"^[\w.:/\-]{1,128}$")
+_ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")  # in a pair (an emoji) or alone
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def json_object() -> dict:
-    """The request body as a JSON object (werkzeug answers 413 above ``max_body_bytes``)."""
+def json_object(checked_apart: str | None = None) -> dict:
+    """The request body as a JSON object (werkzeug answers 413 above ``max_body_bytes``),
+    with no lone surrogate in it, except under ``checked_apart`` (a batch's items, each
+    judged on its own by ``submission``)."""
     raw = request.get_data(cache=True)
     if not raw.strip():
         raise InputError('the request body is empty; send a JSON object such as {"text": "..."}', field="body")
@@ -32,12 +36,34 @@ def json_object() -> dict:
         raise InputError("the body is nested too deeply to be a complaint", field="body") from None
     if not isinstance(body, dict):
         raise InputError(f"the body must be a JSON object, not {_json_type(body)}", field="body")
+    if _ESCAPED_SURROGATE.search(raw):
+        _refuse_lone_surrogates({key: value for key, value in body.items() if key != checked_apart}, "")
     return body
+
+
+def _refuse_lone_surrogates(value: Any, path: str) -> None:
+    """Raise for the first string of ``value`` holding a lone surrogate: JSON can write one
+    (``"\\udce5"``, typically bytes a client could not decode), but it is no character, and
+    no store, log or hash can take it. A surrogate pair (an emoji) decodes to one character."""
+    if isinstance(value, str):
+        found = _SURROGATE.search(value)
+        if found:
+            raise InputError(f"'{path or 'body'}' holds {found.group()!a} at character {found.start()}, a lone "
+                             "surrogate: not a character (bytes that did not decode before the JSON was written); "
+                             "send the text as valid UTF-8", field=path or "body")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_lone_surrogates(key, path)
+            _refuse_lone_surrogates(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _refuse_lone_surrogates(item, f"{path}[{index}]")
 
 
 def submission(body: Mapping[str, Any], max_chars: int, prefix: str = "") -> dict:
     """A complaint to triage: ``text`` plus optional external_id, channel, received_at,
     caller and location."""
+    _refuse_lone_surrogates(body, prefix.removesuffix("."))
     text = body.get("text")
     if text is None:
         raise InputError("missing 'text': the complaint to triage", field=prefix + "text")

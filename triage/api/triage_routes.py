@@ -42,7 +42,7 @@ def triage_batch():
     """Up to ``batch_limit`` complaints, each judged on its own: a bad item gets an error
     entry in its place and the others still go through."""
     ctx = context()
-    body = parsing.json_object()
+    body = parsing.json_object(checked_apart="items")
     items = body.get("items")
     if not isinstance(items, list) or not items:
         raise InputError("'items' must be a non-empty array of complaints like {\"text\": \"...\"}", field="items")

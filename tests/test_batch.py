@@ -91,6 +91,31 @@ def test_bad_rows_become_error_entries_and_the_run_goes_on(small_model, tmp_path
     assert "乱码" in (tmp_path / "report.html").read_text(encoding="utf-8")
 
 
+def test_a_utf8_file_with_one_damaged_line_is_read_as_utf8(small_model, tmp_path):
+    """A stray byte in one id must not turn a whole UTF-8 file into Big5 (every row an error)."""
+    lines = [b"id,text", b"A\xff1," + "路灯坏了一个月".encode("utf-8")] + [
+        f"A{index},{text}".encode("utf-8") for index, text in enumerate(TEXTS, start=2)]
+    source = tmp_path / "in.csv"
+    source.write_bytes(b"\n".join(lines) + b"\n")
+    assert detect_encoding(source)[1] == "UTF-8"
+    summary = batch(small_model, source, tmp_path / "out.csv", columns=Columns(id="id"))
+    rows = read_csv(tmp_path / "out.csv")
+    assert [row["status"] for row in rows] == ["error"] + ["ok"] * len(TEXTS) and summary.errors == 1
+    assert "id" in rows[0]["error"] and rows[0]["id"] == "A\ufffd1"  # written, the damage shown
+
+
+def test_a_lone_surrogate_in_any_column_of_a_jsonl_row_is_that_rows_error(small_model, tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join([
+        '{"id": "1", "caller": "13812345678", "text": "\\ud800饭店油烟直排熏得不敢开窗"}',
+        '{"id": "2", "caller": "138\\udce512345678", "text": "饭店油烟直排熏得不敢开窗"}',
+        '{"id": "3", "caller": "13812345678", "text": "饭店油烟直排熏得不敢开窗"}']) + "\n", encoding="utf-8")
+    batch(small_model, source, tmp_path / "out.csv", columns=Columns(id="id", caller="caller"))
+    rows = read_csv(tmp_path / "out.csv")
+    assert [row["status"] for row in rows] == ["error", "error", "ok"]
+    assert "text" in rows[0]["error"] and "caller" in rows[1]["error"]
+
+
 def test_jsonl_lines_that_are_not_objects_are_reported_in_place(small_model, tmp_path):
     source = tmp_path / "in.jsonl"
     source.write_text('{"text": "饭店油烟直排"}\n[1, 2]\n{oops\n{"text": "路灯坏了一个月"}\n', encoding="utf-8")

@@ -1,8 +1,8 @@
 """Batch input: rows streamed from CSV, JSONL or Excel .xlsx, one record per data row.
 
 CSV and JSONL files are read through a text decoder whose encoding is detected from the
-first megabyte (a byte-order mark, else strict UTF-8, else charset-normalizer choosing
-between GB18030 and Big5) and said in the summary. Bytes that do not decode are kept as
+first megabyte (a byte-order mark, else UTF-8 when at most one line in ten fails to
+decode, else charset-normalizer choosing between GB18030 and Big5) and said in the summary. Bytes that do not decode are kept as
 lone surrogates (``surrogateescape``) so one damaged row becomes that row's error entry
 instead of stopping a ten-million-row run.
 """
@@ -23,7 +23,9 @@ from ..errors import DataFileError
 
 SAMPLE_BYTES = 1 << 20
 CHINA_STANDARD_TIME = timezone(timedelta(hours=8))
-_UNDECODED = re.compile(r"[\udc80-\udcff]")
+# Bytes the file's codec could not decode (``surrogateescape``), or a lone surrogate a JSON
+# line escaped ("\udce5"): no character, and nothing downstream can encode it.
+_UNDECODED = re.compile(r"[\ud800-\udfff]")
 FORMATS = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".xlsx": "xlsx"}
 _ENCODING_NAMES = {"utf_8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "gb18030": "GBK/GB18030", "big5": "Big5",
                    "utf-16": "UTF-16"}
@@ -70,7 +72,8 @@ def detect_encoding(path: Path) -> tuple[str, str]:
         codecs.getincrementaldecoder("utf-8")().decode(sample, final=len(sample) < SAMPLE_BYTES)
         return "utf-8", _ENCODING_NAMES["utf_8"]
     except UnicodeDecodeError:
-        pass
+        if _mostly_utf8(sample):
+            return "utf-8", _ENCODING_NAMES["utf_8"]
     import charset_normalizer  # only files that are not UTF-8 need it
 
     candidates = ["gb18030", "big5"]
@@ -96,6 +99,19 @@ class Source:
         self.records.close()
         if self.handle is not None:
             self.handle.close()
+
+
+def _mostly_utf8(sample: bytes) -> bool:
+    """UTF-8 with a damaged line or a few: some lines beyond ASCII decode as UTF-8 (GBK and
+    Big5 Chinese almost never does) and at most one in ten, or one, does not. Read as
+    UTF-8, the damaged lines become those rows' error entries; judged by charset-normalizer,
+    a whole file of UTF-8 was read as Big5."""
+    lines = sample.splitlines()
+    if len(sample) == SAMPLE_BYTES:
+        lines = lines[:-1]  # may end inside a character
+    wide = [line for line in lines if not line.isascii()]
+    damaged = sum(not _decodes(line, "utf-8") for line in wide)
+    return damaged < len(wide) and damaged <= max(1, len(wide) // 10)
 
 
 def _decodes(line: bytes, codec: str) -> bool:
@@ -230,10 +246,14 @@ def _record(number: int, row: dict | str, columns: Columns) -> Record:
     identifier = _cell(row.get(columns.id)) if columns.id else str(number)
     pieces = [_cell(row.get(name)) for name in columns.text]
     text = "。".join(piece for piece in pieces if piece)
-    record = Record(number, identifier or str(number), text,
+    record = Record(number, _UNDECODED.sub("\ufffd", identifier or str(number)), text,
                     caller=_cell(row.get(columns.caller)) if columns.caller else None)
-    if _UNDECODED.search(text + (identifier or "")):
-        record.text, record.error = None, "乱码：此行有无法按文件编码解码的字节 (bytes that do not decode)"
+    damaged = [name for name, value in ((columns.text, text), (columns.id, identifier), (columns.caller, record.caller))
+               if value and _UNDECODED.search(value)]
+    if damaged:
+        names = "+".join(damaged[0]) if isinstance(damaged[0], tuple) else damaged[0]
+        record.text, record.caller = None, None
+        record.error = f"乱码：{names} 列有无法按文件编码解码的字节 (bytes that do not decode in column {names})"
     elif not text.strip():
         record.error = f"没有文本 (column {'+'.join(columns.text)} is empty)"
     if columns.time and record.error is None:

@@ -100,6 +100,8 @@ def test_train_reads_gbk_bom_and_jsonl(capsys, tmp_path, small_corpus_path):
     (["predict", "--file", "/no/such/file.txt"], 1, "no such file"),
     (["predict", "--file", "EMPTY", ], 1, "no text lines"),
     (["predict", "--file", "EMPTY", "文本"], 2, "not both"),
+    (["serve", "--port", "99999"], 2, "'99999' is not a port (1-65535)"),  # would bind 34463
+    (["serve", "--port", "http"], 2, "'http' is not a port"),
 ])
 def test_bad_arguments_and_files(capsys, tmp_path, small_corpus_path, argv, code, message):
     (tmp_path / "empty.txt").write_text("\n\n", encoding="utf-8")

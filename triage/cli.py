@@ -67,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="run the HTTP service locally (production: gunicorn, see README)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--port", type=_port, default=8000, help="port, 1-65535 (default 8000)")
 
     batch = commands.add_parser("batch", help="triage a backlog file (CSV, JSONL, XLSX) into an output file")
     batch.add_argument("input", help="CSV/TSV (UTF-8, BOM, GBK, Big5: detected), JSONL or .xlsx with a header row")
@@ -283,6 +283,15 @@ def _serve(arguments) -> int:
     signal.signal(signal.SIGHUP, _reload)
     app.run(host=arguments.host, port=arguments.port, threaded=True)
     return 0
+
+
+def _port(value: str) -> int:
+    """A TCP port; 99999 would otherwise bind 34463 (modulo 65536) while the start-up
+    message printed :99999."""
+    port = int(value) if value.isdigit() else -1
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port (1-65535)")
+    return port
 
 
 def _batch(arguments) -> int:

@@ -116,6 +116,17 @@ def test_a_lone_surrogate_in_any_column_of_a_jsonl_row_is_that_rows_error(small_
     assert "text" in rows[0]["error"] and "caller" in rows[1]["error"]
 
 
+@pytest.mark.parametrize("target", ["output", "report"])
+def test_the_output_or_report_may_not_be_the_input(small_model, tmp_path, target):
+    source = write_csv(tmp_path / "in.csv", [{"text": text} for text in TEXTS])
+    before = source.read_bytes()
+    same = tmp_path / "." / "in.csv"  # another spelling of the same file
+    paths = {"output": same, "report": None} if target == "output" else {"output": tmp_path / "o.csv", "report": same}
+    with pytest.raises(DataFileError, match="is the input file"):
+        run_batch(small_model, BatchOptions(source, paths["output"], report=paths["report"]), SETTINGS)
+    assert source.read_bytes() == before
+
+
 def test_jsonl_lines_that_are_not_objects_are_reported_in_place(small_model, tmp_path):
     source = tmp_path / "in.jsonl"
     source.write_text('{"text": "饭店油烟直排"}\n[1, 2]\n{oops\n{"text": "路灯坏了一个月"}\n', encoding="utf-8")

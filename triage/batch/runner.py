@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import asdict, dataclass
 from functools import partial
@@ -44,6 +45,13 @@ class BatchOptions:
     progress: bool = False
 
 
+def _same_file(path: Path, other: Path) -> bool:
+    try:
+        return path.exists() and other.exists() and os.path.samefile(path, other)
+    except OSError:
+        return False
+
+
 def run_batch(model: TriageModel, options: BatchOptions, settings: Mapping[str, Any]) -> Summary:
     """Triage every row of ``options.input`` into ``options.output``; returns the summary.
 
@@ -53,6 +61,10 @@ def run_batch(model: TriageModel, options: BatchOptions, settings: Mapping[str, 
     """
     started = time.perf_counter()
     kind = check_output(options.output)
+    for path in (options.output, options.report):
+        if path is not None and _same_file(path, options.input):
+            raise DataFileError(f"{path} is the input file: writing it would replace the rows being read; "
+                                "name another file")
     if options.report and not options.report.parent.is_dir():
         raise DataFileError(f"{options.report}: the folder {options.report.parent} does not exist")
     source = open_records(options.input, options.columns)

@@ -39,11 +39,10 @@ def test_metadata_records_what_a_reviewer_needs(small_model_dir):
     assert set(metadata["labels"]) == {"category", "subcategory", "department", "urgency", "request_type"}
     assert len(metadata["sha256"]) == 64 and len(metadata["data_hash"]) == 64
     assert {"scikit-learn", "numpy", "triage"} <= set(metadata["libraries"])
-    assert set(metadata["thresholds"]["category"]) == {"auto", "suggest", "by_label"}
-    for band in ("auto", "suggest"):  # every label's own threshold, never below the head's
-        by_label = metadata["thresholds"]["category"]["by_label"][band]
-        assert set(by_label) == set(metadata["labels"]["category"])
-        assert min(by_label.values()) >= metadata["thresholds"]["category"][band]
+    assert set(metadata["thresholds"]["category"]) == {"auto", "suggest", "auto_by_label"}
+    by_label = metadata["thresholds"]["category"]["auto_by_label"]  # each label's own, never below the head's
+    assert set(by_label) == set(metadata["labels"]["category"])
+    assert min(by_label.values()) >= metadata["thresholds"]["category"]["auto"]
     assert "out_of_fold" in metadata["metrics"]
 
 

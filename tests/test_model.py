@@ -278,14 +278,13 @@ def test_a_label_the_head_cannot_tell_apart_is_never_auto_though_an_easy_label_i
                          np.where(confidences >= head.thresholds_["suggest"], "suggest", "review"))
     noise = head.classes_[best] != "甲"
     assert (head_wide[noise] == "auto").sum() >= 40  # what one threshold for the head lets through
-    by_label = dict(zip(head.classes_, head.label_thresholds_["auto"]))
+    by_label = dict(zip(head.classes_, head.auto_thresholds()))
     assert by_label["甲"] <= 1.0 and by_label["乙"] > 1.0 and by_label["丙"] > 1.0
     bands = np.asarray(head.bands(confidences, best))
     assert (bands[~noise] == "auto").mean() > 0.9 and not (bands[noise] == "auto").any()
     assert head.metrics_["auto_precision"] >= 0.95
-    del head.label_thresholds_  # a model saved before bands per label: the head-wide thresholds
+    del head.auto_thresholds_  # a model saved before bands per label: the head-wide thresholds
     assert (np.asarray(head.bands(confidences, best)) == head_wide).all()
-    assert set(head.thresholds_by_label()["auto"].values()) == {head.thresholds_["auto"]}
 
 
 def test_a_large_head_is_calibrated_on_one_held_out_fold(monkeypatch):

@@ -53,7 +53,8 @@ def save(model: TriageModel, folder: str | Path, *, metrics: dict | None = None,
         "parent": parent,
         "parameters": model.get_params(),
         "labels": model.labels_,
-        "thresholds": {name: {**head.thresholds_, "by_label": head.thresholds_by_label()}
+        "thresholds": {name: {**head.thresholds_, "auto_by_label": dict(zip(
+            head.classes_.astype(str).tolist(), head.auto_thresholds().round(4).tolist()))}
                        for name, head in model.heads_.items()},
         "training": model.training_report_,
         "metrics": {"out_of_fold": {name: head.metrics_ for name, head in model.heads_.items()},

@@ -39,10 +39,12 @@ class LinearHead(ClassifierMixin, BaseEstimator):
         auto_precision / suggest_precision: a prediction is ``auto`` when its confidence
             is at or above the lowest threshold at which out-of-fold precision reaches
             ``auto_precision``, both over all predictions and, where 20 or more of them
-            clear that, over the predictions of its label; likewise ``suggest``; below
-            both, ``review``. Per label because one head-wide threshold is set by the
-            common, easy labels: on the seed corpus the urgency head's 0.388 put 96 % of
-            its 特急 guesses in ``auto`` at 64 % precision.
+            clear that, over the predictions of its label; ``suggest`` likewise over all
+            predictions; below both, ``review``. ``auto`` per label because one head-wide
+            threshold is set by the common, easy labels: on the seed corpus the urgency
+            head's 0.388 put 96 % of its 特急 guesses in ``auto`` at 64 % precision.
+            (``suggest`` per label was tried: on real text it sent good suggestions to
+            review, whole labels at 0.85 precision, since generated text is a harsher test.)
         folds: folds for the out-of-fold scores.
         calibration: ``temperature`` (one scale on the SVM scores; labels unchanged),
             ``logistic`` (multinomial regression on them; may re-rank labels) or ``auto``:
@@ -104,10 +106,9 @@ class LinearHead(ClassifierMixin, BaseEstimator):
         precisions = {"auto": self.auto_precision, "suggest": self.suggest_precision}
         self.thresholds_ = {band: _threshold_for_precision(confidence, correct, target)
                             for band, target in precisions.items()}
-        self.label_thresholds_ = {
-            band: np.array([_label_threshold(confidence[predicted == label], correct[predicted == label], target,
-                                             self.thresholds_[band]) for label in self.classes_])
-            for band, target in precisions.items()}
+        self.auto_thresholds_ = np.array([_label_threshold(confidence[predicted == label], correct[predicted == label],
+                                                           self.auto_precision, self.thresholds_["auto"])
+                                          for label in self.classes_])
         best = np.searchsorted(self.classes_, predicted)
         self.metrics_ = {
             "out_of_fold_accuracy": round(float(accuracy_score(scored_labels, predicted)), 4),
@@ -148,20 +149,16 @@ class LinearHead(ClassifierMixin, BaseEstimator):
 
     def bands(self, confidences: np.ndarray, best: np.ndarray) -> list[str]:
         """``auto``, ``suggest`` or ``review`` for each calibrated confidence of the label
-        at that position of ``classes_`` (``best``). A model saved before thresholds were
-        kept per label uses its head-wide ones."""
-        by_label = getattr(self, "label_thresholds_", None)
-        auto, suggest = ((by_label["auto"][best], by_label["suggest"][best]) if by_label is not None
-                         else (self.thresholds_["auto"], self.thresholds_["suggest"]))
-        levels = np.where(confidences >= auto, 0, np.where(confidences >= suggest, 1, 2))
+        at that position of ``classes_`` (``best``)."""
+        levels = np.where(confidences >= self.auto_thresholds()[best], 0,
+                          np.where(confidences >= self.thresholds_["suggest"], 1, 2))
         return [BANDS[level] for level in levels.tolist()]
 
-    def thresholds_by_label(self) -> dict[str, dict[str, float]]:
-        """``{band: {label: threshold}}`` as ``bands`` applies them (for the model card)."""
-        by_label = getattr(self, "label_thresholds_", None)
-        return {band: {str(label): round(float(by_label[band][index] if by_label else self.thresholds_[band]), 4)
-                       for index, label in enumerate(self.classes_)}
-                for band in ("auto", "suggest")}
+    def auto_thresholds(self) -> np.ndarray:
+        """Each label's ``auto`` threshold (position as in ``classes_``); a model saved
+        before they were kept per label has its head-wide one for every label."""
+        by_label = getattr(self, "auto_thresholds_", None)
+        return by_label if by_label is not None else np.full(len(self.classes_), self.thresholds_["auto"])
 
 
 def _calibrator(kind: str):

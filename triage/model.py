@@ -32,8 +32,9 @@ HEAD_TITLES = {"category": "类别", "subcategory": "子类", "department": "责
 ROUTING_HEADS = ("category", "department", "urgency")  # these decide the overall band
 TOP_DEPARTMENTS = 3
 # Part of a model's version: what fitting does beyond its parameters. Raised when the same
-# data and parameters give a different model (2: decision bands per label).
-FITTING_REVISION = 2
+# data and parameters give a different model (2: decision bands per label; 3: only the
+# auto band per label).
+FITTING_REVISION = 3
 SUBCATEGORY_SEPARATOR = "/"
 
 

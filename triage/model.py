@@ -198,8 +198,8 @@ class TriageModel(BaseEstimator):
             found[name] = [{"label": str(label), "confidence": round(confidence, 4), "band": band,
                             "explanation": explanation}
                            for label, confidence, band, explanation in zip(
-                               head.classes_[best[name]].tolist(), confidences.tolist(), head.bands(confidences, best[name]),
-                               explained)]
+                               head.classes_[best[name]].tolist(), confidences.tolist(),
+                               head.bands(confidences, best[name]), explained)]
         return found
 
     def _subcategories(self, categories: list[str], probabilities: np.ndarray) -> list[dict]:
@@ -215,7 +215,8 @@ class TriageModel(BaseEstimator):
         names = [str(label).split(SUBCATEGORY_SEPARATOR, 1)[1] for label in head.classes_[best].tolist()]
         return [{"subcategory": name, "subcategory_confidence": round(confidence, 4), "subcategory_band": band}
                 if any_allowed else {"subcategory": None, "subcategory_confidence": None, "subcategory_band": "review"}
-                for name, confidence, band, any_allowed in zip(names, confidences.tolist(), head.bands(confidences, best),
+                for name, confidence, band, any_allowed in zip(names, confidences.tolist(),
+                                                                head.bands(confidences, best),
                                                                 allowed.any(axis=1).tolist())]
 
     def _urgency(self, text: str, learned: dict | None) -> dict:

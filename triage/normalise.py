@@ -24,7 +24,10 @@ _TO_SIMPLIFIED = opencc.OpenCC("t2s")
 _COMMON_COMPATIBILITY = {chr(code): unicodedata.normalize("NFKC", chr(code))
                          for code in (*range(0xFF01, 0xFF5F), 0x3000, 0x00A0)}
 _COMMON_COMPATIBLE = re.compile("[\uff01-\uff5e\u3000\u00a0]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
+# Lone surrogates: how Python keeps bytes that did not decode (``surrogateescape``: argv,
+# stdin, batch files), or what a JSON string escapes ("\udce5"). No character: nothing can
+# encode them.
+SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def normalise(text: str) -> str:
@@ -41,7 +44,7 @@ def normalise(text: str) -> str:
     try:
         text = _TO_SIMPLIFIED.convert(text)
     except UnicodeEncodeError:  # lone surrogates: bytes that did not decode; they read as U+FFFD
-        text = _TO_SIMPLIFIED.convert(_SURROGATE.sub("\ufffd", text))
+        text = _TO_SIMPLIFIED.convert(SURROGATE.sub("\ufffd", text))
     text = _CONTROL.sub("", text)
     return " ".join(text.split())  # runs of white space as one space, none at the ends
 

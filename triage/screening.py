@@ -16,10 +16,10 @@ _NOT_LETTER = re.compile(r"[\W\d_]+")
 # Signatures of mojibake: UTF-8 replacement chars seen through GBK, and the runs a
 # debugger fills uninitialised GBK memory with (substring tests: a fifth of a regex scan).
 _GARBAGE_RUNS = ("锟斤拷", "烫烫烫", "屯屯屯", "\ufffd\ufffd")
-# Latin-1 letters that UTF-8 lead bytes of CJK characters turn into (å, æ, ç, é, è, ...).
-# Characters that stand for bytes no codec could read: private-use ones, and lone surrogates
-# (how Python keeps undecodable bytes: ``surrogateescape``, from argv, stdin or a client's JSON).
+# Characters that stand for bytes no codec could read: private-use ones, and lone
+# surrogates (``normalise.SURROGATE``).
 _PRIVATE_USE = re.compile(r"[\ue000-\uf8ff\ud800-\udfff]")
+# Latin-1 letters that UTF-8 lead bytes of CJK characters turn into (å, æ, ç, é, è, ...).
 _LATIN1_LEADS = re.compile(r"[\u00e0-\u00ef][\u0080-\u00bf\u2018-\u203a\u0152-\u0178\u02c6-\u02dc]")
 _PROBE_BYTES = 120  # ``_reinterpret`` judges a long text's first bytes before decoding them all
 

@@ -10,13 +10,13 @@ from typing import Any, Mapping
 from flask import request
 
 from ..errors import InputError
+from ..normalise import SURROGATE
 
 CHANNELS = ("hotline", "web", "letter", "visit")
 CALLER_FIELDS = ("phone", "name", "id_number", "address")
 CHINA_STANDARD_TIME = timezone(timedelta(hours=8))
 _EXTERNAL_ID = re.compile(r"^[\w.:/\-]{1,128}$")
 _ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")  # in a pair (an emoji) or alone
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def json_object(checked_apart: str | None = None) -> dict:
@@ -46,7 +46,7 @@ def _refuse_lone_surrogates(value: Any, path: str) -> None:
     (``"\\udce5"``, typically bytes a client could not decode), but it is no character, and
     no store, log or hash can take it. A surrogate pair (an emoji) decodes to one character."""
     if isinstance(value, str):
-        found = _SURROGATE.search(value)
+        found = SURROGATE.search(value)
         if found:
             raise InputError(f"'{path or 'body'}' holds {found.group()!a} at character {found.start()}, a lone "
                              "surrogate: not a character (bytes that did not decode before the JSON was written); "

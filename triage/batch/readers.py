@@ -2,9 +2,9 @@
 
 CSV and JSONL files are read through a text decoder whose encoding is detected from the
 first megabyte (a byte-order mark, else UTF-8 when at most one line in ten fails to
-decode, else charset-normalizer choosing between GB18030 and Big5) and said in the summary. Bytes that do not decode are kept as
-lone surrogates (``surrogateescape``) so one damaged row becomes that row's error entry
-instead of stopping a ten-million-row run.
+decode, else charset-normalizer choosing between GB18030 and Big5) and said in the
+summary. Bytes that do not decode are kept as lone surrogates (``surrogateescape``) so
+one damaged row becomes that row's error entry instead of stopping a ten-million-row run.
 """
 from __future__ import annotations
 
@@ -20,12 +20,10 @@ from typing import Any, Callable, Iterator
 from zipfile import BadZipFile
 
 from ..errors import DataFileError
+from ..normalise import SURROGATE
 
 SAMPLE_BYTES = 1 << 20
 CHINA_STANDARD_TIME = timezone(timedelta(hours=8))
-# Bytes the file's codec could not decode (``surrogateescape``), or a lone surrogate a JSON
-# line escaped ("\udce5"): no character, and nothing downstream can encode it.
-_UNDECODED = re.compile(r"[\ud800-\udfff]")
 FORMATS = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".xlsx": "xlsx"}
 _ENCODING_NAMES = {"utf_8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "gb18030": "GBK/GB18030", "big5": "Big5",
                    "utf-16": "UTF-16"}
@@ -246,10 +244,10 @@ def _record(number: int, row: dict | str, columns: Columns) -> Record:
     identifier = _cell(row.get(columns.id)) if columns.id else str(number)
     pieces = [_cell(row.get(name)) for name in columns.text]
     text = "。".join(piece for piece in pieces if piece)
-    record = Record(number, _UNDECODED.sub("\ufffd", identifier or str(number)), text,
+    record = Record(number, SURROGATE.sub("\ufffd", identifier or str(number)), text,
                     caller=_cell(row.get(columns.caller)) if columns.caller else None)
     damaged = [name for name, value in ((columns.text, text), (columns.id, identifier), (columns.caller, record.caller))
-               if value and _UNDECODED.search(value)]
+               if value and SURROGATE.search(value)]
     if damaged:
         names = "+".join(damaged[0]) if isinstance(damaged[0], tuple) else damaged[0]
         record.text, record.caller = None, None

@@ -551,3 +551,20 @@ SITUATIONS += [
       "楼上空调的冷凝水一直滴到我家阳台上，说了好几次也不改", "楼上的下水管堵了，脏水从我家地漏往上冒",
       "楼上邻居家的洗衣机漏水，我家厨房吊顶都泡坏了"]),
 ]
+
+# Fourteenth round: what the default model alone called 特急 on real messages (session 14,
+# bench/urgency_bands.py): 天然气 stood only in a leak, so a district waiting years for its gas
+# connection read as an emergency; 楼道, 电动车 and 充电 only in a fire, so a report of bikes
+# charged in the stairwell did too; 外墙 only in a wall about to fall, so damp outside walls.
+# Each is an everyday matter; what makes the emergency is smoke, a smell or a crack now.
+SITUATIONS += [
+    ("城乡建设", "城市建设和市政管理", "燃气公司", "一般", "求助",
+     ["小区的天然气主管道几年前就埋好了，到现在还没通气", "想给老房子装天然气，钱交了半年还没动工",
+      "安置区住了四年还用不上管道天然气，只能买罐装气", "新房交付一年了，天然气开户一直排不上"]),
+    ("城乡建设", "安全生产", "应急管理局", "一般", "举报",
+     ["有居民把电动车停在楼道里，还从家里私拉电线充电", "小区架空层里几十辆电动车飞线充电，没人管",
+      "楼道里堆满电动车和杂物，消防通道都堵了"]),
+    ("城乡建设", "工程质量", "住房和城乡建设局", "一般", "投诉",
+     ["小区外墙渗水好几年了，一下雨家里墙上全是霉", "房子外墙一直渗水，阳台墙面从来没干过，物业说过了保修期",
+      "楼板有好几道贯穿的裂缝，开发商一直不修"]),
+]

@@ -98,6 +98,8 @@ def test_train_reads_gbk_bom_and_jsonl(capsys, tmp_path, small_corpus_path):
     (["evaluate", "/no/such/model", "DATA"], 1, "no model in /no/such/model"),
     (["predict", "--model", "/no/such/model", "文本"], 1, "no model in /no/such/model"),
     (["predict", "--file", "/no/such/file.txt"], 1, "no such file"),
+    (["predict", "--file", "FOLDER"], 1, "is a folder; name a file in it"),
+    (["batch", "FOLDER", "--out", "o.csv"], 1, "is a folder; name a file in it"),
     (["predict", "--file", "EMPTY", ], 1, "no text lines"),
     (["predict", "--file", "EMPTY", "文本"], 2, "not both"),
     (["serve", "--port", "99999"], 2, "'99999' is not a port (1-65535)"),  # would bind 34463
@@ -105,7 +107,8 @@ def test_train_reads_gbk_bom_and_jsonl(capsys, tmp_path, small_corpus_path):
 ])
 def test_bad_arguments_and_files(capsys, tmp_path, small_corpus_path, argv, code, message):
     (tmp_path / "empty.txt").write_text("\n\n", encoding="utf-8")
-    argv = [str(small_corpus_path) if a == "DATA" else str(tmp_path / "empty.txt") if a == "EMPTY" else a for a in argv]
+    names = {"DATA": str(small_corpus_path), "EMPTY": str(tmp_path / "empty.txt"), "FOLDER": str(tmp_path)}
+    argv = [names.get(a, a) for a in argv]
     got, _, err = run(capsys, *argv)
     assert got == code
     assert message in err

@@ -88,10 +88,19 @@ def _read_rows(path: Path, data: LabelledData) -> tuple[list[str], list[dict]]:
         {(key or "").strip(): value for key, value in row.items()} for row in rows]
 
 
-def _read_text(path: Path) -> tuple[str, str]:
-    """The text of the file at ``path`` and the name of the encoding it was read with."""
+def input_file(path: str | Path) -> Path:
+    """``path`` when it names a file to read, else a ``DataFileError`` saying what it is."""
+    path = Path(path)
+    if path.is_dir():
+        raise DataFileError(f"{path}: is a folder; name a file in it")
     if not path.is_file():
         raise DataFileError(f"{path}: no such file")
+    return path
+
+
+def _read_text(path: Path) -> tuple[str, str]:
+    """The text of the file at ``path`` and the name of the encoding it was read with."""
+    input_file(path)
     raw = path.read_bytes()
     if raw.startswith(codecs.BOM_UTF8):
         candidates = (("utf-8-sig", "UTF-8 with BOM"),)

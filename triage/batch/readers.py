@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 from zipfile import BadZipFile
 
+from ..datafiles import input_file
 from ..errors import DataFileError
 from ..normalise import SURROGATE
 
@@ -127,9 +128,7 @@ def open_records(path: str | Path, columns: Columns) -> Source:
         DataFileError: missing file, unknown type, or a named column that is not there
             (raised when the first record is taken).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise DataFileError(f"{path}: no such file")
+    path = input_file(path)
     kind = file_format(path)
     if kind == "xlsx":
         sheet = _XlsxRows(path)

@@ -245,12 +245,11 @@ def _record(number: int, row: dict | str, columns: Columns) -> Record:
     text = "。".join(piece for piece in pieces if piece)
     record = Record(number, SURROGATE.sub("\ufffd", identifier or str(number)), text,
                     caller=_cell(row.get(columns.caller)) if columns.caller else None)
-    damaged = [name for name, value in ((columns.text, text), (columns.id, identifier), (columns.caller, record.caller))
-               if value and SURROGATE.search(value)]
+    damaged = [name for name, value in (("+".join(columns.text), text), (columns.id, identifier),
+                                        (columns.caller, record.caller)) if value and SURROGATE.search(value)]
     if damaged:
-        names = "+".join(damaged[0]) if isinstance(damaged[0], tuple) else damaged[0]
         record.text, record.caller = None, None
-        record.error = f"乱码：{names} 列有无法按文件编码解码的字节 (bytes that do not decode in column {names})"
+        record.error = f"乱码：{damaged[0]} 列有无法按文件编码解码的字节 (bytes that do not decode in column {damaged[0]})"
     elif not text.strip():
         record.error = f"没有文本 (column {'+'.join(columns.text)} is empty)"
     if columns.time and record.error is None:

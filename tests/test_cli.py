@@ -55,6 +55,30 @@ def test_predict_dash_reads_stdin_instead_of_triaging_the_dash(capsys, small_mod
     assert lines[0]["category"]["label"] == "教育文体"
 
 
+@pytest.mark.parametrize("precision_never_reached", [False, True])
+def test_train_names_the_labels_that_are_never_auto(capsys, tmp_path, small_corpus_path, monkeypatch,
+                                                    precision_never_reached):
+    if precision_never_reached:  # a precision above 1: every label of every head stays out of auto
+        from functools import partial
+
+        from triage.heads import LinearHead
+        monkeypatch.setattr("triage.model.LinearHead", partial(LinearHead, auto_precision=1.01))
+    code, out, _ = run(capsys, "train", str(small_corpus_path), "--out", str(tmp_path / "m"))
+    metadata = json.loads((tmp_path / "m" / "metadata.json").read_text(encoding="utf-8"))
+    lines = out.splitlines()
+    for name, thresholds in metadata["thresholds"].items():
+        never = [label for label, threshold in thresholds["auto_by_label"].items() if threshold > 1]
+        following = lines[[line.split()[0] for line in lines].index(name) + 1]
+        if precision_never_reached:
+            assert never == metadata["labels"][name]
+        if never:
+            target = "101%" if precision_never_reached else "95%"
+            assert following.strip() == f"never auto (out-of-fold precision below {target}): {', '.join(never)}"
+        else:
+            assert not following.strip().startswith("never auto")
+    assert code == 0
+
+
 def test_predict_reads_bytes_that_do_not_decode_as_unreadable(capsys, small_model_dir):
     garbled = "路灯坏了一个月".encode("utf-8")[:-1].decode("ascii", errors="surrogateescape")  # argv's decoding
     code, out, _ = run(capsys, "predict", "--model", str(small_model_dir), garbled)

@@ -151,6 +151,10 @@ def _train(arguments) -> int:
               f"{report['rare_label']} rare labels; out-of-fold accuracy {metrics['out_of_fold_accuracy']:.3f}, "
               f"macro-F1 {metrics['out_of_fold_macro_f1']:.3f}, auto covers {metrics['auto_coverage']:.0%}; "
               f"{metrics['calibration']} calibration on {'grouped' if metrics['grouped_folds'] else 'stratified'} folds")
+        head = model.heads_[name]
+        never = [str(label) for label, threshold in zip(head.classes_, head.auto_thresholds()) if threshold > 1]
+        if never:
+            print(f"{'':<16}never auto (out-of-fold precision below {head.auto_precision:.0%}): {', '.join(never)}")
     if arguments.out:
         print(f"model {metadata['version']} written to {arguments.out}")
     if arguments.register:

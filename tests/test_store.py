@@ -449,3 +449,15 @@ def test_recent_sketches_keep_and_list_the_newest_as_a_plain_sort_does(cases, si
     expected = sorted((row for row in plain.values() if row.received_at >= since and not own_keys & row.keys),
                       key=lambda row: (row.received_at, row.case_id), reverse=True)[:limit]
     assert recent.candidates("路灯", since, own_keys, limit) == expected
+
+
+def test_sqlite_commits_are_on_disk_before_the_answer(tmp_path):
+    """WAL for concurrent readers and FULL sync: a case acknowledged with 201 survives a
+    power cut, not only a process crash (NORMAL would have risked the last ones)."""
+    from triage.store.database import open_engine
+
+    engine = open_engine(f"sqlite:///{tmp_path / 'cases.db'}")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+    engine.dispose()

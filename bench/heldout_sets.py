@@ -4,7 +4,8 @@
 
 Prints one JSON object: 特急 recall on life-safety texts and false alarms on look-alikes,
 request type on inquiries / thanks / suggestions, department top-1 and top-3 within the
-accepted set of each case. ``--misses`` also lists what went wrong.
+accepted set of each case (everyday cases, and life-safety texts: where an emergency is
+handed on). ``--misses`` also lists what went wrong.
 """
 import argparse
 import json
@@ -25,28 +26,39 @@ def main() -> None:
     model = load_model(arguments.model)
     repeat = len(FRAMES)
 
-    def urgency(texts):
-        return [result["urgency"]["label"] if result["urgency"] else None for result in model.predict(texts)]
+    def departments(cases, results) -> dict:
+        """Top-1 and top-3 department within each case's accepted set (``cases``: (text,
+        accepted departments) pairs, ``results`` the framed texts' results), and the misses."""
+        accepted = [allowed for _, allowed in cases for _ in range(repeat)]
+        found = [result["department"] for result in results]
+        top1 = [result["label"] in allowed for result, allowed in zip(found, accepted)]
+        top3 = [any(entry["label"] in allowed for entry in result["top"]) for result, allowed in zip(found, accepted)]
+        return {"n": len(results), "top1_in_accepted": round(sum(top1) / len(results), 4),
+                "top3_in_accepted": round(sum(top3) / len(results), 4),
+                "misses": [f"{result['label']}: {text}" for text, result, ok
+                           in zip(framed([text for text, _ in cases]), found, top1) if not ok]}
 
-    safety, look_alikes = framed(LIFE_SAFETY), framed(LOOK_ALIKES)
-    safety_levels, look_alike_levels = urgency(safety), urgency(look_alikes)
+    safety = framed([text for text, _ in LIFE_SAFETY])
+    look_alikes = framed(LOOK_ALIKES)
+    safety_results = model.predict(safety)
+    safety_levels = [result["urgency"]["label"] if result["urgency"] else None for result in safety_results]
+    look_alike_levels = [result["urgency"]["label"] if result["urgency"] else None
+                         for result in model.predict(look_alikes)]
     caught = sum(level == "特急" for level in safety_levels)
     false_alarms = sum(level == "特急" for level in look_alike_levels)
+    safety_departments = departments(LIFE_SAFETY, safety_results)
 
     kinds = [kind for kind, _ in NON_COMPLAINTS for _ in range(repeat)]
     kind_results = model.predict(framed([text for _, text in NON_COMPLAINTS]))
     kind_predicted = [result["request_type"]["label"] for result in kind_results]
 
-    cases = framed([text for text, _ in DEPARTMENTS])
-    accepted = [departments for _, departments in DEPARTMENTS for _ in range(repeat)]
-    department_results = [result["department"] for result in model.predict(cases)]
-    top1 = [result["label"] in allowed for result, allowed in zip(department_results, accepted)]
-    top3 = [any(entry["label"] in allowed for entry in result["top"])
-            for result, allowed in zip(department_results, accepted)]
+    everyday_departments = departments(DEPARTMENTS, model.predict(framed([text for text, _ in DEPARTMENTS])))
 
     report = {
         "benchmark": "heldout_sets", "model_version": model.version_,
-        "life_safety": {"n": len(safety), "recall_特急": round(caught / len(safety), 4)},
+        "life_safety": {"n": len(safety), "recall_特急": round(caught / len(safety), 4),
+                        "department_top1_in_accepted": safety_departments["top1_in_accepted"],
+                        "department_top3_in_accepted": safety_departments["top3_in_accepted"]},
         "look_alikes": {"n": len(look_alikes), "false_特急": false_alarms,
                         "not_flagged_share": round(1 - false_alarms / len(look_alikes), 4),
                         "precision_特急_over_both_sets": round(caught / max(1, caught + false_alarms), 4)},
@@ -56,8 +68,7 @@ def main() -> None:
                                                               / len(kinds), 4),
                            "by_kind": {kind: round(sum(p == kind for k, p in zip(kinds, kind_predicted) if k == kind)
                                                    / kinds.count(kind), 4) for kind in ("咨询", "表扬", "建议")}},
-        "departments": {"n": len(cases), "top1_in_accepted": round(sum(top1) / len(cases), 4),
-                        "top3_in_accepted": round(sum(top3) / len(cases), 4)},
+        "departments": {key: value for key, value in everyday_departments.items() if key != "misses"},
     }
     if arguments.misses:
         report["misses"] = {
@@ -65,7 +76,8 @@ def main() -> None:
             "look_alikes": [t for t, level in zip(look_alikes, look_alike_levels) if level == "特急"],
             "non_complaints": [f"{k}->{p}: {t}" for t, k, p in zip(framed([t for _, t in NON_COMPLAINTS]), kinds,
                                                                   kind_predicted) if k != p],
-            "departments": [f"{r['label']}: {t}" for t, r, ok in zip(cases, department_results, top1) if not ok],
+            "departments": everyday_departments["misses"],
+            "life_safety_departments": safety_departments["misses"],
         }
     print(json.dumps(report, ensure_ascii=False, indent=1 if arguments.misses else None))
 

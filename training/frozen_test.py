@@ -20,7 +20,7 @@ COLUMNS = ("text", "urgency", "request_type", "department")
 
 
 def rows():
-    for text in framed(LIFE_SAFETY):
+    for text in framed([text for text, _ in LIFE_SAFETY]):
         yield {"text": text, "urgency": "特急"}
     for request_type, text in NON_COMPLAINTS:
         for framed_text in framed([text]):

@@ -5,9 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from triage import safety
+from triage import model as model_module, safety
 from triage.normalise import normalise
 from triage.safety import check, leading_words, rules
+from triage.taxonomy import departments
 
 TRAINING = Path(__file__).resolve().parent.parent / "training"
 
@@ -105,7 +106,7 @@ def test_rule_outranks_model_and_says_why(small_model):
 ])
 def test_a_rule_that_agrees_with_the_model_makes_its_urgency_auto(small_model, learned, text, expected):
     guess = {"label": learned, "confidence": 0.6, "band": "review", "explanation": []}
-    urgency = small_model._urgency(normalise(text), guess)
+    urgency = small_model._urgency(check(normalise(text)), guess)
     assert (urgency["label"], urgency["band"], urgency["source"]) == expected
 
 
@@ -136,7 +137,7 @@ def _check_without_prefilter(text):
         if any(pattern.search(text) for pattern in rule.patterns):
             evidence = next((found for sentence in sentences for found in safety._matches(rule, sentence)), None)
             if evidence is not None:
-                hits.append(safety.RuleHit(rule.id, rule.level, rule.label, evidence))
+                hits.append(safety.RuleHit(rule.id, rule.level, rule.label, evidence, rule.departments))
     return sorted(hits, key=lambda hit: -safety.URGENCY_LEVELS.index(hit.level))
 
 
@@ -160,3 +161,68 @@ def test_prefilter_of_any_rule_set_finds_what_a_search_finds(patterns):
     for text in ("他从楼上摔下来了", "楼下着火了", "家里有人煤气中毒", "一切正常"):
         searched = any(pattern.search(text) for _, pattern in prefilter.candidates(text))
         assert searched == any(pattern.search(text) for pattern in loaded[0].patterns)
+
+
+def test_every_department_a_rule_names_is_a_known_department():
+    known = set(departments())
+    named = [name for rule in rules() for name in rule.departments]
+    assert named and set(named) <= known
+    # every life-safety rule says who takes its emergency over
+    assert all(rule.departments for rule in rules() if rule.level == "特急")
+
+
+def test_a_rule_with_departments_that_are_not_a_list_is_refused(monkeypatch, tmp_path):
+    broken = '[[rule]]\nid = "r.v1"\nlevel = "特急"\nlabel = "测试"\npatterns = ["着火"]\ndepartments = "公安局"\n'
+    monkeypatch.setattr(safety.resources, "files", lambda package: tmp_path)
+    (tmp_path / "safety_rules.toml").write_text(broken, encoding="utf-8")
+    safety.rules.cache_clear()
+    try:
+        with pytest.raises(ValueError, match="r.v1: departments must be a list"):
+            safety.rules()
+    finally:
+        safety.rules.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def default_model():
+    from triage import load_model
+
+    return load_model()
+
+
+@pytest.mark.parametrize("text, department, rule", [
+    # the default model alone sent these to 城管 and 生态环境局 (bench/heldout_sets.py)
+    ("楼顶天台边上站着一个人，说要跳下去", "公安局", "self_harm.v2"),
+    ("对面那栋楼三楼着火了，黑烟一直往外冒", "应急管理局", "fire.v3"),
+])
+def test_a_rule_hands_an_emergency_to_its_department(default_model, text, department, rule):
+    result = default_model.predict([text])[0]
+    found = result["department"]
+    assert (found["label"], found["source"], found["rule"], found["band"]) == (department, "rule", rule, "suggest")
+    assert found["top"][0] == {"label": department, "confidence": found["confidence"]}
+    assert len(found["top"]) == 3 and len({entry["label"] for entry in found["top"]}) == 3
+    assert found["explanation"][0]["weight"] is None  # the rule's evidence, not a learned push
+    assert result["decision"] != "auto"  # a person confirms where the model did not know
+
+
+def test_a_learned_department_the_rule_accepts_is_kept(default_model):
+    found = default_model.predict(["楼道里有很浓的燃气味，好像漏气了"])[0]["department"]
+    assert (found["label"], found["source"]) == ("燃气公司", "model") and "rule" not in found
+
+
+def test_a_rule_department_the_model_does_not_know_changes_nothing(small_model):
+    # the small test model knows four departments, none of them 应急管理局
+    result = small_model.predict(["仓库着火了，火越烧越大"])[0]
+    assert [hit["rule"] for hit in result["urgency"]["rules"]] == ["fire.v3"]
+    found = result["department"]
+    assert found["source"] == "model"
+    assert found["label"] in small_model.labels_["department"]
+
+
+def test_an_emergency_named_far_into_a_long_text_leaves_the_learned_department(default_model):
+    # On long message-board posts a rule's words deep in the text were nearly always an aside.
+    opening = "我们小区物业公司乱收停车费，每个月涨价也不公示收费标准，业主多次找物业协商都没有结果，物业经理还说爱找谁找谁，希望有关部门尽快调查处理。"
+    assert len(opening) > model_module.HAND_ON_WITHIN
+    result = default_model.predict([opening + "楼顶天台边上站着一个人，说要跳下去"])[0]
+    assert result["urgency"]["label"] == "特急" and result["urgency"]["rules"][0]["rule"] == "self_harm.v2"
+    assert result["department"]["source"] == "model"

@@ -5,6 +5,10 @@ life-safety cases in any wording a reviewer can read and audit; the final urgenc
 more severe of the two. A rule's pattern matches within one sentence; its ``unless``
 patterns (look-alikes: 燃气开户, 火灾保险理赔, negations, past events) are checked only in
 the clause around the match, so one harmless clause cannot hide a real emergency.
+
+A rule may also name the departments its emergency is handed to (``departments``: a fire to
+应急管理局 for the fire brigade, a person about to jump to 公安局); ``model.py`` puts the
+first of them before a learned department that is none of them.
 """
 from __future__ import annotations
 
@@ -29,6 +33,7 @@ class Rule:
     label: str
     patterns: tuple[re.Pattern[str], ...]
     unless: tuple[re.Pattern[str], ...]
+    departments: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,7 @@ class RuleHit:
     level: str
     label: str
     evidence: str
+    departments: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         return {"rule": self.rule_id, "level": self.level, "label": self.label, "evidence": self.evidence}
@@ -55,10 +61,13 @@ def rules() -> tuple[Rule, ...]:
         unknown = set(entry.get("unless_sets", ())) - set(shared)
         if unknown:
             raise ValueError(f"rule {entry['id']}: no unless_sets named {sorted(unknown)}; known: {sorted(shared)}")
+        departments = entry.get("departments", [])
+        if not isinstance(departments, list) or not all(isinstance(name, str) and name for name in departments):
+            raise ValueError(f"rule {entry['id']}: departments must be a list of department names")
         unless = [*entry.get("unless", ()), *(shared[name] for name in entry.get("unless_sets", ()))]
         loaded.append(Rule(entry["id"], entry["level"], entry["label"],
                            tuple(re.compile(pattern) for pattern in entry["patterns"]),
-                           tuple(re.compile(pattern) for pattern in unless)))
+                           tuple(re.compile(pattern) for pattern in unless), tuple(departments)))
     return tuple(loaded)
 
 
@@ -153,7 +162,7 @@ def check(text: str) -> list[RuleHit]:
         # rules out almost every rule before the per-sentence, per-clause work.
         evidence = next((found for sentence in sentences for found in _matches(rule, sentence)), None)
         if evidence is not None:
-            hits.append(RuleHit(rule.id, rule.level, rule.label, evidence))
+            hits.append(RuleHit(rule.id, rule.level, rule.label, evidence, rule.departments))
     return sorted(hits, key=lambda hit: -URGENCY_LEVELS.index(hit.level))
 
 

@@ -167,8 +167,10 @@ function show(found, result) {
     (found.caller ? " · 来电人 " + [found.caller.name, found.caller.phone].filter(Boolean).join(" ") : "");
   const category = result.category;
   $("category").textContent = category ? `${category.label} / ${category.subcategory || "—"}（${percent(category.confidence)}）` : "无法判读";
-  $("departments-top").replaceChildren(...((result.department && result.department.top) || []).map((entry) => {
-    const item = el("li", `${entry.label} ${percent(entry.confidence)}`);
+  $("departments-top").replaceChildren(...((result.department && result.department.top) || []).map((entry, rank) => {
+    // A safety rule's department stands first with the model's own (low) confidence: say whose choice it is.
+    const byRule = rank === 0 && result.department.source === "rule";
+    const item = el("li", `${entry.label} ${percent(entry.confidence)}` + (byRule ? " · 安全规则指定" : ""));
     const bar = el("span", null, "bar");
     bar.style.width = Math.round(entry.confidence * 80) + "px";
     item.append(bar);

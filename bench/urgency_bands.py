@@ -9,7 +9,8 @@ messages_with_replies.csv (the texts of ``bench/safety_real.py``). They carry no
 labels: the figures count what the model does, not whether it is right; the project's
 labelled held-out sets are ``bench/heldout_sets.py``. Sources: ``rule`` (a safety rule
 raised the model's urgency), ``model+rule`` (a rule names the model's own label), ``model``
-(no rule agrees). Prints one JSON object.
+(no rule agrees). Also how often a safety rule handed the case to its own department instead
+of the learned one (``department.source`` ``rule``), by rule. Prints one JSON object.
 """
 import json
 from collections import Counter
@@ -22,7 +23,7 @@ def main():
     texts = [row["subject"] + "。" + row["body"]
              for name in ("messages_with_users.csv", "messages_with_replies.csv") for row in read_shared(name)]
     model = load_model()
-    found = Counter()
+    found, handed = Counter(), Counter()
     for start in range(0, len(texts), 500):
         for result in model.predict(texts[start:start + 500]):
             if result["status"] == "ok":
@@ -31,8 +32,12 @@ def main():
                 if source == "model" and any(hit["level"] == urgency["label"] for hit in urgency["rules"]):
                     source = "model+rule"  # the model's label, which a safety rule also names
                 found[f"{urgency['label']} {source} {urgency['band']}"] += 1
+                if result["department"] and result["department"].get("source") == "rule":
+                    handed[f"{result['department']['rule']} -> {result['department']['label']}"] += 1
     print(json.dumps({"benchmark": "urgency_bands", "model_version": model.version_, "texts": len(texts),
-                      "label_source_band": dict(sorted(found.items()))}, ensure_ascii=False))
+                      "label_source_band": dict(sorted(found.items())),
+                      "department_by_rule": {"texts": sum(handed.values()), **dict(handed.most_common())}},
+                     ensure_ascii=False))
 
 
 if __name__ == "__main__":

@@ -57,6 +57,8 @@ def main() -> None:
     report = {
         "benchmark": "heldout_sets", "model_version": model.version_,
         "life_safety": {"n": len(safety), "recall_特急": round(caught / len(safety), 4),
+                        "特急_in_auto_band": round(sum(result["urgency"]["label"] == "特急" and result["urgency"]["band"] == "auto"
+                                                     for result in safety_results) / len(safety), 4),
                         "department_top1_in_accepted": safety_departments["top1_in_accepted"],
                         "department_top3_in_accepted": safety_departments["top3_in_accepted"]},
         "look_alikes": {"n": len(look_alikes), "false_特急": false_alarms,

@@ -106,7 +106,7 @@ def test_rule_outranks_model_and_says_why(small_model):
 ])
 def test_a_rule_that_agrees_with_the_model_makes_its_urgency_auto(small_model, learned, text, expected):
     guess = {"label": learned, "confidence": 0.6, "band": "review", "explanation": []}
-    urgency = small_model._urgency(check(normalise(text)), guess)
+    urgency = small_model._urgency(check(normalise(text)), guess, normalise(text))
     assert (urgency["label"], urgency["band"], urgency["source"]) == expected
 
 
@@ -219,10 +219,15 @@ def test_a_rule_department_the_model_does_not_know_changes_nothing(small_model):
     assert found["label"] in small_model.labels_["department"]
 
 
-def test_an_emergency_named_far_into_a_long_text_leaves_the_learned_department(default_model):
+def test_an_emergency_named_far_into_a_long_text_is_for_a_dispatcher_to_confirm(default_model):
     # On long message-board posts a rule's words deep in the text were nearly always an aside.
     opening = "我们小区物业公司乱收停车费，每个月涨价也不公示收费标准，业主多次找物业协商都没有结果，物业经理还说爱找谁找谁，希望有关部门尽快调查处理。"
-    assert len(opening) > model_module.HAND_ON_WITHIN
+    assert len(opening) > model_module.OPENING_CHARS
     result = default_model.predict([opening + "楼顶天台边上站着一个人，说要跳下去"])[0]
     assert result["urgency"]["label"] == "特急" and result["urgency"]["rules"][0]["rule"] == "self_harm.v2"
     assert result["department"]["source"] == "model"
+    # still raised to 特急, for a dispatcher to confirm rather than applied unseen
+    assert (result["urgency"]["source"], result["urgency"]["band"]) == ("rule", "suggest")
+    assert result["decision"] != "auto"
+    opened = default_model.predict(["楼顶天台边上站着一个人，说要跳下去。" + opening])[0]
+    assert (opened["urgency"]["label"], opened["urgency"]["band"]) == ("特急", "auto")

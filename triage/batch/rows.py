@@ -22,7 +22,7 @@ from .readers import Record
 PREDICTION_COLUMNS = (
     "row", "id", "status", "error", "decision",
     "category", "category_confidence", "category_band", "subcategory", "subcategory_confidence",
-    "department", "department_confidence", "department_band",
+    "department", "department_confidence", "department_band", "department_source",
     *(f"department_{rank}{suffix}" for rank in range(2, TOP_DEPARTMENTS + 1) for suffix in ("", "_confidence")),
     "urgency", "urgency_confidence", "urgency_band", "urgency_source", "safety_rules",
     "request_type", "request_type_confidence", "flags", "explanation", "personal_data", "text", "model_version",
@@ -92,7 +92,7 @@ def flatten(record: Record, result: dict) -> dict:
                subcategory_confidence=category.get("subcategory_confidence"))
     department = result.get("department") or {}
     row.update(department=department.get("label"), department_confidence=department.get("confidence"),
-               department_band=department.get("band"))
+               department_band=department.get("band"), department_source=department.get("source"))
     for rank in range(2, TOP_DEPARTMENTS + 1):
         top = department.get("top") or []
         entry = top[rank - 1] if len(top) >= rank else {}

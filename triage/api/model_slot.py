@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
+from .. import safety
 from ..artifacts import load, read_metadata
 from ..errors import ModelError
 from ..model import TriageModel
@@ -58,6 +59,8 @@ class ModelSlot:
                 "created_at": metadata.get("created_at"), "labels": metadata.get("labels"),
                 "thresholds": metadata.get("thresholds"), "metrics": metadata.get("metrics"),
                 "training": metadata.get("training"), "libraries": metadata.get("libraries"),
+                "safety_rules": [{"id": rule.id, "level": rule.level, "label": rule.label,
+                                  "departments": list(rule.departments)} for rule in safety.rules()],
                 "last_reload_error": self.last_error}
 
 

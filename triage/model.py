@@ -256,9 +256,10 @@ class TriageModel(BaseEstimator):
         """Where safety rules name who their emergency goes to (a fire: 应急管理局, a person
         about to jump: 公安局), their evidence opens ``text`` (``OPENING_CHARS``) and the
         learned department (``found``) is none of them, the first of those the model knows
-        takes its place, the learned ones behind it in ``top``. Band ``suggest``: the rule knows the kind of danger, not the place, and a
-        dispatcher confirms where a life is at stake. ``probabilities``: the department
-        head's for this text; the confidence shown stays the model's own."""
+        takes its place, the learned ones behind it in ``top``. Band ``suggest``: the rule
+        knows the kind of danger, not the place, and a dispatcher confirms where a life is
+        at stake. ``probabilities``: the department head's for this text; the confidence
+        shown stays the model's own."""
         hits = _in_opening(hits, text)
         named = [name for hit in hits for name in hit.departments]
         if not named or found["label"] in named:

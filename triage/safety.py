@@ -8,7 +8,8 @@ the clause around the match, so one harmless clause cannot hide a real emergency
 
 A rule may also name the departments its emergency is handed to (``departments``: a fire to
 应急管理局 for the fire brigade, a person about to jump to 公安局); ``model.py`` puts the
-first of them before a learned department that is none of them.
+first of them before a learned department that is none of them, and lets a rule decide only
+where its evidence opens the text.
 """
 from __future__ import annotations
 

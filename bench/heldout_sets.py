@@ -5,7 +5,9 @@
 Prints one JSON object: 特急 recall on life-safety texts and false alarms on look-alikes,
 request type on inquiries / thanks / suggestions, department top-1 and top-3 within the
 accepted set of each case (everyday cases, and life-safety texts: where an emergency is
-handed on). ``--misses`` also lists what went wrong.
+handed on). Life-safety texts come in two sets: the first, which the safety rules were
+written knowing, and a fresh one written after them (session 15). ``--misses`` also lists
+what went wrong.
 """
 import argparse
 import json
@@ -13,7 +15,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
-from heldout import DEPARTMENTS, FRAMES, LIFE_SAFETY, LOOK_ALIKES, NON_COMPLAINTS, framed  # noqa: E402
+from heldout import DEPARTMENTS, FRAMES, LIFE_SAFETY, LIFE_SAFETY_FRESH, LOOK_ALIKES, NON_COMPLAINTS, framed  # noqa: E402
 
 from triage import load_model  # noqa: E402
 
@@ -38,15 +40,26 @@ def main() -> None:
                 "misses": [f"{result['label']}: {text}" for text, result, ok
                            in zip(framed([text for text, _ in cases]), found, top1) if not ok]}
 
-    safety = framed([text for text, _ in LIFE_SAFETY])
+    def emergencies(cases) -> dict:
+        """特急 recall, the share 特急 in the ``auto`` band and where they go (``departments``)
+        on life-safety ``cases``; the misses under ``missed`` and ``misses``."""
+        texts = framed([text for text, _ in cases])
+        results = model.predict(texts)
+        levels = [result["urgency"]["label"] if result["urgency"] else None for result in results]
+        going = departments(cases, results)
+        return {"n": len(texts), "recall_特急": round(levels.count("特急") / len(texts), 4),
+                "特急_in_auto_band": round(sum(level == "特急" and result["urgency"]["band"] == "auto"
+                                             for level, result in zip(levels, results)) / len(texts), 4),
+                "department_top1_in_accepted": going["top1_in_accepted"],
+                "department_top3_in_accepted": going["top3_in_accepted"],
+                "missed": [text for text, level in zip(texts, levels) if level != "特急"], "misses": going["misses"]}
+
+    safety, fresh = emergencies(LIFE_SAFETY), emergencies(LIFE_SAFETY_FRESH)
+    caught = round(safety["recall_特急"] * safety["n"])
     look_alikes = framed(LOOK_ALIKES)
-    safety_results = model.predict(safety)
-    safety_levels = [result["urgency"]["label"] if result["urgency"] else None for result in safety_results]
     look_alike_levels = [result["urgency"]["label"] if result["urgency"] else None
                          for result in model.predict(look_alikes)]
-    caught = sum(level == "特急" for level in safety_levels)
     false_alarms = sum(level == "特急" for level in look_alike_levels)
-    safety_departments = departments(LIFE_SAFETY, safety_results)
 
     kinds = [kind for kind, _ in NON_COMPLAINTS for _ in range(repeat)]
     kind_results = model.predict(framed([text for _, text in NON_COMPLAINTS]))
@@ -56,11 +69,8 @@ def main() -> None:
 
     report = {
         "benchmark": "heldout_sets", "model_version": model.version_,
-        "life_safety": {"n": len(safety), "recall_特急": round(caught / len(safety), 4),
-                        "特急_in_auto_band": round(sum(result["urgency"]["label"] == "特急" and result["urgency"]["band"] == "auto"
-                                                     for result in safety_results) / len(safety), 4),
-                        "department_top1_in_accepted": safety_departments["top1_in_accepted"],
-                        "department_top3_in_accepted": safety_departments["top3_in_accepted"]},
+        "life_safety": {key: value for key, value in safety.items() if key not in ("missed", "misses")},
+        "life_safety_fresh": {key: value for key, value in fresh.items() if key not in ("missed", "misses")},
         "look_alikes": {"n": len(look_alikes), "false_特急": false_alarms,
                         "not_flagged_share": round(1 - false_alarms / len(look_alikes), 4),
                         "precision_特急_over_both_sets": round(caught / max(1, caught + false_alarms), 4)},
@@ -74,12 +84,12 @@ def main() -> None:
     }
     if arguments.misses:
         report["misses"] = {
-            "life_safety": [t for t, level in zip(safety, safety_levels) if level != "特急"],
+            "life_safety": safety["missed"], "life_safety_fresh": fresh["missed"],
             "look_alikes": [t for t, level in zip(look_alikes, look_alike_levels) if level == "特急"],
             "non_complaints": [f"{k}->{p}: {t}" for t, k, p in zip(framed([t for _, t in NON_COMPLAINTS]), kinds,
                                                                   kind_predicted) if k != p],
             "departments": everyday_departments["misses"],
-            "life_safety_departments": safety_departments["misses"],
+            "life_safety_departments": safety["misses"], "life_safety_fresh_departments": fresh["misses"],
         }
     print(json.dumps(report, ensure_ascii=False, indent=1 if arguments.misses else None))
 

@@ -21,28 +21,38 @@ TRAINING = Path(__file__).resolve().parent.parent / "training"
     ("隔壁仓库着火了", "fire.v3"),
     ("那面围墙裂了很大的缝，感觉快塌了", "collapse.v3"),
     ("邻居站在楼顶说不想活了", "self_harm.v2"),
-    ("高压线掉在地上了，旁边有小孩", "electrocution.v3"),
+    ("高压线掉在地上了，旁边有小孩", "electrocution.v4"),
     ("暴雨后地下车库进水了，有人被困在车里", "flooding.v3"),
-    ("楼下有人拿刀砍人", "violence.v3"),
-    ("电梯困人半小时了", "elevator_trapped.v3"),
+    ("楼下有人拿刀砍人", "violence.v4"),
+    ("电梯困人半小时了", "elevator_trapped.v4"),
     ("樓道裡有很大的燃氣味", "gas_leak.v2"),
     ("液化气瓶的阀门松了在嘶嘶响", "gas_leak.v2"),
     ("后山开始滑坡，泥都冲到屋后了", "collapse.v3"),
     ("有人坐在桥的护栏外面哭", "self_harm.v2"),
     ("下穿通道积水一米多深，车被困在中间", "flooding.v3"),
-    ("农药厂的储罐在泄漏，周围的人都在咳嗽", "hazardous_chemicals.v1"),
-    ("工人从二楼摔下来，到现在还没醒", "person_unconscious.v1"),
+    ("农药厂的储罐在泄漏，周围的人都在咳嗽", "hazardous_chemicals.v2"),
+    ("工人从二楼摔下来，到现在还没醒", "person_unconscious.v2"),
     ("配电箱冒火花了，随时会着火", "fire.v3"),
     ("工厂里刚才砰的一声爆炸，黑烟一直往外冒", "explosion.v3"),
     ("刚才下暴雨，一楼屋里进水了，水还在往上涨", "flooding.v3"),
-    ("他被打得满脸是血，人还在那里", "violence.v3"),
-    ("曾某拿刀在楼下砍人", "violence.v3"),  # a surname, not "once"
+    ("他被打得满脸是血，人还在那里", "violence.v4"),
+    ("曾某拿刀在楼下砍人", "violence.v4"),  # a surname, not "once"
     ("这次屋里进水比上次还严重，水还在往上涨", "flooding.v3"),  # worse than last time, now
     ("家里着火了怎么办，快来人", "fire.v3"),  # a question in panic, not a conditional
     ("锅炉一直嘶嘶响，会不会爆炸", "explosion.v3"),
     ("快派消防车来防止火势蔓延到隔壁", "fire.v3"),
     ("2026年12月4日晚上8点楼下着火了", "fire.v3"),  # a dated report is not a past one
-    ("楼道的电线断了掉在水里，有人碰到就会触电", "electrocution.v3"),
+    ("楼道的电线断了掉在水里，有人碰到就会触电", "electrocution.v4"),
+    # phrasings the fresh held-out set showed the earlier versions missing (session 15)
+    ("两个人拿着钢管在停车场追着打", "violence.v4"),
+    ("一群人把他围殴在地上", "violence.v4"),
+    ("他喊着要捅死我，现在就在楼下", "violence.v4"),
+    ("小区铁门带电，摸一下手就麻了", "electrocution.v4"),
+    ("大风把电线吹下来搭在晾衣架上", "electrocution.v4"),
+    ("电梯突然往下滑了好几层，里面有人", "elevator_trapped.v4"),
+    ("仓库里的氨气泄漏了，味道刺鼻", "hazardous_chemicals.v2"),
+    ("老人在公园里晕过去了，怎么叫都没反应", "person_unconscious.v2"),
+    ("骑车的大爷被车撞倒在路边，一直在流血", "person_unconscious.v2"),
 ])
 def test_life_safety_rules_fire(text, rule):
     hits = check(normalise(text))
@@ -76,6 +86,12 @@ def test_life_safety_rules_fire(text, rule):
     "2017年那场洪水把桥冲坏了，至今没修",
     "电线离树太近，一旦漏电后果不堪设想",
     "希望政府在安置政策上给予倾斜",
+    # look-alikes of the session-15 phrasings
+    "早高峰堵在高架上一动不动，能不能优化信号灯",
+    "汽修厂的油漆味熏得人快要晕过去了",
+    "派出所说要么把狗送走，要么把狗打死",
+    "电动车带电进电梯太危险，物业也不管",
+    "小区新换的钢管栏杆质量太差",
 ])
 def test_look_alikes_do_not_fire(text):
     assert [hit for hit in check(normalise(text)) if hit.level == "特急"] == []

@@ -5,9 +5,10 @@
 Prints one JSON object: 特急 recall on life-safety texts and false alarms on look-alikes,
 request type on inquiries / thanks / suggestions, department top-1 and top-3 within the
 accepted set of each case (everyday cases, and life-safety texts: where an emergency is
-handed on). Life-safety texts come in two sets: the first, which the safety rules were
-written knowing, and a fresh one written after them (session 15). ``--misses`` also lists
-what went wrong.
+handed on). Life-safety texts come in three sets: the first, which the safety rules were
+written knowing; a fresh one written after them (session 15), which then led to new rule
+versions; and a second fresh one written after those. ``--misses`` also lists what went
+wrong.
 """
 import argparse
 import json
@@ -15,7 +16,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
-from heldout import DEPARTMENTS, FRAMES, LIFE_SAFETY, LIFE_SAFETY_FRESH, LOOK_ALIKES, NON_COMPLAINTS, framed  # noqa: E402
+from heldout import (DEPARTMENTS, FRAMES, LIFE_SAFETY, LIFE_SAFETY_FRESH, LIFE_SAFETY_FRESH_2,  # noqa: E402
+                     LOOK_ALIKES, NON_COMPLAINTS, framed)
 
 from triage import load_model  # noqa: E402
 
@@ -54,7 +56,7 @@ def main() -> None:
                 "department_top3_in_accepted": going["top3_in_accepted"],
                 "missed": [text for text, level in zip(texts, levels) if level != "特急"], "misses": going["misses"]}
 
-    safety, fresh = emergencies(LIFE_SAFETY), emergencies(LIFE_SAFETY_FRESH)
+    safety, fresh, fresh_2 = emergencies(LIFE_SAFETY), emergencies(LIFE_SAFETY_FRESH), emergencies(LIFE_SAFETY_FRESH_2)
     caught = round(safety["recall_特急"] * safety["n"])
     look_alikes = framed(LOOK_ALIKES)
     look_alike_levels = [result["urgency"]["label"] if result["urgency"] else None
@@ -71,6 +73,7 @@ def main() -> None:
         "benchmark": "heldout_sets", "model_version": model.version_,
         "life_safety": {key: value for key, value in safety.items() if key not in ("missed", "misses")},
         "life_safety_fresh": {key: value for key, value in fresh.items() if key not in ("missed", "misses")},
+        "life_safety_fresh_2": {key: value for key, value in fresh_2.items() if key not in ("missed", "misses")},
         "look_alikes": {"n": len(look_alikes), "false_特急": false_alarms,
                         "not_flagged_share": round(1 - false_alarms / len(look_alikes), 4),
                         "precision_特急_over_both_sets": round(caught / max(1, caught + false_alarms), 4)},
@@ -84,12 +87,13 @@ def main() -> None:
     }
     if arguments.misses:
         report["misses"] = {
-            "life_safety": safety["missed"], "life_safety_fresh": fresh["missed"],
+            "life_safety": safety["missed"], "life_safety_fresh": fresh["missed"], "life_safety_fresh_2": fresh_2["missed"],
             "look_alikes": [t for t, level in zip(look_alikes, look_alike_levels) if level == "特急"],
             "non_complaints": [f"{k}->{p}: {t}" for t, k, p in zip(framed([t for _, t in NON_COMPLAINTS]), kinds,
                                                                   kind_predicted) if k != p],
             "departments": everyday_departments["misses"],
             "life_safety_departments": safety["misses"], "life_safety_fresh_departments": fresh["misses"],
+            "life_safety_fresh_2_departments": fresh_2["misses"],
         }
     print(json.dumps(report, ensure_ascii=False, indent=1 if arguments.misses else None))
 

@@ -17,31 +17,31 @@ TRAINING = Path(__file__).resolve().parent.parent / "training"
     ("楼道里有很大的燃气味，快来人", "gas_leak.v2"),
     ("厨房闻到煤气味，阀门关了还有", "gas_leak.v2"),
     ("咨询燃气开户，另外楼道里有燃气味", "gas_leak.v2"),
-    ("电动车在楼道充电冒烟了", "fire.v3"),
-    ("隔壁仓库着火了", "fire.v3"),
+    ("电动车在楼道充电冒烟了", "fire.v4"),
+    ("隔壁仓库着火了", "fire.v4"),
     ("那面围墙裂了很大的缝，感觉快塌了", "collapse.v3"),
-    ("邻居站在楼顶说不想活了", "self_harm.v2"),
+    ("邻居站在楼顶说不想活了", "self_harm.v3"),
     ("高压线掉在地上了，旁边有小孩", "electrocution.v4"),
-    ("暴雨后地下车库进水了，有人被困在车里", "flooding.v3"),
+    ("暴雨后地下车库进水了，有人被困在车里", "flooding.v4"),
     ("楼下有人拿刀砍人", "violence.v4"),
     ("电梯困人半小时了", "elevator_trapped.v4"),
     ("樓道裡有很大的燃氣味", "gas_leak.v2"),
     ("液化气瓶的阀门松了在嘶嘶响", "gas_leak.v2"),
     ("后山开始滑坡，泥都冲到屋后了", "collapse.v3"),
-    ("有人坐在桥的护栏外面哭", "self_harm.v2"),
-    ("下穿通道积水一米多深，车被困在中间", "flooding.v3"),
+    ("有人坐在桥的护栏外面哭", "self_harm.v3"),
+    ("下穿通道积水一米多深，车被困在中间", "flooding.v4"),
     ("农药厂的储罐在泄漏，周围的人都在咳嗽", "hazardous_chemicals.v2"),
     ("工人从二楼摔下来，到现在还没醒", "person_unconscious.v2"),
-    ("配电箱冒火花了，随时会着火", "fire.v3"),
+    ("配电箱冒火花了，随时会着火", "fire.v4"),
     ("工厂里刚才砰的一声爆炸，黑烟一直往外冒", "explosion.v3"),
-    ("刚才下暴雨，一楼屋里进水了，水还在往上涨", "flooding.v3"),
+    ("刚才下暴雨，一楼屋里进水了，水还在往上涨", "flooding.v4"),
     ("他被打得满脸是血，人还在那里", "violence.v4"),
     ("曾某拿刀在楼下砍人", "violence.v4"),  # a surname, not "once"
-    ("这次屋里进水比上次还严重，水还在往上涨", "flooding.v3"),  # worse than last time, now
-    ("家里着火了怎么办，快来人", "fire.v3"),  # a question in panic, not a conditional
+    ("这次屋里进水比上次还严重，水还在往上涨", "flooding.v4"),  # worse than last time, now
+    ("家里着火了怎么办，快来人", "fire.v4"),  # a question in panic, not a conditional
     ("锅炉一直嘶嘶响，会不会爆炸", "explosion.v3"),
-    ("快派消防车来防止火势蔓延到隔壁", "fire.v3"),
-    ("2026年12月4日晚上8点楼下着火了", "fire.v3"),  # a dated report is not a past one
+    ("快派消防车来防止火势蔓延到隔壁", "fire.v4"),
+    ("2026年12月4日晚上8点楼下着火了", "fire.v4"),  # a dated report is not a past one
     ("楼道的电线断了掉在水里，有人碰到就会触电", "electrocution.v4"),
     # phrasings the fresh held-out set showed the earlier versions missing (session 15)
     ("两个人拿着钢管在停车场追着打", "violence.v4"),
@@ -53,6 +53,14 @@ TRAINING = Path(__file__).resolve().parent.parent / "training"
     ("仓库里的氨气泄漏了，味道刺鼻", "hazardous_chemicals.v2"),
     ("老人在公园里晕过去了，怎么叫都没反应", "person_unconscious.v2"),
     ("骑车的大爷被车撞倒在路边，一直在流血", "person_unconscious.v2"),
+    ("停车场有辆车里关着个小孩，车都晒得发烫", "trapped_person.v1"),
+    ("下水道施工塌了，有个工人被埋在下面", "trapped_person.v1"),
+    ("我妈在屋里用煤炉取暖，现在头晕站不稳", "carbon_monoxide.v1"),
+    ("楼上扔下来一个酒瓶，砸中了一个小孩", "falling_object.v1"),
+    ("厨房锅里的油烧着了，我们扑不灭", "fire.v4"),
+    ("儿子在江边给我留言说对不起，电话打不通了", "self_harm.v3"),
+    ("村后面的水库大坝裂了一道口子在往外喷水", "flooding.v4"),
+    ("我爸突然倒在地上，嘴唇发紫叫不醒", "person_unconscious.v2"),
 ])
 def test_life_safety_rules_fire(text, rule):
     hits = check(normalise(text))
@@ -92,6 +100,10 @@ def test_life_safety_rules_fire(text, rule):
     "派出所说要么把狗送走，要么把狗打死",
     "电动车带电进电梯太危险，物业也不管",
     "小区新换的钢管栏杆质量太差",
+    "热水器坏了，想咨询一下怎么报修",
+    "小区的燃气管道埋在土里好多年了",
+    "请问被狗咬伤后打狂犬疫苗能报销吗",
+    "水库大坝的除险加固工程什么时候开工",
 ])
 def test_look_alikes_do_not_fire(text):
     assert [hit for hit in check(normalise(text)) if hit.level == "特急"] == []
@@ -101,6 +113,7 @@ def test_look_alikes_do_not_fire(text):
     ("我们小区停水三天了没人管", "no_water_power_heat.v1"),
     ("工人干了一年活，过年前还拿不到工资", "wages_before_holiday.v1"),
     ("隔壁独居老人好几天没人管了", "vulnerable_person.v1"),
+    ("小区里一条大狗扑倒了一个老人，咬伤了腿", "animal_attack.v1"),
 ])
 def test_urgent_rules(text, rule):
     assert [hit.rule_id for hit in check(normalise(text))] == [rule]
@@ -208,8 +221,8 @@ def default_model():
 
 @pytest.mark.parametrize("text, department, rule", [
     # the default model alone sent these to 城管 and 生态环境局 (bench/heldout_sets.py)
-    ("楼顶天台边上站着一个人，说要跳下去", "公安局", "self_harm.v2"),
-    ("对面那栋楼三楼着火了，黑烟一直往外冒", "应急管理局", "fire.v3"),
+    ("楼顶天台边上站着一个人，说要跳下去", "公安局", "self_harm.v3"),
+    ("对面那栋楼三楼着火了，黑烟一直往外冒", "应急管理局", "fire.v4"),
 ])
 def test_a_rule_hands_an_emergency_to_its_department(default_model, text, department, rule):
     result = default_model.predict([text])[0]
@@ -229,7 +242,7 @@ def test_a_learned_department_the_rule_accepts_is_kept(default_model):
 def test_a_rule_department_the_model_does_not_know_changes_nothing(small_model):
     # the small test model knows four departments, none of them 应急管理局
     result = small_model.predict(["仓库着火了，火越烧越大"])[0]
-    assert [hit["rule"] for hit in result["urgency"]["rules"]] == ["fire.v3"]
+    assert [hit["rule"] for hit in result["urgency"]["rules"]] == ["fire.v4"]
     found = result["department"]
     assert found["source"] == "model"
     assert found["label"] in small_model.labels_["department"]
@@ -240,7 +253,7 @@ def test_an_emergency_named_far_into_a_long_text_is_for_a_dispatcher_to_confirm(
     opening = "我们小区物业公司乱收停车费，每个月涨价也不公示收费标准，业主多次找物业协商都没有结果，物业经理还说爱找谁找谁，希望有关部门尽快调查处理。"
     assert len(opening) > model_module.OPENING_CHARS
     result = default_model.predict([opening + "楼顶天台边上站着一个人，说要跳下去"])[0]
-    assert result["urgency"]["label"] == "特急" and result["urgency"]["rules"][0]["rule"] == "self_harm.v2"
+    assert result["urgency"]["label"] == "特急" and result["urgency"]["rules"][0]["rule"] == "self_harm.v3"
     assert result["department"]["source"] == "model"
     # still raised to 特急, for a dispatcher to confirm rather than applied unseen
     assert (result["urgency"]["source"], result["urgency"]["band"]) == ("rule", "suggest")

@@ -5,10 +5,10 @@
 Prints one JSON object: 特急 recall on life-safety texts and false alarms on look-alikes,
 request type on inquiries / thanks / suggestions, department top-1 and top-3 within the
 accepted set of each case (everyday cases, and life-safety texts: where an emergency is
-handed on). Life-safety texts come in three sets: the first, which the safety rules were
-written knowing; a fresh one written after them (session 15), which then led to new rule
-versions; and a second fresh one written after those. ``--misses`` also lists what went
-wrong.
+handed on). Life-safety texts come in several sets (``heldout.LIFE_SAFETY_SETS``): the
+first, which the safety rules were written knowing, then fresh ones, each written after the
+rule versions the one before it led to; the newest is the out-of-sample figure.
+``--misses`` also lists what went wrong.
 """
 import argparse
 import json
@@ -16,8 +16,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
-from heldout import (DEPARTMENTS, FRAMES, LIFE_SAFETY, LIFE_SAFETY_FRESH, LIFE_SAFETY_FRESH_2,  # noqa: E402
-                     LOOK_ALIKES, NON_COMPLAINTS, framed)
+from heldout import DEPARTMENTS, FRAMES, LIFE_SAFETY_SETS, LOOK_ALIKES, NON_COMPLAINTS, framed  # noqa: E402
 
 from triage import load_model  # noqa: E402
 
@@ -56,8 +55,8 @@ def main() -> None:
                 "department_top3_in_accepted": going["top3_in_accepted"],
                 "missed": [text for text, level in zip(texts, levels) if level != "特急"], "misses": going["misses"]}
 
-    safety, fresh, fresh_2 = emergencies(LIFE_SAFETY), emergencies(LIFE_SAFETY_FRESH), emergencies(LIFE_SAFETY_FRESH_2)
-    caught = round(safety["recall_特急"] * safety["n"])
+    scored = {name: emergencies(cases) for name, cases in LIFE_SAFETY_SETS.items()}
+    caught = round(scored["life_safety"]["recall_特急"] * scored["life_safety"]["n"])
     look_alikes = framed(LOOK_ALIKES)
     look_alike_levels = [result["urgency"]["label"] if result["urgency"] else None
                          for result in model.predict(look_alikes)]
@@ -71,9 +70,8 @@ def main() -> None:
 
     report = {
         "benchmark": "heldout_sets", "model_version": model.version_,
-        "life_safety": {key: value for key, value in safety.items() if key not in ("missed", "misses")},
-        "life_safety_fresh": {key: value for key, value in fresh.items() if key not in ("missed", "misses")},
-        "life_safety_fresh_2": {key: value for key, value in fresh_2.items() if key not in ("missed", "misses")},
+        **{name: {key: value for key, value in found.items() if key not in ("missed", "misses")}
+           for name, found in scored.items()},
         "look_alikes": {"n": len(look_alikes), "false_特急": false_alarms,
                         "not_flagged_share": round(1 - false_alarms / len(look_alikes), 4),
                         "precision_特急_over_both_sets": round(caught / max(1, caught + false_alarms), 4)},
@@ -87,13 +85,12 @@ def main() -> None:
     }
     if arguments.misses:
         report["misses"] = {
-            "life_safety": safety["missed"], "life_safety_fresh": fresh["missed"], "life_safety_fresh_2": fresh_2["missed"],
+            **{name: found["missed"] for name, found in scored.items()},
             "look_alikes": [t for t, level in zip(look_alikes, look_alike_levels) if level == "特急"],
             "non_complaints": [f"{k}->{p}: {t}" for t, k, p in zip(framed([t for _, t in NON_COMPLAINTS]), kinds,
                                                                   kind_predicted) if k != p],
             "departments": everyday_departments["misses"],
-            "life_safety_departments": safety["misses"], "life_safety_fresh_departments": fresh["misses"],
-            "life_safety_fresh_2_departments": fresh_2["misses"],
+            **{name + "_departments": found["misses"] for name, found in scored.items()},
         }
     print(json.dumps(report, ensure_ascii=False, indent=1 if arguments.misses else None))
 

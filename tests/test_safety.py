@@ -61,6 +61,12 @@ TRAINING = Path(__file__).resolve().parent.parent / "training"
     ("儿子在江边给我留言说对不起，电话打不通了", "self_harm.v3"),
     ("村后面的水库大坝裂了一道口子在往外喷水", "flooding.v4"),
     ("我爸突然倒在地上，嘴唇发紫叫不醒", "person_unconscious.v2"),
+    ("孩子被一颗糖卡住了，脸都憋紫了", "distress.v1"),
+    ("有个老人掉进化粪池里了", "distress.v1"),
+    ("仓库货架压塌了，里面还有人", "distress.v1"),
+    ("门口有个人举着刀追着路人砍", "violence.v4"),
+    ("墙上的插座烧焦了还在冒烟", "fire.v4"),
+    ("有个小孩从三楼窗户掉下来了", "person_unconscious.v2"),
 ])
 def test_life_safety_rules_fire(text, rule):
     hits = check(normalise(text))
@@ -104,6 +110,8 @@ def test_life_safety_rules_fire(text, rule):
     "小区的燃气管道埋在土里好多年了",
     "请问被狗咬伤后打狂犬疫苗能报销吗",
     "水库大坝的除险加固工程什么时候开工",
+    "电梯安全人命关天，请尽快更换老旧电梯",
+    "绿地没有留小路，行人只能踩踏草地",
 ])
 def test_look_alikes_do_not_fire(text):
     assert [hit for hit in check(normalise(text)) if hit.level == "特急"] == []
@@ -173,11 +181,11 @@ def _check_without_prefilter(text):
 def test_prefilter_changes_no_hit():
     """Every held-out and seed text gets exactly the hits of a search of every pattern."""
     sys.path.insert(0, str(TRAINING))
-    from heldout import LIFE_SAFETY, LIFE_SAFETY_FRESH, LIFE_SAFETY_FRESH_2, LOOK_ALIKES
+    from heldout import LIFE_SAFETY_SETS, LOOK_ALIKES
 
     with (TRAINING / "seed_corpus.csv").open(encoding="utf-8") as handle:
         texts = [normalise(row["text"]) for row in csv.DictReader(handle)]
-    texts += [normalise(text) for text in [text for text, _ in LIFE_SAFETY + LIFE_SAFETY_FRESH + LIFE_SAFETY_FRESH_2] + LOOK_ALIKES]
+    texts += [normalise(text) for text in [text for cases in LIFE_SAFETY_SETS.values() for text, _ in cases] + LOOK_ALIKES]
     assert sum(bool(_check_without_prefilter(text)) for text in texts) > 500  # the comparison covers hits
     assert [check(text) for text in texts] == [_check_without_prefilter(text) for text in texts]
 
@@ -196,8 +204,8 @@ def test_every_department_a_rule_names_is_a_known_department():
     known = set(departments())
     named = [name for rule in rules() for name in rule.departments]
     assert named and set(named) <= known
-    # every life-safety rule says who takes its emergency over
-    assert all(rule.departments for rule in rules() if rule.level == "特急")
+    # every life-safety rule says who takes its emergency over, but the kind-agnostic distress rule
+    assert [rule.id for rule in rules() if rule.level == "特急" and not rule.departments] == ["distress.v1"]
 
 
 def test_a_rule_with_departments_that_are_not_a_list_is_refused(monkeypatch, tmp_path):

@@ -119,9 +119,31 @@ LIFE_SAFETY_FRESH_3 = [
     ("化肥厂的罐车翻在了国道上，车里的液体一直往外流，味道很冲", {"应急管理局", "生态环境局", "交通运输局"}),
 ]
 
+# Written after the third round of session-15 rule versions (distress.v1 and the rest) and
+# not used to change them; ten matters of the common kinds in new words, six rarer kinds.
+LIFE_SAFETY_FRESH_4 = [
+    ("我们单元一楼那家门口一股刺鼻的煤气味，敲门没人开，整个楼道都是这个味", {"燃气公司", "应急管理局"}),
+    ("对面山上烧起来了，火线有好几百米长，正往村里烧", {"应急管理局", "林业局"}),
+    ("老小区后面那堵挡墙鼓出来一个大包，裂缝越来越宽，墙下面就是幼儿园", {"应急管理局", "住房和城乡建设局"}),
+    ("我同事这两天一直说活着太累了，刚刚给我发了条消息说永别了", {"公安局"}),
+    ("两伙人在KTV门口打起来了，有人拿着啤酒瓶往人头上砸", {"公安局"}),
+    ("下了一夜的雨，小区地下车库全淹了，水已经到一楼楼梯口了", {"应急管理局", "水务局"}),
+    ("我们村口的高压电线杆歪了，电线垂到离地面一人多高", {"供电公司"}),
+    ("医院的电梯卡在三楼和四楼中间，里面有个坐轮椅的病人", {"市场监督管理局", "应急管理局"}),
+    ("楼下饭店的液化气罐着火了，老板拿灭火器都压不住", {"应急管理局", "燃气公司"}),
+    ("我妻子在家晕倒了，怎么叫都叫不醒，我现在在外地赶不回去", {"卫生健康委员会"}),
+    ("幼儿园的滑梯螺丝松了，一个小朋友从上面摔下来磕到了后脑勺，现在一直吐", {"卫生健康委员会", "教育局", "市场监督管理局"}),
+    ("高速公路上一辆货车侧翻了，后面好几辆车追尾，有人卡在车里出不来", {"公安局", "交通运输局", "应急管理局"}),
+    ("小区游泳池里有个孩子沉下去了半天没上来，救生员不在", {"应急管理局", "卫生健康委员会", "文化和旅游局"}),
+    ("工厂里有人被卷进机器里了，胳膊拔不出来", {"应急管理局", "卫生健康委员会"}),
+    ("我家老人吃了邻居采的野蘑菇，现在上吐下泻说胡话", {"卫生健康委员会", "市场监督管理局"}),
+    ("山里有几个驴友迷路了，手机快没电了，天已经黑了，他们说有人腿摔断了", {"应急管理局", "公安局"}),
+]
+
 # Every life-safety set by the name bench/heldout_sets.py reports it under, oldest first.
 LIFE_SAFETY_SETS = {"life_safety": LIFE_SAFETY, "life_safety_fresh": LIFE_SAFETY_FRESH,
-                    "life_safety_fresh_2": LIFE_SAFETY_FRESH_2, "life_safety_fresh_3": LIFE_SAFETY_FRESH_3}
+                    "life_safety_fresh_2": LIFE_SAFETY_FRESH_2, "life_safety_fresh_3": LIFE_SAFETY_FRESH_3,
+                    "life_safety_fresh_4": LIFE_SAFETY_FRESH_4}
 
 LOOK_ALIKES = [
     "燃气开户要带哪些证件，房本复印件行不行", "燃气费是按阶梯价收的吗，一个月用多少算第一档",

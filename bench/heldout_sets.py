@@ -51,6 +51,9 @@ def main() -> None:
         return {"n": len(texts), "recall_特急": round(levels.count("特急") / len(texts), 4),
                 "特急_in_auto_band": round(sum(level == "特急" and result["urgency"]["band"] == "auto"
                                              for level, result in zip(levels, results)) / len(texts), 4),
+                # the costliest error: an emergency called routine and applied unseen
+                "一般_in_auto_band": sum(level == "一般" and result["urgency"]["band"] == "auto"
+                                        for level, result in zip(levels, results)),
                 "department_top1_in_accepted": going["top1_in_accepted"],
                 "department_top3_in_accepted": going["top3_in_accepted"],
                 "missed": [text for text, level in zip(texts, levels) if level != "特急"], "misses": going["misses"]}

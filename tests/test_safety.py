@@ -147,6 +147,15 @@ def test_a_rule_that_agrees_with_the_model_makes_its_urgency_auto(small_model, l
     assert (urgency["label"], urgency["band"], urgency["source"]) == expected
 
 
+@pytest.mark.parametrize("confidence, band", [(0.85, "suggest"), (0.95, "auto")])
+def test_routine_urgency_is_applied_unseen_only_when_the_model_is_sure(small_model, confidence, band):
+    # calling an emergency 一般 is the costliest error: below the floor a dispatcher looks
+    guess = {"label": "一般", "confidence": confidence, "band": "auto", "explanation": []}
+    urgency = small_model._urgency([], guess, "小区里的路灯不亮了")
+    assert (urgency["label"], urgency["band"]) == ("一般", band)
+    assert 0.85 < model_module.ROUTINE_AUTO_FLOOR <= 0.95  # the cases straddle the floor
+
+
 def test_every_rule_id_is_versioned_and_unique():
     ids = [rule.id for rule in rules()]
     assert len(ids) == len(set(ids))

@@ -67,6 +67,12 @@ TRAINING = Path(__file__).resolve().parent.parent / "training"
     ("门口有个人举着刀追着路人砍", "violence.v4"),
     ("墙上的插座烧焦了还在冒烟", "fire.v4"),
     ("有个小孩从三楼窗户掉下来了", "person_unconscious.v2"),
+    ("我表哥发朋友圈说永别了，电话一直关机", "self_harm.v3"),
+    ("水库边有个人沉下去就没再露头", "distress.v1"),
+    ("车间里一个女工的头发卷进机器里了", "distress.v1"),
+    ("爷爷在山上迷路了，天黑了还没找到，他腿脚不好", "distress.v1"),
+    ("孩子从床上摔下来磕到了头，一直在吐", "person_unconscious.v2"),
+    ("一家三口吃了野蘑菇，现在都在吐，孩子已经昏昏沉沉", "poisoning.v1"),
 ])
 def test_life_safety_rules_fire(text, rule):
     hits = check(normalise(text))
@@ -112,6 +118,8 @@ def test_life_safety_rules_fire(text, rule):
     "水库大坝的除险加固工程什么时候开工",
     "电梯安全人命关天，请尽快更换老旧电梯",
     "绿地没有留小路，行人只能踩踏草地",
+    "请问野蘑菇中毒怎么预防",
+    "这台机器的设备采购合同在哪里公示",
 ])
 def test_look_alikes_do_not_fire(text):
     assert [hit for hit in check(normalise(text)) if hit.level == "特急"] == []

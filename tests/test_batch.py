@@ -61,15 +61,22 @@ def test_subject_and_body_are_joined_and_the_id_column_kept(small_model, tmp_pat
     assert not any(name.startswith("_") for name in row)  # internal columns stay internal
 
 
-def test_the_output_says_whether_a_rule_chose_the_department(tmp_path):
-    from triage import load_model
+def test_the_output_says_whether_a_rule_chose_the_department(tmp_path, monkeypatch):
+    from triage import load_model, model as model_module
 
+    original = model_module.TriageModel._hand_on
+
+    def miss_then_hand_on(self, found, hits, probabilities, text):  # a learned head that misses
+        found.update(label="城市管理和综合执法局")
+        original(self, found, hits, probabilities, text)
+
+    monkeypatch.setattr(model_module.TriageModel, "_hand_on", miss_then_hand_on)
     source = write_csv(tmp_path / "in.csv", [{"text": "楼顶天台边上站着一个人，说要跳下去"},
-                                             {"text": "楼下饭店油烟直排，熏得家里不敢开窗"}])
+                                             {"text": "小区门口的路灯坏了一个月没人修"}])
     batch(load_model(), source, tmp_path / "out.csv", columns=Columns(id=None), workers=1)
     emergency, everyday = read_csv(tmp_path / "out.csv")
     assert (emergency["department"], emergency["department_source"], emergency["urgency"]) == ("公安局", "rule", "特急")
-    assert everyday["department_source"] == "model"
+    assert (everyday["department"], everyday["department_source"]) == ("城市管理和综合执法局", "model")
 
 
 def test_xlsx_in_and_out(small_model, tmp_path):

@@ -3,6 +3,7 @@ import re
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from triage import model as model_module, safety
@@ -244,19 +245,50 @@ def default_model():
     return load_model()
 
 
-@pytest.mark.parametrize("text, department, rule", [
-    # the default model alone sent these to 城管 and 生态环境局 (bench/heldout_sets.py)
-    ("楼顶天台边上站着一个人，说要跳下去", "公安局", "self_harm.v3"),
-    ("对面那栋楼三楼着火了，黑烟一直往外冒", "应急管理局", "fire.v4"),
+def _learned(model, labels: list[str]) -> tuple[dict, np.ndarray]:
+    """A department answer naming ``labels`` (the first as the label, all as ``top``) and the
+    head's probabilities behind it: a learned answer that misses the emergency's department,
+    whatever the shipped model now says of a given text."""
+    classes = model.heads_["department"].classes_.tolist()
+    probabilities = np.full(len(classes), 0.001)
+    for rank, label in enumerate(labels):
+        probabilities[classes.index(label)] = 0.9 / (rank + 1)
+    found = {"label": labels[0], "confidence": 0.9, "band": "auto", "source": "model",
+             "explanation": [{"term": "楼顶", "weight": 0.4}],
+             "top": [{"label": label, "confidence": round(0.9 / (rank + 1), 4)} for rank, label in enumerate(labels)]}
+    return found, probabilities
+
+
+@pytest.mark.parametrize("text, department, rule, learned", [
+    # where the shipped model once sent them (bench/heldout_sets.py, session 15)
+    ("楼顶天台边上站着一个人，说要跳下去", "公安局", "self_harm.v3", ["城市管理和综合执法局", "交通运输局", "公安局"]),
+    ("对面那栋楼三楼着火了，黑烟一直往外冒", "应急管理局", "fire.v4", ["生态环境局", "街道办事处", "交通运输局"]),
 ])
-def test_a_rule_hands_an_emergency_to_its_department(default_model, text, department, rule):
-    result = default_model.predict([text])[0]
-    found = result["department"]
+def test_a_rule_hands_an_emergency_to_its_department(default_model, text, department, rule, learned):
+    found, probabilities = _learned(default_model, learned)
+    default_model._hand_on(found, check(normalise(text)), probabilities, normalise(text))
     assert (found["label"], found["source"], found["rule"], found["band"]) == (department, "rule", rule, "suggest")
-    assert found["top"][0] == {"label": department, "confidence": found["confidence"]}
-    assert len(found["top"]) == 3 and len({entry["label"] for entry in found["top"]}) == 3
+    classes = default_model.heads_["department"].classes_.tolist()
+    # the model's own probability for it, first; the learned ones behind it, no repeats
+    assert found["top"][0] == {"label": department, "confidence": round(float(probabilities[classes.index(department)]), 4)}
+    assert [entry["label"] for entry in found["top"]] == [department] + [label for label in learned if label != department][:2]
     assert found["explanation"][0]["weight"] is None  # the rule's evidence, not a learned push
-    assert result["decision"] != "auto"  # a person confirms where the model did not know
+
+
+def test_a_rule_department_holds_the_decision_for_a_dispatcher(default_model, monkeypatch):
+    # end to end: whatever the learned head says, a rule's department is never applied unseen
+    text = "楼顶天台边上站着一个人，说要跳下去"
+    original = model_module.TriageModel._hand_on
+
+    def miss_then_hand_on(self, found, hits, probabilities, text):
+        found.update(label="城市管理和综合执法局", band="auto")
+        original(self, found, hits, probabilities, text)
+
+    monkeypatch.setattr(model_module.TriageModel, "_hand_on", miss_then_hand_on)
+    result = default_model.predict([text])[0]
+    assert (result["department"]["label"], result["department"]["source"]) == ("公安局", "rule")
+    assert result["decision"] != "auto"
+    assert any(line.startswith("责任单位“公安局”") for line in result["explanation"])
 
 
 def test_a_learned_department_the_rule_accepts_is_kept(default_model):

@@ -161,10 +161,32 @@ LIFE_SAFETY_FRESH_5 = [
     ("大桥的伸缩缝那里桥面往下沉了一大截，车开过去一颠一颠的，桥墩也裂了", {"交通运输局", "应急管理局", "城市管理和综合执法局"}),
 ]
 
+# Written after the fifth round (and the seed corpus's round 15 of emergencies), used to
+# change nothing: the out-of-sample check of both. Ten common kinds, six rarer ones.
+LIFE_SAFETY_FRESH_6 = [
+    ("我下班回来一开门，屋里一股液化气的臭味，炉子上的火早灭了", {"燃气公司", "应急管理局"}),
+    ("后面那栋楼顶层有火，黑乎乎的烟一股一股往上翻", {"应急管理局"}),
+    ("隔壁工地的基坑边塌了，我们楼底下的地面也跟着陷下去了", {"应急管理局", "住房和城乡建设局"}),
+    ("我女儿在学校被欺负，刚才打电话哭着说要从教学楼上跳下去", {"公安局", "教育局"}),
+    ("菜场里两个摊主吵着吵着动了刀子，一个人肚子上全是血", {"公安局"}),
+    ("连着下了三天雨，村前的河涨得快跟堤一样高了，还在往上涨", {"水务局", "应急管理局"}),
+    ("我家楼下的电缆井盖子掀开了，里面的线在冒火，下面全是水", {"供电公司", "应急管理局"}),
+    ("小区电梯门没关就往下掉，我看见里面有个老太太摔倒了", {"市场监督管理局", "应急管理局"}),
+    ("工业园里有个厂子传出刺鼻的酸味，路边好多人在咳嗽流眼泪", {"应急管理局", "生态环境局"}),
+    ("我老公在卫生间里摔倒了，叫他也不应，门从里面反锁了", {"卫生健康委员会", "公安局"}),
+    ("我们爬山的时候有个队友突然脸色煞白，胸口疼得打滚", {"卫生健康委员会", "应急管理局"}),
+    ("孩子把一颗纽扣电池吞下去了，现在说肚子疼", {"卫生健康委员会"}),
+    ("高速服务区一辆大巴的刹车好像坏了，车在坡上往下溜，车上都是人", {"公安局", "交通运输局", "应急管理局"}),
+    ("养老院里有个老人走丢了，穿着单衣，外面在下冻雨", {"公安局", "民政局"}),
+    ("河边钓鱼的鱼竿碰到了头顶的高压线，那个人直接倒在地上了", {"供电公司", "卫生健康委员会"}),
+    ("屋后的竹林里窜出一条很粗的蛇，把我家孩子的腿咬了，现在腿肿得发黑", {"卫生健康委员会"}),
+]
+
 # Every life-safety set by the name bench/heldout_sets.py reports it under, oldest first.
 LIFE_SAFETY_SETS = {"life_safety": LIFE_SAFETY, "life_safety_fresh": LIFE_SAFETY_FRESH,
                     "life_safety_fresh_2": LIFE_SAFETY_FRESH_2, "life_safety_fresh_3": LIFE_SAFETY_FRESH_3,
-                    "life_safety_fresh_4": LIFE_SAFETY_FRESH_4, "life_safety_fresh_5": LIFE_SAFETY_FRESH_5}
+                    "life_safety_fresh_4": LIFE_SAFETY_FRESH_4, "life_safety_fresh_5": LIFE_SAFETY_FRESH_5,
+                    "life_safety_fresh_6": LIFE_SAFETY_FRESH_6}
 
 LOOK_ALIKES = [
     "燃气开户要带哪些证件，房本复印件行不行", "燃气费是按阶梯价收的吗，一个月用多少算第一档",

@@ -148,6 +148,17 @@ def test_triage_stores_once_per_external_id(client, auth, app):
     assert app.extensions["triage"].store.count() == 1
 
 
+def test_a_stored_number_beyond_64_bits_comes_back_whole(client, auth):
+    # orjson refuses such integers; the answer must not be a 500 (found by bench/fuzz_api.py)
+    big = 2 ** 70
+    created = client.post("/v1/triage", data=f'{{"text": "小区路灯坏了一个月", "location": {{"grid": {big}}}}}',
+                          headers={**auth, "Content-Type": "application/json"})
+    assert created.status_code == 201
+    case = client.get(f"/v1/cases/{created.json['case_id']}", headers=auth)
+    assert case.status_code == 200 and case.json["location"] == {"grid": big}
+    assert b'"text":"' in case.data  # still compact, not ASCII-escaped
+
+
 def test_traditional_script_and_personal_numbers_are_handled(client):
     answer = client.post("/v1/predict", json={"text": "飯店油煙直排燻得不敢開窗，電話13812345678"}).json
     assert answer["category"]["label"] == "环境保护"

@@ -33,7 +33,7 @@ def queue():
         raise InputError(f"unknown query parameters {sorted(unknown)}; known: department, urgency, status, "
                          "overdue, order, limit, offset", field=sorted(unknown)[0])
     return context().store.queue(
-        department=args.get("department") or None,
+        department=parsing.query_text("department"),
         urgency=parsing.choice(args, "urgency", taxonomy.URGENCY_LEVELS),
         status=parsing.choice(args, "status", lifecycle.STATUSES),
         overdue=parsing.query_bool("overdue"),

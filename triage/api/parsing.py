@@ -16,13 +16,17 @@ CHANNELS = ("hotline", "web", "letter", "visit")
 CALLER_FIELDS = ("phone", "name", "id_number", "address")
 CHINA_STANDARD_TIME = timezone(timedelta(hours=8))
 _EXTERNAL_ID = re.compile(r"^[\w.:/\-]{1,128}$")
-_ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")  # in a pair (an emoji) or alone
+# A surrogate (in a pair, an emoji, or alone) or a NUL, as JSON writes them: where neither is
+# in the raw body, no string of it holds a character ``_refuse_unstorable`` refuses.
+_ESCAPED_SUSPECTS = re.compile(rb"\\u(?:[dD][89a-fA-F][0-9a-fA-F]{2}|0000)")
+# A lone surrogate or a NUL: no store, log or hash takes them (PostgreSQL refuses NUL in text).
+_UNSTORABLE = re.compile(f"{SURROGATE.pattern}|\x00")
 
 
 def json_object(checked_apart: str | None = None) -> dict:
     """The request body as a JSON object (werkzeug answers 413 above ``max_body_bytes``),
-    with no lone surrogate in it, except under ``checked_apart`` (a batch's items, each
-    judged on its own by ``submission``)."""
+    with no lone surrogate or NUL in it, except under ``checked_apart`` (a batch's items,
+    each judged on its own by ``submission``)."""
     raw = request.get_data(cache=True)
     if not raw.strip():
         raise InputError('the request body is empty; send a JSON object such as {"text": "..."}', field="body")
@@ -36,34 +40,38 @@ def json_object(checked_apart: str | None = None) -> dict:
         raise InputError("the body is nested too deeply to be a complaint", field="body") from None
     if not isinstance(body, dict):
         raise InputError(f"the body must be a JSON object, not {_json_type(body)}", field="body")
-    if _ESCAPED_SURROGATE.search(raw):
-        _refuse_lone_surrogates({key: value for key, value in body.items() if key != checked_apart}, "")
+    if _ESCAPED_SUSPECTS.search(raw):
+        _refuse_unstorable({key: value for key, value in body.items() if key != checked_apart}, "")
     return body
 
 
-def _refuse_lone_surrogates(value: Any, path: str) -> None:
-    """Raise for the first string of ``value`` holding a lone surrogate: JSON can write one
-    (``"\\udce5"``, typically bytes a client could not decode), but it is no character, and
-    no store, log or hash can take it. A surrogate pair (an emoji) decodes to one character."""
+def _refuse_unstorable(value: Any, path: str) -> None:
+    """Raise for the first string of ``value`` holding a lone surrogate or a NUL. JSON can
+    write either (``"\\udce5"``, typically bytes a client could not decode; ``"\\u0000"``), but
+    a lone surrogate is no character and no store, log or hash can take it, and PostgreSQL
+    refuses NUL in text. A surrogate pair (an emoji) decodes to one character."""
     if isinstance(value, str):
-        found = SURROGATE.search(value)
+        found = _UNSTORABLE.search(value)
+        if found and found.group() == "\x00":
+            raise InputError(f"'{path or 'body'}' holds a NUL character (\\u0000) at character {found.start()}; "
+                             "send text without control characters", field=path or "body")
         if found:
             raise InputError(f"'{path or 'body'}' holds {found.group()!a} at character {found.start()}, a lone "
                              "surrogate: not a character (bytes that did not decode before the JSON was written); "
                              "send the text as valid UTF-8", field=path or "body")
     elif isinstance(value, dict):
         for key, item in value.items():
-            _refuse_lone_surrogates(key, path)
-            _refuse_lone_surrogates(item, f"{path}.{key}" if path else key)
+            _refuse_unstorable(key, path)
+            _refuse_unstorable(item, f"{path}.{key}" if path else key)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            _refuse_lone_surrogates(item, f"{path}[{index}]")
+            _refuse_unstorable(item, f"{path}[{index}]")
 
 
 def submission(body: Mapping[str, Any], max_chars: int, prefix: str = "") -> dict:
     """A complaint to triage: ``text`` plus optional external_id, channel, received_at,
     caller and location."""
-    _refuse_lone_surrogates(body, prefix.removesuffix("."))
+    _refuse_unstorable(body, prefix.removesuffix("."))
     text = body.get("text")
     if text is None:
         raise InputError("missing 'text': the complaint to triage", field=prefix + "text")
@@ -142,6 +150,14 @@ def text_field(body: Mapping[str, Any], name: str, *, required: bool = False, li
     if not isinstance(value, str) or len(value) > limit:
         raise InputError(f"'{name}' must be a string of at most {limit} characters", field=name)
     return value.strip()
+
+
+def query_text(name: str) -> str | None:
+    """A free-text query parameter (empty: None), refused with a NUL in it."""
+    raw = request.args.get(name) or None
+    if raw is not None and "\x00" in raw:
+        raise InputError(f"query parameter {name} holds a NUL character (%00)", field=name)
+    return raw
 
 
 def query_int(name: str, default: int, low: int, high: int) -> int:

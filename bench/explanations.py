@@ -17,7 +17,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from _shared import read_shared
+from _shared import board_texts
 from triage import load_model
 from triage.segment import tokens
 
@@ -30,8 +30,7 @@ FUNCTION_WORDS = frozenset(line.strip() for line in (Path(__file__).resolve().pa
 
 
 def main():
-    texts = [row["subject"] + "。" + row["body"]
-             for name in ("messages_with_users.csv", "messages_with_replies.csv") for row in read_shared(name)]
+    texts = board_texts()
     model = load_model()
     started = time.perf_counter()
     results = [result for start in range(0, len(texts), 500) for result in model.predict(texts[start:start + 500])]

@@ -13,15 +13,14 @@ measured by ``bench/heldout_sets.py``. Prints one JSON object.
 import json
 from collections import Counter
 
-from _shared import read_shared
+from _shared import board_texts
 from triage.normalise import normalise
 from triage.privacy import mask_personal_data
 from triage.safety import check
 
 
 def main():
-    texts = [row["subject"] + "。" + row["body"]
-             for name in ("messages_with_users.csv", "messages_with_replies.csv") for row in read_shared(name)]
+    texts = board_texts()
     by_rule, by_level = Counter(), Counter()
     for text in texts:
         hits = check(mask_personal_data(normalise(text))[0])

@@ -15,13 +15,12 @@ of the learned one (``department.source`` ``rule``), by rule. Prints one JSON ob
 import json
 from collections import Counter
 
-from _shared import read_shared
+from _shared import board_texts
 from triage import load_model
 
 
 def main():
-    texts = [row["subject"] + "。" + row["body"]
-             for name in ("messages_with_users.csv", "messages_with_replies.csv") for row in read_shared(name)]
+    texts = board_texts()
     model = load_model()
     found, handed = Counter(), Counter()
     for start in range(0, len(texts), 500):

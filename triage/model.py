@@ -44,7 +44,8 @@ OPENING_CHARS = 60
 # The urgency head calls a text 一般 unseen (auto) only this sure of it: calling an emergency
 # routine is the costliest error it can make, and on emergencies in words no rule knows (the
 # fresh held-out sets) it said 一般 at 0.51-0.99, 13 of 21 times below 0.9. On real messages
-# this sends 343 of 6,948 一般 answers to a dispatcher, 60 of them from the auto decision.
+# this sent 343 of 6,948 一般 answers to a dispatcher with session 15's first model, 531 of
+# 6,485 with its last (docs/BENCHMARKS.md).
 ROUTINE_AUTO_FLOOR = 0.9
 # Part of a model's version: what fitting does beyond its parameters. Raised when the same
 # data and parameters give a different model (2: decision bands per label; 3: only the

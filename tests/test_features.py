@@ -1,0 +1,59 @@
+"""Character n-gram counting (features.NgramCounter) against the definition written out
+plainly: per text, its tokens' Chinese characters run together, every 1- to 3-gram of
+them counted, whatever other texts share the call."""
+import re
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from triage.features import CHAR_MARK, NgramCounter
+from triage.segment import tokens
+
+TRAINING = [
+    "小区楼下饭店油烟直排，熏得不敢开窗",
+    "饭店油烟扰民，晚上十点还在排放",
+    "A3区某路口红绿灯坏了，车辆乱行",
+    "路口红绿灯故障三天无人维修",
+    "工地夜间施工噪音大，22点以后还在打桩",
+    "夜间施工扰民，打桩声音太大",
+    "公司拖欠工资三个月，老板不接电话",
+    "拖欠工资，春节前要回家",
+]
+QUERIES = [
+    "楼下油烟直排，晚上十点还有",  # n-grams across a removed comma (排晚) count too
+    "红绿灯ABC坏了123天",  # Latin and digits dropped: 灯坏 is a bigram
+    "",
+    "abc 123",  # no Chinese at all
+    "拖欠",
+    "工地\ud800打桩",  # a lone surrogate is not Chinese: dropped like punctuation
+]
+
+
+def reference_char_counts(text: str, vocabulary: dict[str, int]) -> Counter:
+    chars = re.sub(r"[^\u3400-\u4dbf\u4e00-\u9fff]+", "", "".join(tokens(text)))
+    grams = Counter(chars[start:start + n] for n in (1, 2, 3) for start in range(len(chars) - n + 1))
+    return Counter({vocabulary[gram]: count for gram, count in grams.items() if gram in vocabulary})
+
+
+@pytest.fixture(scope="module")
+def counter():
+    return NgramCounter(min_df=1).fit(TRAINING)
+
+
+def test_character_ngrams_are_those_of_each_texts_chinese_characters_run_together(counter):
+    names = counter.get_feature_names_out().tolist()
+    vocabulary = {name[len(CHAR_MARK):]: column for column, name in enumerate(names) if name.startswith(CHAR_MARK)}
+    counts = counter.transform(QUERIES).toarray()
+    for row, text in enumerate(QUERIES):
+        found = Counter({int(column): int(counts[row, column]) for column in np.flatnonzero(counts[row])
+                         if names[column].startswith(CHAR_MARK)})
+        assert found == reference_char_counts(text, vocabulary), text
+    assert counts[1, names.index("#灯坏")] == 1
+
+
+def test_a_texts_row_does_not_depend_on_the_texts_beside_it(counter):
+    together = counter.transform(QUERIES).toarray()
+    alone = np.vstack([counter.transform([text]).toarray() for text in QUERIES])
+    assert np.array_equal(together, alone)
+    assert together[2].sum() == 0  # the empty text

@@ -1,5 +1,7 @@
 import io
 import json
+import os
+import threading
 
 import pytest
 
@@ -44,6 +46,28 @@ def test_predict_reads_file_and_stdin(capsys, tmp_path, small_model_dir, monkeyp
     assert code == 0 and len(out.splitlines()) == 2
     code, out, _ = run(capsys, "predict", "--model", str(small_model_dir), stdin="学校乱收费\n", monkeypatch=monkeypatch)
     assert code == 0 and json.loads(out)["category"]["label"] == "教育文体"
+
+
+def _pipe_with(tmp_path, content: str):
+    """A named pipe fed ``content`` by a thread: what ``--file <(zcat cases.gz)`` hands over."""
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+
+    def feed():
+        with open(pipe, "w", encoding="utf-8") as writer:
+            writer.write(content)
+
+    threading.Thread(target=feed, daemon=True).start()
+    return pipe
+
+
+def test_predict_reads_a_pipe_batch_says_it_needs_a_file(capsys, tmp_path, small_model_dir):
+    pipe = _pipe_with(tmp_path, "饭店油烟直排\n老板拖欠工资\n")
+    code, out, err = run(capsys, "predict", "--model", str(small_model_dir), "--file", str(pipe))
+    assert code == 0 and [json.loads(line)["text"] for line in out.splitlines()] == ["饭店油烟直排", "老板拖欠工资"], err
+    code, _, err = run(capsys, "batch", str(tmp_path / "pipe"), "--out", str(tmp_path / "o.csv"),
+                       "--model", str(small_model_dir))
+    assert code == 1 and "is a pipe or a device" in err and "save it to a file first" in err
 
 
 @pytest.mark.parametrize("argv", [["-"], ["--file", "-"]])

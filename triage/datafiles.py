@@ -88,13 +88,18 @@ def _read_rows(path: Path, data: LabelledData) -> tuple[list[str], list[dict]]:
         {(key or "").strip(): value for key, value in row.items()} for row in rows]
 
 
-def input_file(path: str | Path) -> Path:
-    """``path`` when it names a file to read, else a ``DataFileError`` saying what it is."""
+def input_file(path: str | Path, *, reread: bool = False) -> Path:
+    """``path`` when it names something to read, else a ``DataFileError`` saying what it
+    is. A pipe (``--file <(zcat cases.gz)``) or a device reads once, which is enough for
+    what is read whole; ``reread``: the caller reads it more than once, so it must be a file."""
     path = Path(path)
     if path.is_dir():
         raise DataFileError(f"{path}: is a folder; name a file in it")
-    if not path.is_file():
+    if not path.exists():
         raise DataFileError(f"{path}: no such file")
+    if reread and not path.is_file():
+        raise DataFileError(f"{path}: is a pipe or a device, which can be read only once; "
+                            "this command reads its input more than once: save it to a file first")
     return path
 
 

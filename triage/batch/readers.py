@@ -128,7 +128,7 @@ def open_records(path: str | Path, columns: Columns) -> Source:
         DataFileError: missing file, unknown type, or a named column that is not there
             (raised when the first record is taken).
     """
-    path = input_file(path)
+    path = input_file(path, reread=True)  # the encoding is sniffed first; a resumed run reads it again
     kind = file_format(path)
     if kind == "xlsx":
         sheet = _XlsxRows(path)

@@ -21,7 +21,6 @@ import numpy as np
 
 from _shared import hand_labels, read_shared, stratified_estimates
 from triage import load_model, load_settings
-from triage.features import transform
 from triage.hot_issues import similarities, sketch
 from triage.normalise import normalise
 from triage.privacy import mask_personal_data
@@ -34,7 +33,7 @@ def main():
     model, settings = load_model(), load_settings()
     texts = [mask_personal_data(normalise(row["subject"] + "。" + row["body"]))[0] for row in rows]
     categories = [result["category"]["label"] for result in model.predict(texts)]
-    features = transform(model.featuriser_, texts)
+    features = model.featuriser_.wording(texts)
     sketches = [sketch(features[index].indices, features[index].data) for index in range(len(rows))]
     times = [datetime.fromisoformat(row["time"]) for row in rows]
     window = timedelta(days=settings["hot_issue_window_days"])

@@ -11,7 +11,6 @@ import time
 
 from speed import texts_of_300_chars
 from triage import load_model
-from triage.features import transform
 from triage.normalise import normalise
 from triage.privacy import mask_personal_data
 from triage.safety import check
@@ -45,7 +44,7 @@ def main():
         "mask_personal_data": lambda: [mask_personal_data(text) for text in normalised],
         "screen": lambda: [screen(text, text, min_chars=6) for text in normalised],
         "tokens": lambda: [tokens(text) for text in masked],
-        "features_with_tokens": lambda: [transform(model.featuriser_, chunk) for chunk in masked_chunks],
+        "features_with_tokens": lambda: [model.featuriser_.transform(chunk) for chunk in masked_chunks],
         "safety_rules": lambda: [check(text) for text in masked],
         "predict": lambda: [model.predict(chunk) for chunk in chunks],
     }

@@ -35,7 +35,7 @@ def test_a_loaded_model_is_kept_from_the_collector_yet_freed_when_dropped(small_
 
 def test_metadata_records_what_a_reviewer_needs(small_model_dir):
     metadata = json.loads((small_model_dir / METADATA_FILE).read_text(encoding="utf-8"))
-    assert metadata["schema"] == "triage-model.v1"
+    assert metadata["schema"] == "triage-model.v2"
     assert set(metadata["labels"]) == {"category", "subcategory", "department", "urgency", "request_type"}
     assert len(metadata["sha256"]) == 64 and len(metadata["data_hash"]) == 64
     assert {"scikit-learn", "numpy", "triage"} <= set(metadata["libraries"])

@@ -7,7 +7,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from triage.features import CHAR_MARK, NgramCounter
+from triage.features import CHAR_MARK, OPENING_MARK, NgramCounter
 from triage.segment import tokens
 
 TRAINING = [
@@ -57,3 +57,17 @@ def test_a_texts_row_does_not_depend_on_the_texts_beside_it(counter):
     alone = np.vstack([counter.transform([text]).toarray() for text in QUERIES])
     assert np.array_equal(together, alone)
     assert together[2].sum() == 0  # the empty text
+
+
+def test_the_opening_block_counts_the_first_tokens_up_to_opening_chars():
+    text = "饭店油烟直排，老板拖欠工资"  # tokens 饭店 油烟 直排 | 老板 拖欠工资: the opening holds six characters
+    counter = NgramCounter(min_df=1, opening_chars=6).fit(TRAINING + [text])
+    names = counter.get_feature_names_out().tolist()
+    row = counter.transform([text]).toarray()[0]
+    found = {names[column] for column in np.flatnonzero(row)}
+    assert {"油烟", "拖欠工资", "#欠工", "^油烟", "^直排", "^#烟直"} <= found
+    assert "^拖欠工资" in names and "^拖欠工资" not in found and "^#欠工" not in found
+    start = counter.block_starts_[1]
+    assert all(name.startswith(OPENING_MARK) for name in names[start:])
+    assert not any(name.startswith(OPENING_MARK) for name in names[:start])
+    assert NgramCounter(min_df=1, opening_chars=0).fit(TRAINING + [text]).block_starts_.tolist() == [0, start]

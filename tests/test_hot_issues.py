@@ -3,7 +3,6 @@ group listing, and the urgency raise for a large group."""
 import numpy as np
 import pytest
 
-from triage.features import transform
 from triage.hot_issues import SKETCH_TERMS, cosines, similarities, sketch, strongest, unpack
 
 MATTER = ["解放路那家饭店油烟直排，熏得我们整栋楼不敢开窗", "解放路饭店的油烟直排到居民楼，家里不敢开窗",
@@ -12,7 +11,7 @@ OTHER = "老板拖欠工资三个月不给，过年回不了家"
 
 
 def sketches_of(model, texts):
-    features = transform(model.featuriser_, texts)
+    features = model.featuriser_.wording(texts)
     return [sketch(features[row].indices, features[row].data) for row in range(len(texts))], features
 
 

@@ -45,12 +45,11 @@ def test_explanation_names_driving_words(small_model):
 
 def test_explanation_weights_are_the_linear_pushes(small_model):
     from triage.explain import display_terms
-    from triage.features import transform
 
     result = small_model.predict(["饭店油烟直排，油烟味很大"])[0]
     head = small_model.heads_["category"]
     label = list(head.classes_).index(result["category"]["label"])
-    row = transform(small_model.featuriser_, [result["text"]]).toarray()[0]
+    row = small_model.featuriser_.transform([result["text"]]).toarray()[0]
     pushes = row * head.coef_[label]  # the push of each feature: its value times the label's weight
     names, shown, _ = display_terms(small_model.feature_names_)
     explained = result["category"]["explanation"]
@@ -179,15 +178,28 @@ def test_fit_reports_skipped_rows(small_corpus_path):
 
 
 def test_fast_inference_paths_give_the_stock_numbers(small_model):
-    """predict skips scikit-learn's input checks; the arithmetic must stay the same."""
+    """predict skips scikit-learn's input checks; the arithmetic must stay the same: the
+    features as stock TF-IDF block by block, the probabilities as the stock calibrator's."""
     import numpy as np
 
-    from triage.features import transform
+    from sklearn.feature_extraction.text import TfidfTransformer
+    from sklearn.preprocessing import normalize
 
-    texts = ["饭店油烟直排熏得不敢开窗", "老板拖欠工资三个月了", "", "路灯坏了"]
-    fast = transform(small_model.featuriser_, texts)
-    stock = small_model.featuriser_.transform(texts)
-    assert np.allclose(fast.toarray(), stock.toarray(), atol=1e-6)
+    texts = ["饭店油烟直排熏得不敢开窗", "老板拖欠工资三个月了", "", "路灯坏了", "路口红绿灯坏了三天，车辆乱行，请交警来看看"]
+    featuriser = small_model.featuriser_
+    stock = featuriser.transform(texts)
+    # The stock TF-IDF of each block (idf from the training counts), each scaled to unit
+    # length, the opening's weighed.
+    counts = featuriser.counter_.counts(texts).toarray()
+    tfidf = TfidfTransformer(sublinear_tf=True, norm=None)
+    tfidf.idf_ = featuriser.idf_
+    weighted = tfidf.transform(counts).toarray()
+    start, end = featuriser.counter_.block_starts_[1:]
+    assert 0 < start < end == stock.shape[1]
+    expected = np.hstack([normalize(weighted[:, :start]), featuriser.opening_weight * normalize(weighted[:, start:])])
+    assert np.allclose(stock.toarray(), expected, atol=1e-6)
+    assert np.abs(stock[4, start:]).sum() > 0 and np.abs(stock[4, start:]).sum() < np.abs(stock[4, :start]).sum()
+    assert np.allclose(featuriser.wording(texts).toarray(), expected[:, :start], atol=1e-6)
     for head in small_model.heads_.values():
         scores = head.decision_function(stock)
         assert np.allclose(head.predict_proba(stock), head.calibrator_.predict_proba(scores), atol=1e-6)
@@ -216,7 +228,7 @@ def test_counts_are_canonical_sparse_rows(small_model):
     import numpy as np
     import scipy.sparse as sp
 
-    counter = small_model.featuriser_.named_steps["counts"]
+    counter = small_model.featuriser_.counter_
     texts = ["饭店油烟直排，油烟油烟", "", "老板拖欠工资三个月了"]
     counts = counter.transform(texts)
     reference = counter.transform(texts[:1]).toarray()[0]
@@ -345,3 +357,23 @@ def test_groups_keep_variants_of_one_wording_in_one_fold(small_corpus_path):
     plain = TriageModel().fit(data.texts, {"urgency": data.labels["urgency"]})
     assert grouped.heads_["urgency"].grouped_folds_ and not plain.heads_["urgency"].grouped_folds_
     assert grouped.version_ != plain.version_  # the grouping is part of what was trained on
+
+
+def test_matter_heads_read_the_opening_urgency_and_comparisons_the_whole_text_only(small_model):
+    import numpy as np
+
+    from triage.model import MATTER_HEADS
+
+    body = small_model.featuriser_.body_columns
+    assert 0 < body < len(small_model.feature_names_)
+    for name, head in small_model.heads_.items():
+        opening_weights = np.abs(head.coef_[:, body:]).sum()
+        assert (opening_weights > 0) == (name in MATTER_HEADS), name
+        assert head.coef_.flags["F_CONTIGUOUS"]  # else every product copies the weights (1 ms a text)
+    results, rows = small_model.predict_with_features(["饭店油烟直排熏得不敢开窗", "", "老板拖欠工资三个月了"])
+    assert rows[1] is None and results[1]["status"] == "unreadable"
+    wording = small_model.featuriser_.wording([results[0]["text"], results[2]["text"]])
+    for row, position in ((rows[0], 0), (rows[2], 1)):
+        indices, values = row
+        assert indices.max() < body and np.isclose(np.dot(values, values), 1.0)
+        assert np.allclose(wording[position].toarray()[0][indices], values)

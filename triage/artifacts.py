@@ -23,7 +23,7 @@ import sklearn
 from .errors import ModelIntegrityError, ModelNotFoundError
 from .model import TriageModel, ensure_fitted
 
-SCHEMA = "triage-model.v1"
+SCHEMA = "triage-model.v2"  # v2: features of the whole text and of its opening
 MODEL_FILE = "model.joblib"
 METADATA_FILE = "metadata.json"
 

@@ -13,7 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .features import CHAR_MARK, WORD_SEPARATOR
+from .features import CHAR_MARK, OPENING_MARK, WORD_SEPARATOR
 from .segment import NUMBER_TOKEN
 from .taxonomy import resource_lines
 
@@ -23,7 +23,7 @@ def display_terms(feature_names: np.ndarray) -> tuple[list[str], np.ndarray, lis
     whether it may be shown (``readable``); and whether it is a character n-gram, shown as
     the word it lies in. The terms are lists: one is read per candidate, and a list is
     indexed faster than an array."""
-    names = [str(name) for name in feature_names]
+    names = [str(name).removeprefix(OPENING_MARK) for name in feature_names]  # the opening's words are words
     terms = [name.removeprefix(CHAR_MARK) for name in names]
     fragments = [name.startswith(CHAR_MARK) for name in names]
     shown = np.asarray([readable(term) for term in terms], dtype=bool)

@@ -97,7 +97,9 @@ class LinearHead(ClassifierMixin, BaseEstimator):
             scored_labels, trained_rows = labels, len(labels)
             svm.fit(features, labels)
         self.classes_ = svm.classes_
-        self.coef_ = _as_2d_coef(svm.coef_).astype(np.float32)
+        # Column-major, so that ``features @ coef_.T`` reads it in place: scipy copies a
+        # row-major one on every call (1 ms a text for the largest head).
+        self.coef_ = np.asfortranarray(_as_2d_coef(svm.coef_), dtype=np.float32)
         self.intercept_ = np.atleast_1d(svm.intercept_).astype(np.float32)
         if len(self.classes_) == 2:
             self.intercept_ = np.array([-self.intercept_[0], self.intercept_[0]], np.float32)
@@ -140,6 +142,12 @@ class LinearHead(ClassifierMixin, BaseEstimator):
         if len(svm.classes_) != len(np.unique(labels)):
             return None
         return svm, _as_2d(svm.decision_function(features[held])), labels[held], len(trained)
+
+    def widen(self, columns: int) -> "LinearHead":
+        """This head for features of ``columns`` columns, its own first: the others weigh nothing."""
+        extra = np.zeros((len(self.coef_), columns - self.coef_.shape[1]), np.float32)
+        self.coef_ = np.asfortranarray(np.hstack([self.coef_, extra]))
+        return self
 
     def decision_function(self, features) -> np.ndarray:
         return np.asarray(features @ self.coef_.T) + self.intercept_

@@ -19,7 +19,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import explain, safety
 from .errors import InputError, ModelError
-from .features import make_featuriser, transform
+from .features import Featuriser
 from .heads import BANDS, MIN_EXAMPLES_PER_CLASS, LinearHead, usable_rows
 from .normalise import normalise
 from .privacy import mask_personal_data
@@ -31,6 +31,9 @@ HEADS = ("category", "subcategory", "department", "urgency", "request_type")
 HEAD_TITLES = {"category": "类别", "subcategory": "子类", "department": "责任单位",
                "urgency": "紧急程度", "request_type": "诉求类型"}
 ROUTING_HEADS = ("category", "department", "urgency")  # these decide the overall band
+# Heads that name the matter, which a text's opening names best (features.NgramCounter);
+# the others read the whole text alone (urgency: the danger is where it is told).
+MATTER_HEADS = ("category", "subcategory", "department", "request_type")
 TOP_DEPARTMENTS = 3
 # A safety rule decides (its urgency in the auto band, its department) only where its evidence
 # stands this near the start of the text, where a caller or a subject line states the matter;
@@ -49,8 +52,9 @@ OPENING_CHARS = 60
 ROUTINE_AUTO_FLOOR = 0.9
 # Part of a model's version: what fitting does beyond its parameters. Raised when the same
 # data and parameters give a different model (2: decision bands per label; 3: only the
-# auto band per label; 4: logistic calibration only by a clear margin).
-FITTING_REVISION = 4
+# auto band per label; 4: logistic calibration only by a clear margin; 5: a block of
+# features for the text's opening).
+FITTING_REVISION = 5
 SUBCATEGORY_SEPARATOR = "/"
 
 
@@ -85,16 +89,16 @@ class TriageModel(BaseEstimator):
         if unknown or not labels:
             raise ModelError(f"label columns must be among {', '.join(HEADS)}; got {sorted(labels) or 'none'}")
         prepared = [mask_personal_data(normalise(text))[0] for text in texts]
-        self.featuriser_ = make_featuriser(self.min_df)
+        self.featuriser_ = Featuriser(self.min_df)
         try:
             features = self.featuriser_.fit_transform(prepared)
         except ValueError:
-            if self.featuriser_.named_steps["counts"].n_features_:
+            if self.featuriser_.n_features_:
                 raise
             raise ModelError(f"no word or character is shared by {self.min_df} of the training texts "
                              f"({len(prepared)} given), so there is nothing to learn from; give more labelled "
                              "texts (a few dozen per label at least)") from None
-        self.feature_names_ = self.featuriser_.named_steps["counts"].get_feature_names_out()
+        self.feature_names_ = self.featuriser_.get_feature_names_out()
         self.training_report_: dict[str, dict] = {}
         columns = _label_columns(labels)
         jobs = []
@@ -125,8 +129,9 @@ class TriageModel(BaseEstimator):
         workers = min(len(jobs), os.cpu_count() or 1)
         order = sorted(range(len(jobs)), key=lambda job: -len(jobs[job][1]) * len(set(jobs[job][2])))
         fitted = Parallel(n_jobs=workers, batch_size=1)(
-            delayed(_fit_head)(LinearHead(C=self.C, random_state=self.random_state), features[jobs[job][1]],
-                               jobs[job][2], jobs[job][3])
+            delayed(_fit_head)(LinearHead(C=self.C, random_state=self.random_state),
+                               (features if jobs[job][0] in MATTER_HEADS else self.featuriser_.body(features))[jobs[job][1]],
+                               jobs[job][2], jobs[job][3], features.shape[1])
             for job in order)
         heads = dict(zip(order, fitted))
         return [heads[job] for job in range(len(jobs))]
@@ -143,7 +148,7 @@ class TriageModel(BaseEstimator):
 
     def predict_with_features(self, texts: Sequence[str], settings: Mapping[str, Any] | None = None
                               ) -> tuple[list[dict], list[tuple[np.ndarray, np.ndarray] | None]]:
-        """``predict``, and each text's TF-IDF row as ``(indices, values)`` (None for an
+        """``predict``, and each text's unit TF-IDF row (``Featuriser.body``) as ``(indices, values)`` (None for an
         unreadable text), for callers that compare texts (hot issues) without featurising
         them twice."""
         check_is_fitted(self, "heads_")
@@ -157,7 +162,7 @@ class TriageModel(BaseEstimator):
         if not readable:
             return results, rows
         words: list[str] = []
-        features = transform(self.featuriser_, [prepared[index]["masked"] for index in readable], words)
+        features = self.featuriser_.transform([prepared[index]["masked"] for index in readable], words)
         hits = [safety.check(prepared[index]["masked"]) for index in readable]
         probabilities = {name: head.predict_proba(features) for name, head in self.heads_.items()}
         heads = self._head_results(features, words, probabilities, settings["explain_top"])
@@ -174,10 +179,10 @@ class TriageModel(BaseEstimator):
             categories = [found["label"] for found in heads["category"]]
             for found, subcategory in zip(heads["category"], self._subcategories(categories, probabilities["subcategory"])):
                 found.update(subcategory)
-        starts, indices, values = features.indptr, features.indices, features.data
+        starts, ends, indices, values = features.indptr, self.featuriser_.body_ends(features), features.indices, features.data
         for row, index in enumerate(readable):
-            # (indices, values) of the row as views: scipy's row slicing costs more than the explaining
-            span = slice(starts[row], starts[row + 1])
+            # (indices, values) of the row's body as views: scipy's row slicing costs more than the explaining
+            span = slice(starts[row], ends[row])
             rows[index] = (indices[span], values[span])
             results[index] = self._result(prepared[index], {name: found[row] for name, found in heads.items()},
                                           hits[row], settings)
@@ -301,14 +306,15 @@ class TriageModel(BaseEstimator):
         return cache[category]
 
     def topic_weights(self) -> np.ndarray:
-        """Per feature, how strongly it decides a topic: its largest absolute weight in the
+        """Per feature of the whole text's block, how strongly it decides a topic: its largest absolute weight in the
         finest routing head (subcategory, else category; ones without either). Template
         words (喂, 你好, 反映, 住户) weigh little, matter words (油烟, 停水, 欠薪) much.
         Derived on first use (``repeat.py`` compares matters with it)."""
         if getattr(self, "_topic_cache", None) is None:
             head = next((self.heads_[name] for name in ("subcategory", "category") if name in self.heads_), None)
-            self._topic_cache = (np.abs(head.coef_).max(axis=0) if head is not None
-                                 else np.ones(len(self.feature_names_), np.float32))
+            body = self.featuriser_.body_columns  # texts are compared by their whole text's block
+            self._topic_cache = (np.abs(head.coef_[:, :body]).max(axis=0) if head is not None
+                                 else np.ones(body, np.float32))
         return self._topic_cache
 
     def _display_terms(self) -> tuple[list[str], np.ndarray, list[bool]]:
@@ -327,8 +333,9 @@ def _in_opening(hits: list[safety.RuleHit], text: str) -> list[safety.RuleHit]:
     return [hit for hit in hits if 0 <= text.find(hit.evidence) < OPENING_CHARS]
 
 
-def _fit_head(head: LinearHead, features, labels: np.ndarray, groups: np.ndarray | None) -> LinearHead:
-    return head.fit(features, labels, groups=groups, n_jobs=1)
+def _fit_head(head: LinearHead, features, labels: np.ndarray, groups: np.ndarray | None, columns: int) -> LinearHead:
+    """``head`` fitted on ``features``, weighing nothing in the columns beyond theirs (of ``columns``)."""
+    return head.fit(features, labels, groups=groups, n_jobs=1).widen(columns)
 
 
 def _prepare(text: Any, index: int, settings: Mapping[str, Any]) -> dict:

@@ -30,7 +30,6 @@ from typing import Any, Mapping
 import numpy as np
 import scipy.sparse as sp
 
-from .features import transform
 from .identity import link
 from .model import TriageModel
 from .store import utc_iso
@@ -125,7 +124,7 @@ class PriorRows:
                 else:
                     unstored.append(prior)
             if unstored:
-                features = transform(model.featuriser_, [prior["text"] for prior in unstored])
+                features = model.featuriser_.wording([prior["text"] for prior in unstored])
                 for position, prior in enumerate(unstored):
                     span = slice(features.indptr[position], features.indptr[position + 1])
                     self._put(model, prior["case_id"], features.indices[span], features.data[span])
@@ -193,7 +192,7 @@ def pair_similarities(wording: sp.csr_matrix, topic: sp.csr_matrix, left: np.nda
 def views(model: TriageModel, texts: list[str]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
     """Each text's unit TF-IDF row, and the same row weighted by the model's topic weights
     and scaled to unit length again (a row with no topic weight stays zero)."""
-    wording = transform(model.featuriser_, texts)
+    wording = model.featuriser_.wording(texts)
     topic = (wording @ sp.diags(model.topic_weights())).tocsr()
     lengths = np.sqrt(np.asarray(topic.multiply(topic).sum(axis=1)).ravel())
     return wording, sp.diags(1.0 / np.where(lengths > 0, lengths, 1.0)) @ topic

@@ -118,7 +118,7 @@ def _hot_issue(result: dict, row, model: TriageModel, keys, received_at) -> tupl
     sketch = hot_issues.sketch(*row)
     since = received_at - timedelta(days=ctx.settings["hot_issue_window_days"])
     candidates = ctx.store.hot_candidates(category, since, keys, model.version_)
-    found = hot_issues.match(sketch, candidates, len(model.feature_names_), ctx.settings)
+    found = hot_issues.match(sketch, candidates, model.featuriser_.body_columns, ctx.settings)
     size, first = ctx.store.hot_group(found["group_id"]) if found else (0, None)
     size = max(size, 1) + 1 if found else 1  # the first case, not yet marked, and this one
     answer = hot_issues.answer(found, size, first, ctx.settings)

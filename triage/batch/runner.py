@@ -80,7 +80,7 @@ def run_batch(model: TriageModel, options: BatchOptions, settings: Mapping[str, 
         secret = caller_secret(settings) if options.columns.caller else None
         engine = (DaskEngine(model, options.scheduler) if options.engine == "dask"
                   else LocalEngine(model, options.workers))
-        hot = HotGroups(len(model.feature_names_), settings, options.output.with_name(options.output.name + ".groups"))
+        hot = HotGroups(model.featuriser_.body_columns, settings, options.output.with_name(options.output.name + ".groups"))
         if part.rows_done:  # the rows of the run being resumed
             for rows in _chunks(part.rows(), options.chunk_rows):
                 hot.add(len(rows), [found for found in map(entry, rows) if found is not None])

@@ -124,7 +124,6 @@ class NgramCounter(TransformerMixin, BaseEstimator):
         return words_per_text, joined
 
 
-
 def _opening(words: list[str], chars: int) -> list[str]:
     """The first of ``words`` until they hold ``chars`` characters."""
     opening, held = [], 0

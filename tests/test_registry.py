@@ -161,3 +161,31 @@ def test_learning_from_corrections_in_the_case_store(tmp_path, small_corpus_path
     assert "store-labels" in capsys.readouterr().out
     from triage import load_model
     assert load_model(tmp_path / "retrained").predict([matter])[0]["department"]["label"] == corrected
+
+
+def test_a_champion_saved_by_an_older_triage_can_be_replaced_not_rolled_back_to(registry, corpus, small_model):
+    """After an upgrade that changes the model schema, the old champion cannot be loaded:
+    the registry still lists it, a new model registers with it as parent, promotion over it
+    needs --force (nothing to compare with), and nothing rolls back to it."""
+    import json
+
+    save(small_model, registry.versions / "m-older0000000")
+    metadata_path = registry.versions / "m-older0000000" / "metadata.json"
+    metadata = json.loads(metadata_path.read_text(encoding="utf-8"))
+    metadata.update(schema="triage-model.v1", version="m-older0000000")
+    metadata_path.write_text(json.dumps(metadata), encoding="utf-8")
+    registry._record("promote", "m-older0000000", small_model.version_, "test", "before the upgrade")
+
+    [listed] = [entry for entry in registry.list() if entry["version"] == "m-older0000000"]
+    assert listed["champion"] and "schema 'triage-model.v1'" in listed["problem"]
+    challenger = registry.register(TriageModel(C=0.7).fit(corpus.texts, corpus.labels))
+    assert challenger["parent"] == "m-older0000000"
+
+    refused = registry.promote(challenger["version"])
+    assert not refused["promoted"] and "cannot be compared" in refused["failures"][0]
+    assert refused["champion_score"] is None and refused["challenger_score"] > 0
+    forced = registry.promote(challenger["version"], force=True, reason="upgrade")
+    assert forced["promoted"] and registry.state()["champion"] == challenger["version"]
+    with pytest.raises(ModelError, match="cannot roll back to m-older0000000"):
+        registry.rollback()
+    assert registry.state()["champion"] == challenger["version"]

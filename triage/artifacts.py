@@ -77,7 +77,9 @@ def read_metadata(folder: str | Path) -> dict:
         raise ModelIntegrityError(f"{metadata_path} is not valid JSON ({error}); rebuild the model") from None
     if not isinstance(metadata, dict) or metadata.get("schema") != SCHEMA:
         raise ModelIntegrityError(f"{metadata_path} has schema {metadata.get('schema') if isinstance(metadata, dict) else None!r}; "
-                                  f"this triage reads {SCHEMA!r}. Rebuild the model with this version of triage")
+                                  f"this triage reads {SCHEMA!r}. Rebuild the model with this version of triage "
+                                  "(`triage train DATA --out DIR`; for a registry's champion `triage train DATA --register`, "
+                                  "then `triage models promote VERSION --force --reason upgrade`)")
     built_with = metadata.get("libraries", {}).get("scikit-learn")
     if built_with != sklearn.__version__:
         raise ModelIntegrityError(f"model in {folder} was built with scikit-learn {built_with}, this is "

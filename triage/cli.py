@@ -196,6 +196,8 @@ def _models(arguments) -> int:
             score = f"{entry['frozen_score']:.4f}" if entry["frozen_score"] is not None else "-"
             print(f"{'*' if entry['champion'] else ' ':2}{entry['version']:<16}{entry['created_at'] or '-':<27}"
                   f"{entry['parent'] or '-':<16}{entry['rows'] or 0:>8}{score:>13}")
+            if entry["problem"]:
+                print(f"{'':4}cannot be served: {entry['problem']}")
         return 0
     if arguments.action == "rollback":
         version = registry.rollback(reason=arguments.reason)
@@ -221,7 +223,8 @@ def _print_comparison(comparison: dict) -> None:
         bars = "".join(f" {'█' * round(value * 20):<20}" for value in (row["champion_f1"], row["challenger_f1"]))
         print(f"  {row['head']:<13}{row['label']:<14}{row['champion_f1']:>7.3f}{row['challenger_f1']:>7.3f}"
               f"{row['change']:>+8.3f}{bars}")
-    print(f"  overall (mean macro-F1): {comparison['champion_score']:.4f} -> {comparison['challenger_score']:.4f}")
+    champion_score = "-" if comparison["champion_score"] is None else f"{comparison['champion_score']:.4f}"
+    print(f"  overall (mean macro-F1): {champion_score} -> {comparison['challenger_score']:.4f}")
 
 
 def _evaluate(arguments) -> int:

@@ -24,7 +24,7 @@ from typing import Any, Mapping
 
 from . import artifacts
 from .datafiles import read_labelled
-from .errors import ModelError, ModelNotFoundError
+from .errors import ModelError, ModelIntegrityError, ModelNotFoundError
 from .evaluation import evaluate
 from .model import TriageModel
 
@@ -61,24 +61,31 @@ class Registry:
         return self.folder(champion) if champion else self.default
 
     def list(self) -> list[dict]:
-        """Every model, oldest first: version, created_at, parent, frozen-test score, champion."""
+        """Every model, oldest first: version, created_at, parent, frozen-test score, champion;
+        one this triage cannot read (saved by an older one) with ``problem`` saying why."""
         folders = ([self.default] if self.default.is_dir() else []) + \
             sorted(self.versions.iterdir() if self.versions.is_dir() else [])
         champion = self.champion_folder()
         entries = []
         for folder in folders:
-            metadata = artifacts.read_metadata(folder)
+            try:
+                metadata, problem = artifacts.read_metadata(folder), None
+            except ModelIntegrityError as error:
+                metadata, problem = {"version": folder.name}, str(error)
             frozen = metadata.get("metrics", {}).get("frozen_test")
             entries.append({"version": metadata["version"], "created_at": metadata.get("created_at"),
                             "parent": metadata.get("parent"), "rows": _rows(metadata),
                             "frozen_score": overall(frozen) if frozen else None,
-                            "champion": folder == champion, "folder": str(folder)})
+                            "champion": folder == champion, "folder": str(folder), "problem": problem})
         return sorted(entries, key=lambda entry: entry["created_at"] or "")
 
     # -- changing it ----------------------------------------------------------------
     def register(self, model: TriageModel) -> dict:
-        """Save ``model`` as a new version scored on the frozen test set; returns its metadata."""
-        parent = artifacts.read_metadata(self.champion_folder())["version"] if self.champion_folder().is_dir() else None
+        """Save ``model`` as a new version scored on the frozen test set; returns its metadata.
+        Its parent is the champion's version, read from the registry: a champion saved by an
+        older triage, which this one cannot load, is still the model it replaces."""
+        champion = self.state()["champion"]
+        parent = champion or (artifacts.read_metadata(self.default)["version"] if self.default.is_dir() else None)
         return artifacts.save(model, self.versions / model.version_, parent=parent,
                               metrics={"frozen_test": self.score(model)})
 
@@ -99,15 +106,21 @@ class Registry:
         if challenger_folder == champion_folder:
             raise ModelError(f"{version} is already the champion")
         challenger = artifacts.load(challenger_folder)
-        champion = artifacts.load(champion_folder)
-        comparison = compare(self.score(champion), self.score(challenger), self.settings["promotion_margin"])
-        comparison.update(champion=champion.version_, challenger=version)
+        try:
+            champion = artifacts.load(champion_folder)
+        except ModelIntegrityError as error:  # saved by an older triage: nothing to compare with
+            comparison = _unmatched(self.score(challenger), error, self.settings["promotion_margin"])
+            champion_version = self.state()["champion"] or champion_folder.name
+        else:
+            comparison = compare(self.score(champion), self.score(challenger), self.settings["promotion_margin"])
+            champion_version = champion.version_
+        comparison.update(champion=champion_version, challenger=version)
         comparison["promoted"] = comparison["passed"] or force
         if comparison["promoted"]:
             if force and not comparison["passed"]:
-                logger.warning("model %s promoted by force over %s: %s (reason: %s)", version, champion.version_,
+                logger.warning("model %s promoted by force over %s: %s (reason: %s)", version, champion_version,
                                "; ".join(comparison["failures"]), reason or "none given")
-            self._record("promote", version, champion.version_, actor, reason, forced=force and not comparison["passed"],
+            self._record("promote", version, champion_version, actor, reason, forced=force and not comparison["passed"],
                          comparison={"champion": comparison["champion_score"],
                                      "challenger": comparison["challenger_score"]})
         return comparison
@@ -122,7 +135,10 @@ class Registry:
         if not state["history"]:
             raise ModelError("nothing to roll back: no model has been promoted in this registry")
         previous = state["history"][-1]["previous"]
-        self.folder(previous)  # still there?
+        try:
+            artifacts.read_metadata(self.folder(previous))  # still there, and servable?
+        except ModelIntegrityError as error:
+            raise ModelError(f"cannot roll back to {previous}: {error}") from None
         self._record("rollback", previous, state["champion"], actor, reason)
         return previous
 
@@ -170,6 +186,16 @@ def compare(champion: dict, challenger: dict, margin: float) -> dict:
     return {"heads": heads, "classes": rows, "champion_score": scores["champion"],
             "challenger_score": scores["challenger"], "margin": margin, "failures": failures,
             "passed": not failures}
+
+
+def _unmatched(challenger: dict, error: ModelIntegrityError, margin: float) -> dict:
+    """``compare``'s answer when the champion cannot be read: the challenger's scores alone,
+    and a failure saying why, so that only ``force`` (logged, with a reason) promotes it."""
+    return {"heads": sorted(challenger["heads"]), "classes": [], "champion_score": None,
+            "challenger_score": overall(challenger), "margin": margin,
+            "failures": [f"the champion cannot be compared: {error}; nothing can show the challenger is "
+                         "better, so promote it with --force --reason"],
+            "passed": False}
 
 
 def _rows(metadata: dict) -> int | None:

@@ -308,7 +308,7 @@ def test_a_rule_department_the_model_does_not_know_changes_nothing(small_model):
 def test_an_emergency_named_far_into_a_long_text_is_for_a_dispatcher_to_confirm(default_model):
     # On long message-board posts a rule's words deep in the text were nearly always an aside.
     opening = "我们小区物业公司乱收停车费，每个月涨价也不公示收费标准，业主多次找物业协商都没有结果，物业经理还说爱找谁找谁，希望有关部门尽快调查处理。"
-    assert len(opening) > model_module.OPENING_CHARS
+    assert len(opening) > model_module.RULE_OPENING_CHARS
     result = default_model.predict([opening + "楼顶天台边上站着一个人，说要跳下去"])[0]
     assert result["urgency"]["label"] == "特急" and result["urgency"]["rules"][0]["rule"] == "self_harm.v3"
     assert result["department"]["source"] == "model"

@@ -43,7 +43,7 @@ TOP_DEPARTMENTS = 3
 # opening, and rules would have replaced the learned department of 202, 181 from beyond it.
 # The project's held-out emergencies state theirs within 43 characters (docs/BENCHMARKS.md,
 # session 15).
-OPENING_CHARS = 60
+RULE_OPENING_CHARS = 60
 # The urgency head calls a text 一般 unseen (auto) only this sure of it: calling an emergency
 # routine is the costliest error it can make, and on emergencies in words no rule knows (the
 # fresh held-out sets) it said 一般 at 0.51-0.99, 13 of 21 times below 0.9. On real messages
@@ -246,7 +246,7 @@ class TriageModel(BaseEstimator):
 
     def _urgency(self, hits: list[safety.RuleHit], learned: dict | None, text: str) -> dict:
         """The urgency head's answer (``learned``), overruled by a more severe safety rule
-        that fires on ``text``. A rule whose evidence opens the text (``OPENING_CHARS``)
+        that fires on ``text``. A rule whose evidence opens the text (``RULE_OPENING_CHARS``)
         decides: band ``auto``; one further in raises the urgency all the same, for a
         dispatcher to confirm (``suggest``). 一般 is ``auto`` only from ``ROUTINE_AUTO_FLOOR``."""
         if learned is not None:
@@ -269,7 +269,7 @@ class TriageModel(BaseEstimator):
 
     def _hand_on(self, found: dict, hits: list[safety.RuleHit], probabilities: np.ndarray, text: str) -> None:
         """Where safety rules name who their emergency goes to (a fire: 应急管理局, a person
-        about to jump: 公安局), their evidence opens ``text`` (``OPENING_CHARS``) and the
+        about to jump: 公安局), their evidence opens ``text`` (``RULE_OPENING_CHARS``) and the
         learned department (``found``) is none of them, the first of those the model knows
         takes its place, the learned ones behind it in ``top``. Band ``suggest``: the rule
         knows the kind of danger, not the place, and a dispatcher confirms where a life is
@@ -329,8 +329,8 @@ class TriageModel(BaseEstimator):
 
 
 def _in_opening(hits: list[safety.RuleHit], text: str) -> list[safety.RuleHit]:
-    """The ``hits`` whose evidence stands within the first ``OPENING_CHARS`` of ``text``."""
-    return [hit for hit in hits if 0 <= text.find(hit.evidence) < OPENING_CHARS]
+    """The ``hits`` whose evidence stands within the first ``RULE_OPENING_CHARS`` of ``text``."""
+    return [hit for hit in hits if 0 <= text.find(hit.evidence) < RULE_OPENING_CHARS]
 
 
 def _fit_head(head: LinearHead, features, labels: np.ndarray, groups: np.ndarray | None, columns: int) -> LinearHead:

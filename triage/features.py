@@ -310,10 +310,12 @@ class Featuriser(TransformerMixin, BaseEstimator):
         return features[:, :self.body_columns] if features.shape[1] > self.body_columns else features
 
     def body_ends(self, features: sp.csr_matrix) -> np.ndarray:
-        """Where each row's body block ends in ``features.indices`` (sorted: it comes first)."""
-        body = features.indices < self.body_columns
-        rows = np.repeat(np.arange(features.shape[0]), np.diff(features.indptr))
-        return features.indptr[:-1] + np.bincount(rows[body], minlength=features.shape[0])
+        """Where each row's body block ends in ``features.indices`` (sorted: it comes first):
+        its start plus its values in the body, counted by a running sum instead of rebuilding
+        each value's row, which ``_weigh`` has just done."""
+        in_body = np.concatenate(([0], np.cumsum(features.indices < self.body_columns)))
+        starts, stops = features.indptr[:-1], features.indptr[1:]
+        return starts + in_body[stops] - in_body[starts]
 
     @property
     def body_columns(self) -> int:

@@ -148,7 +148,8 @@ def _train(arguments) -> int:
     for name, report in model.training_report_.items():
         metrics = metadata["metrics"]["out_of_fold"][name]
         print(f"  {name:<13} {report['rows']:>6} rows, skipped {report['empty_label']} empty and "
-              f"{report['rare_label']} rare labels; out-of-fold accuracy {metrics['out_of_fold_accuracy']:.3f}, "
+              f"{report['rare_label']} rare labels; out-of-fold accuracy"
+              f"{' given the category' if metrics.get('given_parent') else ''} {metrics['out_of_fold_accuracy']:.3f}, "
               f"macro-F1 {metrics['out_of_fold_macro_f1']:.3f}, auto covers {metrics['auto_coverage']:.0%}; "
               f"{metrics['calibration']} calibration on {'grouped' if metrics['grouped_folds'] else 'stratified'} folds")
         head = model.heads_[name]

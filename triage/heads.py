@@ -37,6 +37,83 @@ HOLD_OUT_ABOVE = 30_000
 # accuracy: the urgency head's re-ranking finds 特急 and 紧急 (macro-F1 0.36 -> 0.55) for one
 # point of accuracy, which a margin on accuracy would have thrown away.
 LOGISTIC_MARGIN = 0.01
+# A nested head's score for a label under another parent than the text's, while it is
+# calibrated: nothing a softmax can pick (SVM scores stay within a few units) yet finite, as
+# the calibrator's matrix product needs (-inf times a zero weight is not a number).
+OUT_OF_PARENT = -1e9
+NESTED_OTHERS = 3.0  # rows of other parents per row of its own a NestedSVC's parent SVM reads (see there)
+
+
+class NestedSVC(ClassifierMixin, BaseEstimator):
+    """Linear SVMs for labels that name their parent (``parent/child``): one one-vs-rest
+    SVM per parent, fitted on that parent's rows and a sample of the others (``others``
+    of them per row of the parent, as one more label whose weights are thrown away). A
+    second level is asked only once its first is chosen, so each label must stand out
+    among its siblings, and the sample keeps what tells the parent from the rest from
+    deciding among them. The flat SVM reads every row for every label: on 100,000
+    retraining rows the subcategory head, the largest fit, took 277 s of the five heads'
+    500 fitted one after another.
+
+    The right subcategory given the right category, on the seed corpus (3 grouped folds):
+    flat 0.7524; siblings alone 0.6797 (what the siblings share is then learned as what
+    tells them apart); with ``others`` 1 / 2 / 3 / every row 0.7509 / 0.7506 / 0.7518 /
+    0.7524. On 20,000 retraining rows (seed rows with real text appended; one grouped
+    fold): flat 0.6971; ``others`` 1 / 2 / 3 / 5 0.675 / 0.686 / 0.689 / 0.691, fitted in
+    5.1 / 7.3 / 8.3 / 13.5 s against 15.7 (docs/BENCHMARKS.md, session 17). Scores of
+    labels under another parent than the text's are not comparable; ``LinearHead``
+    calibrates among siblings.
+
+    Parameters: ``C`` and ``random_state`` (also of the sample) as for ``LinearSVC``;
+    ``separator`` between parent and child in a label.
+    """
+
+    def __init__(self, C: float = 0.5, random_state: int = 0, separator: str = "/", others: float = NESTED_OTHERS):
+        self.C = C
+        self.random_state = random_state
+        self.separator = separator
+        self.others = others
+
+    def fit(self, features, labels, parents=None):
+        """``parents``: each row's parent, when ``labels`` do not name it (scikit-learn's
+        ``cross_val_predict`` hands over labels encoded as numbers)."""
+        labels = np.asarray(labels, dtype=object)
+        row_parents = parents_of(labels, self.separator) if parents is None else np.asarray(parents, dtype=object)
+        self.classes_, first, codes = np.unique(labels, return_index=True, return_inverse=True)
+        self.parents_ = row_parents[first]
+        self.coef_ = np.zeros((len(self.classes_), features.shape[1]))
+        self.intercept_ = np.zeros(len(self.classes_))
+        sample = np.random.default_rng(self.random_state)
+        for parent in np.unique(self.parents_):
+            siblings = np.flatnonzero(self.parents_ == parent)
+            if len(siblings) < 2:  # an only child: always the answer among its siblings
+                continue
+            inside, outside = np.flatnonzero(row_parents == parent), np.flatnonzero(row_parents != parent)
+            drawn = np.sort(sample.choice(outside, min(len(outside), round(self.others * len(inside))), replace=False))
+            # Labels as their positions in classes_, the others as -1: labels of any type, and no clash.
+            svm = LinearSVC(C=self.C, random_state=self.random_state).fit(
+                features[np.concatenate([inside, drawn])], np.concatenate([codes[inside], np.full(len(drawn), -1)]))
+            kept = svm.classes_ >= 0
+            self.coef_[siblings] = _as_2d_coef(svm.coef_)[kept]
+            self.intercept_[siblings] = _as_2d_intercept(svm.intercept_)[kept]
+        return self
+
+    def decision_function(self, features) -> np.ndarray:
+        return np.asarray(features @ self.coef_.T) + self.intercept_
+
+    def predict(self, features, parents) -> np.ndarray:
+        """The best label among those under each row's entry of ``parents``."""
+        scores = _among_siblings(self.decision_function(features), self.parents_, np.asarray(parents, dtype=object))
+        return self.classes_[scores.argmax(axis=1)]
+
+
+def _among_siblings(scores: np.ndarray, class_parents: np.ndarray, row_parents: np.ndarray) -> np.ndarray:
+    """``scores`` (a column per label) with every label whose parent is not the row's at ``OUT_OF_PARENT``."""
+    return np.where(row_parents[:, None] == class_parents[None, :], scores, OUT_OF_PARENT)
+
+
+def parents_of(labels: np.ndarray, separator: str) -> np.ndarray:
+    """The part of each ``parent/child`` label before ``separator``."""
+    return np.array([str(label).split(separator, 1)[0] for label in labels], dtype=object)
 
 
 class LinearHead(ClassifierMixin, BaseEstimator):
@@ -59,12 +136,17 @@ class LinearHead(ClassifierMixin, BaseEstimator):
             logistic when its out-of-fold macro-F1 is ``LOGISTIC_MARGIN`` higher, else
             temperature.
         random_state: seed for the folds.
+        nested_by: for labels that name their parent (``parent/child`` with this
+            separator): a ``NestedSVC``, whose scores are calibrated (by temperature), judged
+            and thresholded among each text's siblings, as the head is asked once the parent
+            is known. Its out-of-fold metrics are then given the parent.
     """
 
     def __init__(self, C: float = 0.5, auto_precision: float = 0.95,
                  suggest_precision: float = 0.80, folds: int = 3, random_state: int = 0,
-                 calibration: str = "auto"):
+                 calibration: str = "auto", nested_by: str | None = None):
         self.C = C
+        self.nested_by = nested_by
         self.calibration = calibration
         self.auto_precision = auto_precision
         self.suggest_precision = suggest_precision
@@ -79,7 +161,8 @@ class LinearHead(ClassifierMixin, BaseEstimator):
         counts = Counter(labels)
         if len(counts) < 2:
             raise ModelError(f"a head needs at least 2 labels with {MIN_EXAMPLES_PER_CLASS}+ examples; got {dict(counts)}")
-        svm = LinearSVC(C=self.C, random_state=self.random_state)
+        svm = (NestedSVC(C=self.C, random_state=self.random_state, separator=self.nested_by) if self.nested_by
+               else LinearSVC(C=self.C, random_state=self.random_state))
         folds = StratifiedKFold(self.folds, shuffle=True, random_state=self.random_state)
         if groups is not None and _enough_groups(labels, groups, self.folds):
             folds = list(StratifiedGroupKFold(self.folds, shuffle=True, random_state=self.random_state)
@@ -93,17 +176,22 @@ class LinearHead(ClassifierMixin, BaseEstimator):
             # Fold fits in worker processes (liblinear's random state is process-global:
             # threads would make the fits depend on each other's timing; processes keep them exact).
             scores = _as_2d(cross_val_predict(svm, features, labels, cv=folds, method="decision_function",
-                                              n_jobs=n_jobs or min(self.folds, os.cpu_count() or 1)))
+                                              n_jobs=n_jobs or min(self.folds, os.cpu_count() or 1),
+                                              params={"parents": parents_of(labels, self.nested_by)}
+                                              if self.nested_by else None))
             scored_labels, trained_rows = labels, len(labels)
             svm.fit(features, labels)
         self.classes_ = svm.classes_
         # Column-major, so that ``features @ coef_.T`` reads it in place: scipy copies a
         # row-major one on every call (1 ms a text for the largest head).
         self.coef_ = np.asfortranarray(_as_2d_coef(svm.coef_), dtype=np.float32)
-        self.intercept_ = np.atleast_1d(svm.intercept_).astype(np.float32)
-        if len(self.classes_) == 2:
-            self.intercept_ = np.array([-self.intercept_[0], self.intercept_[0]], np.float32)
+        self.intercept_ = _as_2d_intercept(svm.intercept_).astype(np.float32)
+        if self.nested_by:
+            scores = _among_siblings(scores, parents_of(self.classes_, self.nested_by),
+                                     parents_of(scored_labels, self.nested_by))
         candidates = ("temperature", "logistic") if self.calibration == "auto" else (self.calibration,)
+        if self.nested_by:  # another parent's labels are out of reach: no regression may weigh them
+            candidates = ("temperature",)
         scored = []
         for kind in candidates:
             calibrated = cross_val_predict(_calibrator(kind), scores, scored_labels, cv=folds, method="predict_proba")
@@ -130,8 +218,21 @@ class LinearHead(ClassifierMixin, BaseEstimator):
             **band_metrics(np.asarray(self.bands(confidence, best)) == "auto", correct),
             "n": int(len(labels)), "trained_rows": int(trained_rows), "calibration_rows": int(len(scored_labels)),
             "calibration": self.calibration_, "grouped_folds": self.grouped_folds_,
+            "given_parent": bool(self.nested_by),
         }
         return self
+
+    def fit_cost(self, labels) -> float:
+        """Rows read by the binary SVMs a fit of this head on ``labels`` solves (the time goes
+        with it): every row for every label, or for a nested head, its parent's rows and the
+        sample of others for each label and the others' label of each parent."""
+        labels = np.asarray(labels, dtype=object)
+        if not self.nested_by:
+            return float(len(labels) * len(np.unique(labels)))
+        parents, rows = np.unique(parents_of(labels, self.nested_by), return_counts=True)
+        siblings = Counter(parents_of(np.unique(labels), self.nested_by))
+        return float(sum((siblings[parent] + 1) * count * (1 + NESTED_OTHERS)
+                         for parent, count in zip(parents.tolist(), rows.tolist()) if siblings[parent] > 1))
 
     def _held_out_fit(self, svm: LinearSVC, features, labels: np.ndarray, folds):
         """An SVM fitted on all folds but the first, its scores and the labels of the first,
@@ -242,6 +343,11 @@ def _as_2d(scores: np.ndarray) -> np.ndarray:
 
 def _as_2d_coef(coef: np.ndarray) -> np.ndarray:
     return np.vstack([-coef[0], coef[0]]) if coef.shape[0] == 1 else coef
+
+
+def _as_2d_intercept(intercept) -> np.ndarray:
+    intercept = np.atleast_1d(intercept)
+    return np.array([-intercept[0], intercept[0]]) if len(intercept) == 1 else intercept
 
 
 def _threshold_for_precision(confidence: np.ndarray, correct: np.ndarray, target: float,

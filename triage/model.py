@@ -53,8 +53,8 @@ ROUTINE_AUTO_FLOOR = 0.9
 # Part of a model's version: what fitting does beyond its parameters. Raised when the same
 # data and parameters give a different model (2: decision bands per label; 3: only the
 # auto band per label; 4: logistic calibration only by a clear margin; 5: a block of
-# features for the text's opening).
-FITTING_REVISION = 5
+# features for the text's opening; 6: subcategories learned among siblings).
+FITTING_REVISION = 6
 SUBCATEGORY_SEPARATOR = "/"
 
 
@@ -127,14 +127,16 @@ class TriageModel(BaseEstimator):
         stays busy. Each fit seeds liblinear itself, so the heads are the same as fitted
         one after another in one process."""
         workers = min(len(jobs), os.cpu_count() or 1)
-        order = sorted(range(len(jobs)), key=lambda job: -len(jobs[job][1]) * len(set(jobs[job][2])))
+        heads = [LinearHead(C=self.C, random_state=self.random_state,
+                            nested_by=SUBCATEGORY_SEPARATOR if name == "subcategory" else None) for name, *_ in jobs]
+        order = sorted(range(len(jobs)), key=lambda job: -heads[job].fit_cost(jobs[job][2]))
         fitted = Parallel(n_jobs=workers, batch_size=1)(
-            delayed(_fit_head)(LinearHead(C=self.C, random_state=self.random_state),
+            delayed(_fit_head)(heads[job],
                                (features if jobs[job][0] in MATTER_HEADS else self.featuriser_.body(features))[jobs[job][1]],
                                jobs[job][2], jobs[job][3], features.shape[1])
             for job in order)
-        heads = dict(zip(order, fitted))
-        return [heads[job] for job in range(len(jobs))]
+        by_job = dict(zip(order, fitted))
+        return [by_job[job] for job in range(len(jobs))]
 
     # -- predicting -------------------------------------------------------------
     def predict(self, texts: Sequence[str], settings: Mapping[str, Any] | None = None) -> list[dict]:
@@ -307,14 +309,14 @@ class TriageModel(BaseEstimator):
 
     def topic_weights(self) -> np.ndarray:
         """Per feature of the whole text's block, how strongly it decides a topic: its largest absolute weight in the
-        finest routing head (subcategory, else category; ones without either). Template
-        words (喂, 你好, 反映, 住户) weigh little, matter words (油烟, 停水, 欠薪) much.
-        Derived on first use (``repeat.py`` compares matters with it)."""
+        category and subcategory heads (what tells categories apart, and siblings; ones
+        without either). Template words (喂, 你好, 反映, 住户) weigh little, matter words (油烟,
+        停水, 欠薪) much. Derived on first use (``repeat.py`` compares matters with it)."""
         if getattr(self, "_topic_cache", None) is None:
-            head = next((self.heads_[name] for name in ("subcategory", "category") if name in self.heads_), None)
             body = self.featuriser_.body_columns  # texts are compared by their whole text's block
-            self._topic_cache = (np.abs(head.coef_[:, :body]).max(axis=0) if head is not None
-                                 else np.ones(body, np.float32))
+            weights = [np.abs(self.heads_[name].coef_[:, :body]).max(axis=0)
+                       for name in ("category", "subcategory") if name in self.heads_]
+            self._topic_cache = np.max(weights, axis=0) if weights else np.ones(body, np.float32)
         return self._topic_cache
 
     def _display_terms(self) -> tuple[list[str], np.ndarray, list[bool]]:

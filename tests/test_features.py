@@ -71,3 +71,24 @@ def test_the_opening_block_counts_the_first_tokens_up_to_opening_chars():
     assert all(name.startswith(OPENING_MARK) for name in names[start:])
     assert not any(name.startswith(OPENING_MARK) for name in names[:start])
     assert NgramCounter(min_df=1, opening_chars=0).fit(TRAINING + [text]).block_starts_.tolist() == [0, start]
+
+
+def test_columns_go_by_document_frequency_and_an_alphabetical_vocabulary_still_counts_alike(counter):
+    """Columns of the most frequent features first (the SVM solver reads their weights
+    together); a vocabulary saved before that, words then n-grams in order, loads with its
+    own columns and counts every text alike."""
+    import pickle
+
+    body = counter.vocabularies_[0]
+    frequency = np.bincount(counter.transform(TRAINING).indices, minlength=counter.n_features_)
+    assert (np.diff(frequency[:body.n_features]) <= 0).all()
+    old = pickle.loads(pickle.dumps(counter))
+    for vocabulary in old.vocabularies_:  # as the previous triage saved it
+        vocabulary.word_index = {word: column for column, word in enumerate(vocabulary.words)}
+        del vocabulary.char_columns
+    old = pickle.loads(pickle.dumps(old))
+    names, old_names = counter.get_feature_names_out(), old.get_feature_names_out()
+    assert list(old_names[:len(body.words)]) == body.words and sorted(names) == sorted(old_names)
+    by_name = {name: column for column, name in enumerate(names)}
+    moved = np.array([by_name[name] for name in old_names])
+    assert np.array_equal(counter.transform(QUERIES).toarray()[:, moved], old.transform(QUERIES).toarray())

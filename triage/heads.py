@@ -186,11 +186,10 @@ class LinearHead(ClassifierMixin, BaseEstimator):
         # row-major one on every call (1 ms a text for the largest head).
         self.coef_ = np.asfortranarray(_as_2d_coef(svm.coef_), dtype=np.float32)
         self.intercept_ = _as_2d_intercept(svm.intercept_).astype(np.float32)
-        if self.nested_by:
+        candidates = ("temperature", "logistic") if self.calibration == "auto" else (self.calibration,)
+        if self.nested_by:  # among siblings; another parent's labels are out of reach, for a regression too
             scores = _among_siblings(scores, parents_of(self.classes_, self.nested_by),
                                      parents_of(scored_labels, self.nested_by))
-        candidates = ("temperature", "logistic") if self.calibration == "auto" else (self.calibration,)
-        if self.nested_by:  # another parent's labels are out of reach: no regression may weigh them
             candidates = ("temperature",)
         scored = []
         for kind in candidates:

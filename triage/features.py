@@ -28,7 +28,7 @@ OPENING_MARK = "^"  # feature names of the opening's block start with it (no tok
 OPENING_CHARS = 20
 OPENING_WEIGHT = 0.7
 WORD_SEPARATOR = "\0"  # between a text's tokens for explanations: no token contains it
-COUNT_CHUNK = 4096  # texts counted at a time while learning
+COUNT_CHUNK = 4096  # texts counted at a time while learning (vocabulary, then counts)
 
 
 class NgramCounter(TransformerMixin, BaseEstimator):
@@ -211,7 +211,7 @@ class _Vocabulary:
         return (np.concatenate(rows), np.concatenate(positions)) if rows else (np.zeros(0, np.int64),) * 2
 
 
-def _frequent_char_keys(joined: list[str], min_df: int, char_ngram_max: int, chunk: int = 4096
+def _frequent_char_keys(joined: list[str], min_df: int, char_ngram_max: int, chunk: int = COUNT_CHUNK
                         ) -> tuple[np.ndarray, np.ndarray]:
     """Sorted keys of the character n-grams found in at least ``min_df`` texts, and in how many. Counted
     a chunk of texts at a time with one-dimensional ``np.unique`` calls: the pairwise
@@ -270,7 +270,7 @@ def _csr_counts(rows: np.ndarray, columns: np.ndarray, n_rows: int, n_columns: i
     pairs, counts = _unique_counts(rows * n_columns + columns)
     indptr = np.zeros(n_rows + 1, np.int64)
     np.cumsum(np.bincount(pairs // n_columns, minlength=n_rows), out=indptr[1:])
-    index_type = np.int32 if max(n_columns, len(pairs)) < 2**31 else np.int64
+    index_type = _index_type(n_columns, len(pairs))
     return sp.csr_matrix((counts.astype(np.float32), (pairs % n_columns).astype(index_type),
                           indptr.astype(index_type)), shape=(n_rows, n_columns))
 
@@ -279,13 +279,18 @@ def _stack_rows(parts: list[sp.csr_matrix]) -> sp.csr_matrix:
     """The rows of canonical ``parts`` one after another: concatenated arrays (scipy's
     ``vstack`` took 5 s of 60 on 100,000 texts)."""
     offsets = np.cumsum([0] + [part.nnz for part in parts])
-    index_type = np.int32 if max(parts[0].shape[1], offsets[-1]) < 2**31 else np.int64
+    index_type = _index_type(parts[0].shape[1], offsets[-1])
     indptr = np.concatenate([np.zeros(1, np.int64)] + [part.indptr[1:] + offset for part, offset in zip(parts, offsets)])
     stacked = sp.csr_matrix((np.concatenate([part.data for part in parts]),
                              np.concatenate([part.indices for part in parts]).astype(index_type, copy=False),
                              indptr.astype(index_type)), shape=(len(indptr) - 1, parts[0].shape[1]))
     stacked.has_sorted_indices = True
     return stacked
+
+
+def _index_type(n_columns: int, n_values: int):
+    """The narrowest index type scipy takes for a CSR matrix of this many columns and values."""
+    return np.int32 if max(n_columns, n_values) < 2**31 else np.int64
 
 
 def _unique_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -440,3 +440,23 @@ def test_matter_heads_read_the_opening_urgency_and_comparisons_the_whole_text_on
         indices, values = row
         assert indices.max() < body and np.isclose(np.dot(values, values), 1.0)
         assert np.allclose(wording[position].toarray()[0][indices], values)
+
+
+def test_predicting_keeps_blas_to_one_thread_and_gives_the_process_its_threads_back(small_model, monkeypatch):
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from triage.heads import LinearHead
+
+    seen = []
+    stock = LinearHead.predict_proba
+
+    def recording(head, features):
+        seen.append({library["num_threads"] for library in threadpool_info() if library["user_api"] == "blas"})
+        return stock(head, features)
+
+    monkeypatch.setattr(LinearHead, "predict_proba", recording)
+    with threadpool_limits(limits=2, user_api="blas"):  # as a process with two cores starts
+        small_model.predict(["楼下饭店的油烟直排到我家窗户", "包工头拖欠我们的工资快一年了"])
+        after = {library["num_threads"] for library in threadpool_info() if library["user_api"] == "blas"}
+    assert seen and all(threads == {1} for threads in seen)
+    assert after == {2}

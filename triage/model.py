@@ -10,12 +10,14 @@ from __future__ import annotations
 import hashlib
 import os
 from collections import Counter
+from functools import lru_cache
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import ThreadpoolController
 
 from . import explain, safety
 from .errors import InputError, ModelError
@@ -159,6 +161,10 @@ class TriageModel(BaseEstimator):
         if isinstance(texts, str):
             raise InputError("texts is one string; pass a list of texts, e.g. predict([text])", field="texts")
         settings = resolve(settings)
+        with _blas().limit(limits=1, user_api="blas"):
+            return self._predict_with_features(texts, settings)
+
+    def _predict_with_features(self, texts: Sequence[str], settings: Mapping[str, Any]):
         prepared = [_prepare(text, index, settings) for index, text in enumerate(texts)]
         readable = [index for index, item in enumerate(prepared) if item["status"] == "ok"]
         results = [_unreadable_result(item, self.version_) if item["status"] != "ok" else None for item in prepared]
@@ -330,6 +336,18 @@ class TriageModel(BaseEstimator):
     @property
     def labels_(self) -> dict[str, list[str]]:
         return {name: [str(label) for label in head.classes_] for name, head in self.heads_.items()}
+
+
+@lru_cache(maxsize=1)
+def _blas() -> ThreadpoolController:
+    """The BLAS libraries NumPy loaded, for predicting on one thread. A list's calibration
+    products (500 rows by the subcategory head's 57 labels) are big enough for OpenBLAS to
+    start its threads, which gain nothing on matrices this small and spin on afterwards: in
+    process a list took 1.5 cores for one core's work, and two batch workers, each with its
+    own spinning thread, ran at 4,700 rows/s against 6,500 on one thread each
+    (docs/BENCHMARKS.md, session 18). Parallelism comes from processes (batch workers,
+    gunicorn workers). Made once (reading the loaded libraries takes 0.6 ms; a limit 6 µs)."""
+    return ThreadpoolController()
 
 
 def _in_opening(hits: list[safety.RuleHit], text: str) -> list[safety.RuleHit]:

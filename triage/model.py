@@ -161,6 +161,8 @@ class TriageModel(BaseEstimator):
         if isinstance(texts, str):
             raise InputError("texts is one string; pass a list of texts, e.g. predict([text])", field="texts")
         settings = resolve(settings)
+        if len(texts) < 2:  # too small a product for OpenBLAS to start its threads (see _blas)
+            return self._predict_with_features(texts, settings)
         with _blas().limit(limits=1, user_api="blas"):
             return self._predict_with_features(texts, settings)
 
@@ -340,13 +342,15 @@ class TriageModel(BaseEstimator):
 
 @lru_cache(maxsize=1)
 def _blas() -> ThreadpoolController:
-    """The BLAS libraries NumPy loaded, for predicting on one thread. A list's calibration
-    products (500 rows by the subcategory head's 57 labels) are big enough for OpenBLAS to
-    start its threads, which gain nothing on matrices this small and spin on afterwards: in
-    process a list took 1.5 cores for one core's work, and two batch workers, each with its
-    own spinning thread, ran at 4,700 rows/s against 6,500 on one thread each
-    (docs/BENCHMARKS.md, session 18). Parallelism comes from processes (batch workers,
-    gunicorn workers). Made once (reading the loaded libraries takes 0.6 ms; a limit 6 µs)."""
+    """The BLAS libraries NumPy loaded, to predict a list on one thread. A list's calibration
+    products (500 rows by a head's labels) are big enough for OpenBLAS to start its threads,
+    which gain nothing on matrices this small and spin on afterwards: in process a list took
+    1.65 cores for one core's work, and two batch workers, each with its own spinning
+    thread, ran at 4,700 rows/s against 6,200 on one thread each (docs/BENCHMARKS.md,
+    session 18). Parallelism comes from processes (batch workers, gunicorn workers). One
+    text's products start no threads, and the limit, set and lifted, costs 85 µs a call (a
+    twelfth of a single predict), so one text goes without it. Made once: reading the loaded
+    libraries takes 0.6 ms."""
     return ThreadpoolController()
 
 

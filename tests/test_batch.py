@@ -1,5 +1,6 @@
 """``triage batch``: formats and encodings, bad rows, resuming after kill -9, repeats in
 time order, the Dask engine, the HTML report."""
+import codecs
 import csv
 import json
 import os
@@ -51,6 +52,19 @@ def test_each_encoding_is_detected_and_every_row_kept_in_order(small_model, tmp_
     assert summary.encoding == said and detect_encoding(source)[1] == said
     assert [row["row"] for row in rows] == [str(n) for n in range(1, len(texts) + 1)]
     assert all(row["status"] == "ok" and row["category"] for row in rows)
+
+
+def test_a_utf16_file_cut_short_keeps_its_rows_and_gives_the_broken_end_an_error_row(small_model, tmp_path):
+    source = tmp_path / "in.csv"
+    lines = "id,text\r\n" + "".join(f"U{i},{text}\r\n" for i, text in enumerate(TEXTS[:3]))
+    # Cut mid-character: one byte (0x6D) left over, below the 0x80 where surrogateescape starts.
+    cut = "U9,饭".encode("utf-16-le")[:-1]
+    source.write_bytes(codecs.BOM_UTF16_LE + lines.encode("utf-16-le") + cut)
+    summary = batch(small_model, source, tmp_path / "out.csv", columns=Columns(id="id"), workers=1)
+    rows = read_csv(tmp_path / "out.csv")
+    assert summary.encoding == "UTF-16"
+    assert [row["id"] for row in rows[:3]] == ["U0", "U1", "U2"] and all(row["status"] == "ok" for row in rows[:3])
+    assert len(rows) == 4 and rows[3]["status"] == "error" and "乱码" in rows[3]["error"]
 
 
 def test_subject_and_body_are_joined_and_the_id_column_kept(small_model, tmp_path):
@@ -255,8 +269,8 @@ import numpy as np
 from triage.batch.engines import keep_array_memory
 
 class MallInfo2(ctypes.Structure):
-    _fields_ = [(name, ctypes.c_size_t) for name in
-                ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+    _fields_ = [(name, ctypes.c_size_t) for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd",
+                                                     "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
 
 libc = ctypes.CDLL("libc.so.6")
 libc.mallinfo2.restype = MallInfo2

@@ -3,8 +3,9 @@
 CSV and JSONL files are read through a text decoder whose encoding is detected from the
 first megabyte (a byte-order mark, else UTF-8 when at most one line in ten fails to
 decode, else charset-normalizer choosing between GB18030 and Big5) and said in the
-summary. Bytes that do not decode are kept as lone surrogates (``surrogateescape``) so
-one damaged row becomes that row's error entry instead of stopping a ten-million-row run.
+summary. Bytes that do not decode are kept as lone surrogates (``surrogateescape``, for
+every codec: ``_UNDECODABLE``) so one damaged row becomes that row's error entry instead of
+stopping a ten-million-row run.
 """
 from __future__ import annotations
 
@@ -24,6 +25,20 @@ from ..errors import DataFileError
 from ..normalise import SURROGATE
 
 SAMPLE_BYTES = 1 << 20
+_UNDECODABLE = "triage-surrogateescape"
+
+
+def _escape_undecodable(error: UnicodeError) -> tuple[str, int]:
+    """``surrogateescape`` for any byte: each one that does not decode becomes the lone
+    surrogate U+DC00 + byte. The stock handler takes only bytes from 0x80 up, and a UTF-16
+    file cut short (an odd last byte) or holding a broken pair leaves lower ones: the run
+    stopped with a traceback. Bytes from 0x80 up become what ``surrogateescape`` makes."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    return "".join(chr(0xDC00 + byte) for byte in error.object[error.start:error.end]), error.end
+
+
+codecs.register_error(_UNDECODABLE, _escape_undecodable)
 CHINA_STANDARD_TIME = timezone(timedelta(hours=8))
 FORMATS = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".xlsx": "xlsx"}
 _ENCODING_NAMES = {"utf_8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "gb18030": "GBK/GB18030", "big5": "Big5",
@@ -135,7 +150,7 @@ def open_records(path: str | Path, columns: Columns) -> Source:
         rows = iter(sheet)
         return Source(_checked(rows, columns, path), "xlsx", sheet.read_share, sheet)
     codec, name = detect_encoding(path)
-    handle = open(path, encoding=codec, errors="surrogateescape", newline="")
+    handle = open(path, encoding=codec, errors=_UNDECODABLE, newline="")
     size = max(1, path.stat().st_size)
     rows = _csv_rows(handle, path) if kind == "csv" else _jsonl_rows(handle, path)
     try:

@@ -144,4 +144,3 @@ class DaskEngine(Engine):
 
     def close(self) -> None:
         self.client.close()
-

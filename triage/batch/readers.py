@@ -25,7 +25,11 @@ from ..errors import DataFileError
 from ..normalise import SURROGATE
 
 SAMPLE_BYTES = 1 << 20
-_UNDECODABLE = "triage-surrogateescape"
+CHINA_STANDARD_TIME = timezone(timedelta(hours=8))
+FORMATS = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".xlsx": "xlsx"}
+_ENCODING_NAMES = {"utf_8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "gb18030": "GBK/GB18030", "big5": "Big5",
+                   "utf-16": "UTF-16"}
+_UNDECODABLE = "triage-surrogateescape"  # the codec error handler below
 
 
 def _escape_undecodable(error: UnicodeError) -> tuple[str, int]:
@@ -39,10 +43,6 @@ def _escape_undecodable(error: UnicodeError) -> tuple[str, int]:
 
 
 codecs.register_error(_UNDECODABLE, _escape_undecodable)
-CHINA_STANDARD_TIME = timezone(timedelta(hours=8))
-FORMATS = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".xlsx": "xlsx"}
-_ENCODING_NAMES = {"utf_8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "gb18030": "GBK/GB18030", "big5": "Big5",
-                   "utf-16": "UTF-16"}
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,7 @@ class NgramCounter(TransformerMixin, BaseEstimator):
         text once. Only each text's tokens joined into one string are kept between the two
         passes, its list of tokens made again from it a chunk at a time (``_split``): on
         100,000 texts the lists were 15 million string objects, about 0.8 GB."""
-        joined = self._analyse(texts)[1]
+        joined = [WORD_SEPARATOR.join(tokens(text)) for text in texts]  # as ``_analyse`` joins them
         frequencies = [Counter(), Counter()]  # per block: in how many texts each word is
         opening_strings = []
         stop = stopwords()

@@ -59,14 +59,13 @@ class NgramCounter(TransformerMixin, BaseEstimator):
     def fit_transform(self, texts, y=None):
         """Learn the vocabulary of each block and count ``texts`` with it, segmenting each
         text once. Only each text's tokens joined into one string are kept between the two
-        passes, its list of tokens made again from it a chunk at a time (``_split``): on
-        100,000 texts the lists were 15 million string objects, about 0.8 GB."""
+        passes, its list of tokens made again from it a chunk at a time (``_word_chunks``):
+        on 100,000 texts the lists were 15 million string objects, about 0.8 GB."""
         joined = [WORD_SEPARATOR.join(tokens(text)) for text in texts]  # as ``_analyse`` joins them
         frequencies = [Counter(), Counter()]  # per block: in how many texts each word is
         opening_strings = []
         stop = stopwords()
-        for start in range(0, len(joined), COUNT_CHUNK):
-            words_per_text = _split(joined[start:start + COUNT_CHUNK])
+        for _, words_per_text in _word_chunks(joined):
             blocks = [words_per_text]
             if self.opening_chars:
                 blocks.append(self._openings(words_per_text))
@@ -80,10 +79,8 @@ class NgramCounter(TransformerMixin, BaseEstimator):
         self.block_starts_ = np.cumsum([0] + [vocabulary.n_features for vocabulary in self.vocabularies_])
         # A chunk of texts at a time: arrays of one value per n-gram of 100,000 texts run to
         # gigabytes, and fresh pages for them cost more than the counting.
-        parts = []
-        for start in range(0, len(joined), COUNT_CHUNK):
-            words_per_text = _split(joined[start:start + COUNT_CHUNK])
-            parts.append(self._count(words_per_text, joined[start:start + COUNT_CHUNK], self._openings(words_per_text)))
+        parts = [self._count(words_per_text, chunk, self._openings(words_per_text))
+                 for chunk, words_per_text in _word_chunks(joined)]
         return _stack_rows(parts or [self._count([], [], self._openings([]))])
 
     def transform(self, texts):
@@ -142,10 +139,12 @@ class NgramCounter(TransformerMixin, BaseEstimator):
         return words_per_text, joined
 
 
-def _split(joined: list[str]) -> list[list[str]]:
-    """Each text's tokens again from their ``WORD_SEPARATOR``-joined string (no token is
-    empty or holds the separator; a text without tokens is the empty string)."""
-    return [text.split(WORD_SEPARATOR) if text else [] for text in joined]
+def _word_chunks(joined: list[str]):
+    """``COUNT_CHUNK`` texts' joined tokens at a time, and each text's tokens split from them
+    again (no token is empty or holds the separator; a text without tokens is the empty string)."""
+    for start in range(0, len(joined), COUNT_CHUNK):
+        chunk = joined[start:start + COUNT_CHUNK]
+        yield chunk, [text.split(WORD_SEPARATOR) if text else [] for text in chunk]
 
 
 def _opening(words: list[str], chars: int) -> list[str]:

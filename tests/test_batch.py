@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -303,7 +304,10 @@ def test_the_dask_engine_gives_the_local_engines_output(small_model, tmp_path):
                                              for i, text in enumerate(TEXTS * 30)])
     columns = Columns(id="id", caller="phone")
     batch(small_model, source, tmp_path / "local.csv", columns=columns, chunk_rows=25)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    # Distributed leaves its workers' environment (MALLOC_TRIM_THRESHOLD_, OPENBLAS_NUM_THREADS,
+    # PYTHONHASHSEED...) in this process's os.environ, for every later test's subprocesses.
+    with mock.patch.dict(os.environ), \
+            distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         batch(small_model, source, tmp_path / "dask.csv", columns=columns, chunk_rows=25,
               engine="dask", scheduler=cluster.scheduler_address)
     assert (tmp_path / "dask.csv").read_bytes() == (tmp_path / "local.csv").read_bytes()

@@ -264,40 +264,6 @@ def test_the_report_is_one_offline_file_with_charts(small_model, tmp_path):
     assert "src=" not in page and "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
 
 
-_MAPPED_BY_AN_ARRAY = """
-import ctypes
-import numpy as np
-from triage.batch.engines import keep_array_memory
-
-class MallInfo2(ctypes.Structure):
-    _fields_ = [(name, ctypes.c_size_t) for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd",
-                                                     "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
-
-libc = ctypes.CDLL("libc.so.6")
-libc.mallinfo2.restype = MallInfo2
-
-def mapped_by_an_array():  # bytes glibc mapped afresh for one 2 MB array
-    before = libc.mallinfo2().hblkhd
-    array = np.ones(2 << 20, np.uint8)
-    return libc.mallinfo2().hblkhd - before
-
-print(mapped_by_an_array())
-keep_array_memory()
-print(mapped_by_an_array())
-"""
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux") or os.confstr("CS_GNU_LIBC_VERSION") is None,
-                    reason="glibc's allocator")
-def test_batch_workers_reuse_freed_array_memory_though_dask_set_a_trim_threshold():
-    # Dask's nanny starts workers with MALLOC_TRIM_THRESHOLD_=65536, which freezes glibc's mmap threshold at 128 KB.
-    done = subprocess.run([sys.executable, "-c", _MAPPED_BY_AN_ARRAY], capture_output=True, text=True, check=True,
-                          env={**os.environ, "MALLOC_TRIM_THRESHOLD_": "65536"})
-    before, after = map(int, done.stdout.split())
-    assert before >= 2 << 20  # mapped afresh, faulted in page by page, unmapped when freed
-    assert after == 0         # from the heap, where freed memory waits for the next array
-
-
 def test_the_dask_engine_gives_the_local_engines_output(small_model, tmp_path):
     distributed = pytest.importorskip("distributed")
     source = write_csv(tmp_path / "in.csv", [{"id": i, "text": f"{text}，第{i}次", "phone": "13812345678"}

@@ -9,42 +9,17 @@ function of the model, the settings and the chunk, so both engines give the same
 """
 from __future__ import annotations
 
-import ctypes
 import multiprocessing
 import os
 from collections import deque
 from typing import Any, Callable, Iterable, Iterator
 
 from ..errors import TriageError
+from ..memory import keep_array_memory
 from ..model import TriageModel
 from ..segment import warm_up
 
 _worker_model: TriageModel | None = None  # set in each local worker process
-# glibc's mallopt parameters, and the values a worker runs with (see keep_array_memory).
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
-_MMAP_THRESHOLD_BYTES = 32 << 20   # glibc's own ceiling for the threshold it adapts by itself
-_TRIM_THRESHOLD_BYTES = 64 << 20   # twice it, as glibc sets it when it adapts
-
-
-def keep_array_memory() -> None:
-    """Let this process's freed array memory be reused instead of handed back to the system.
-
-    A chunk's arrays (n-gram keys, TF-IDF values: a few MB each) are made and freed by
-    the thousand. glibc serves blocks above its mmap threshold with fresh pages, and raises
-    that threshold as such blocks are freed, unless a trim or mmap threshold was set, as Dask's
-    nanny sets one (``MALLOC_TRIM_THRESHOLD_=65536``, ``distributed.nanny.pre-spawn-environ``)
-    to give memory back: then every large array is mapped, faulted in page by page and
-    unmapped again: a 500-row chunk took a fifth longer in process (2,580 rows/s against
-    3,150), and the Dask engine ran at 2,314 rows/s on two workers, 2,514-2,563 with this
-    (docs/BENCHMARKS.md, session 18). Fixed at glibc's own adaptive ceiling, a worker holds at
-    most ``_TRIM_THRESHOLD_BYTES`` of freed memory above what it uses. A no-op where the C
-    library is not glibc."""
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
-        return
-    libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_BYTES)
-    libc.mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD_BYTES)
 
 
 class Engine:

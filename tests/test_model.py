@@ -1,3 +1,5 @@
+import os
+
 import pytest
 
 from triage import InputError, TriageModel
@@ -406,6 +408,74 @@ def test_heads_fitted_side_by_side_equal_heads_fitted_alone(small_corpus_path):
     alone = LinearHead().fit(features, np.asarray(data.labels["department"], dtype=object))
     assert np.array_equal(alone.coef_, model.heads_["department"].coef_)
     assert alone.thresholds_ == model.heads_["department"].thresholds_
+
+
+@pytest.mark.parametrize("nested", [False, True])
+@pytest.mark.parametrize("hold_out_above", [10_000, 300])
+def test_a_head_fitted_on_rows_and_columns_of_a_matrix_is_the_head_of_that_slice(monkeypatch, nested, hold_out_above):
+    """How retraining's workers fit a head: on its rows and columns of the shared matrix,
+    each SVM handed exactly the rows it reads, as the float64 liblinear takes without a copy."""
+    import numpy as np
+
+    from triage import heads
+
+    monkeypatch.setattr(heads, "HOLD_OUT_ABOVE", hold_out_above)
+    features, labels, _ = _two_levels(7, 700)
+    features = features.astype(np.float32)
+    rows = np.flatnonzero(np.arange(700) % 7 != 3)  # 600 rows, ascending
+    labels = labels[rows] if nested else heads.parents_of(labels[rows], "/")
+    handed = []
+
+    class Recording(heads.LinearSVC):
+        def fit(self, x, y):
+            handed.append((x.dtype, x.shape))
+            return super().fit(x, y)
+
+    monkeypatch.setattr(heads, "LinearSVC", Recording)
+    nested_by = "/" if nested else None
+    taken = heads.LinearHead(nested_by=nested_by).fit(features, labels, rows=rows, columns=6)
+    assert all(dtype == np.float64 and columns == 6 for dtype, (_, columns) in handed)
+    if hold_out_above < len(rows) and not nested:
+        assert [shape[0] for _, shape in handed] == [400]  # two folds of three, nothing more
+    sliced = heads.LinearHead(nested_by=nested_by).fit(features[rows][:, :6], labels)
+    assert np.array_equal(taken.coef_, sliced.coef_) and taken.thresholds_ == sliced.thresholds_
+    assert taken.metrics_ == sliced.metrics_
+
+
+def test_heads_are_fitted_as_many_at_a_time_as_memory_allows(small_corpus_path, monkeypatch):
+    from triage import model as model_module
+    from triage.heads import LinearHead
+    from triage.model import HEAD_WORKER_BYTES, head_workers
+
+    gigabyte = 1 << 30
+    assert head_workers([10 * gigabyte, 8 * gigabyte, gigabyte], 30 * gigabyte, cores=2) == 2
+    assert head_workers([10 * gigabyte, 8 * gigabyte, gigabyte], 20 * gigabyte, cores=2) == 1  # 18 GB > 80 % of 20
+    assert head_workers([10 * gigabyte, 8 * gigabyte, gigabyte], 20 * gigabyte, cores=1) == 1
+    assert head_workers([gigabyte] * 3, 100 * gigabyte, cores=8) == 3
+    assert head_workers([gigabyte] * 3, None, cores=2) == 2  # the system does not say: one per core
+    assert head_workers([40 * gigabyte], gigabyte, cores=2) == 1  # too large even alone: tried, one at a time
+    assert head_workers([gigabyte, gigabyte], 2 * gigabyte + 2 * HEAD_WORKER_BYTES, cores=2) == 1
+    flat, nested = LinearHead(), LinearHead(nested_by="/")
+    assert nested.fit_memory(100_000, 10**7) > flat.fit_memory(100_000, 10**7) > flat.fit_memory(100_000, 10**6)
+
+    from triage.datafiles import read_labelled
+
+    data = read_labelled([small_corpus_path])
+    started = []
+    original = model_module.Parallel
+
+    def recording(n_jobs, **options):
+        started.append(n_jobs)
+        return original(n_jobs=n_jobs, **options)
+
+    monkeypatch.setattr(model_module, "Parallel", recording)
+    monkeypatch.setattr(model_module, "available_memory", lambda: 1)
+    one_at_a_time = TriageModel().fit(data.texts, data.labels)
+    monkeypatch.setattr(model_module, "available_memory", lambda: None)
+    side_by_side = TriageModel().fit(data.texts, data.labels)
+    assert started == [1, min(5, os.cpu_count() or 1)]
+    for name, head in one_at_a_time.heads_.items():
+        assert (head.coef_ == side_by_side.heads_[name].coef_).all(), name
 
 
 def test_groups_keep_variants_of_one_wording_in_one_fold(small_corpus_path):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from functools import partial
 
 import numpy as np
 from scipy.optimize import minimize_scalar
@@ -42,6 +43,11 @@ LOGISTIC_MARGIN = 0.01
 # the calibrator's matrix product needs (-inf times a zero weight is not a number).
 OUT_OF_PARENT = -1e9
 NESTED_OTHERS = 3.0  # rows of other parents per row of its own a NestedSVC's parent SVM reads (see there)
+# Bytes an SVM fit holds per value (non-zero feature) of the rows it reads: the float64 copy
+# it is handed (8 and a 4-byte column, ``_fitting_matrix``) and liblinear's own (16-byte
+# nodes). A nested head holds, beside its rows, one parent's share of them (at most all) in both.
+FIT_BYTES_PER_VALUE = 12 + 16
+NESTED_FIT_BYTES_PER_VALUE = 12 + 12 + 16
 
 
 class NestedSVC(ClassifierMixin, BaseEstimator):
@@ -106,6 +112,21 @@ class NestedSVC(ClassifierMixin, BaseEstimator):
         return self.classes_[scores.argmax(axis=1)]
 
 
+def _fitting_matrix(features, rows: np.ndarray | None, columns: int | None, positions: np.ndarray | None = None):
+    """``features``' ``rows`` (all if None; ascending), those at ``positions`` among them (all
+    if None), and their first ``columns`` columns, as the float64 matrix liblinear reads
+    (scikit-learn converts anything else, one copy more). Each step's copy is dropped as the
+    next is made, so a fit holds its rows once as float64 (12 bytes a value) and once as
+    liblinear's nodes (16): a 1,000,000-row retraining's head worker held the head's whole
+    share as well, and its rows once more as float32 (docs/BENCHMARKS.md, session 19)."""
+    if positions is not None:
+        rows = positions if rows is None else rows[positions]
+    part = features if rows is None or len(rows) == features.shape[0] else features[rows]
+    if columns is not None and columns < part.shape[1]:
+        part = part[:, :columns]
+    return part.astype(np.float64, copy=False)
+
+
 def _among_siblings(scores: np.ndarray, class_parents: np.ndarray, row_parents: np.ndarray) -> np.ndarray:
     """``scores`` (a column per label) with every label whose parent is not the row's at ``OUT_OF_PARENT``."""
     return np.where(row_parents[:, None] == class_parents[None, :], scores, OUT_OF_PARENT)
@@ -153,11 +174,16 @@ class LinearHead(ClassifierMixin, BaseEstimator):
         self.folds = folds
         self.random_state = random_state
 
-    def fit(self, features, labels, groups=None, n_jobs: int | None = None):
+    def fit(self, features, labels, groups=None, n_jobs: int | None = None,
+            rows: np.ndarray | None = None, columns: int | None = None):
         """``groups``: texts of one group are kept in one fold (see TriageModel.fit); used
         only when every label has at least ``folds`` groups, else folds are stratified.
-        ``n_jobs``: processes for the fold fits (default: one per fold, up to the cores)."""
+        ``n_jobs``: processes for the fold fits (default: one per fold, up to the cores).
+        ``rows`` (ascending, one per label) and ``columns``: fit on those rows and first
+        columns of ``features`` (default all). Each SVM fit then copies only the rows it
+        reads, once (see ``_fitting_matrix``), not the head's whole share beside them."""
         labels = np.asarray(labels, dtype=object)
+        take = partial(_fitting_matrix, features, rows, columns)  # take(positions in labels)
         counts = Counter(labels)
         if len(counts) < 2:
             raise ModelError(f"a head needs at least 2 labels with {MIN_EXAMPLES_PER_CLASS}+ examples; got {dict(counts)}")
@@ -166,15 +192,16 @@ class LinearHead(ClassifierMixin, BaseEstimator):
         folds = StratifiedKFold(self.folds, shuffle=True, random_state=self.random_state)
         if groups is not None and _enough_groups(labels, groups, self.folds):
             folds = list(StratifiedGroupKFold(self.folds, shuffle=True, random_state=self.random_state)
-                         .split(features, labels, groups))
+                         .split(labels, labels, groups))
         self.grouped_folds_ = not isinstance(folds, StratifiedKFold)
-        held_out = self._held_out_fit(svm, features, labels, folds) if len(labels) > HOLD_OUT_ABOVE else None
+        held_out = self._held_out_fit(svm, take, labels, folds) if len(labels) > HOLD_OUT_ABOVE else None
         if held_out is not None:  # the served SVM is the one whose held-out scores calibrate it
             svm, scores, scored_labels, trained_rows = held_out
             folds = StratifiedKFold(self.folds, shuffle=True, random_state=self.random_state)
         else:
             # Fold fits in worker processes (liblinear's random state is process-global:
             # threads would make the fits depend on each other's timing; processes keep them exact).
+            features = take()
             scores = _as_2d(cross_val_predict(svm, features, labels, cv=folds, method="decision_function",
                                               n_jobs=n_jobs or min(self.folds, os.cpu_count() or 1),
                                               params={"parents": parents_of(labels, self.nested_by)}
@@ -233,15 +260,23 @@ class LinearHead(ClassifierMixin, BaseEstimator):
         return float(sum((siblings[parent] + 1) * count * (1 + NESTED_OTHERS)
                          for parent, count in zip(parents.tolist(), rows.tolist()) if siblings[parent] > 1))
 
-    def _held_out_fit(self, svm: LinearSVC, features, labels: np.ndarray, folds):
+    def fit_memory(self, rows: int, values: int) -> int:
+        """Bytes at most that fitting this head on ``rows`` rows holding ``values`` values
+        takes: its SVM's rows (two thirds above ``HOLD_OUT_ABOVE``; below it, the fold fits'
+        two thirds beside the float64 copy of every row)."""
+        per_value = NESTED_FIT_BYTES_PER_VALUE if self.nested_by else FIT_BYTES_PER_VALUE
+        fitted = values * (self.folds - 1) // self.folds
+        return fitted * per_value + (0 if rows > HOLD_OUT_ABOVE else values * 12)
+
+    def _held_out_fit(self, svm: LinearSVC, take, labels: np.ndarray, folds):
         """An SVM fitted on all folds but the first, its scores and the labels of the first,
         and how many rows it was fitted on; None when that fit missed a label (a rare one
-        whose every group fell in the first fold)."""
-        trained, held = folds[0] if isinstance(folds, list) else next(folds.split(features, labels))
-        svm = clone(svm).fit(features[trained], labels[trained])
+        whose every group fell in the first fold). ``take(positions)``: those rows' features."""
+        trained, held = folds[0] if isinstance(folds, list) else next(folds.split(labels, labels))
+        svm = clone(svm).fit(take(trained), labels[trained])
         if len(svm.classes_) != len(np.unique(labels)):
             return None
-        return svm, _as_2d(svm.decision_function(features[held])), labels[held], len(trained)
+        return svm, _as_2d(svm.decision_function(take(held))), labels[held], len(trained)
 
     def widen(self, columns: int) -> "LinearHead":
         """This head for features of ``columns`` columns, its own first: the others weigh nothing."""

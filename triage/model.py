@@ -24,6 +24,7 @@ from . import explain, safety
 from .errors import InputError, ModelError
 from .features import Featuriser
 from .heads import BANDS, MIN_EXAMPLES_PER_CLASS, LinearHead, usable_rows
+from .memory import available_memory, give_back_freed_memory
 from .normalise import normalise
 from .privacy import mask_personal_data
 from .screening import UNREADABLE_CODES, screen
@@ -38,6 +39,10 @@ ROUTING_HEADS = ("category", "department", "urgency")  # these decide the overal
 # the others read the whole text alone (urgency: the danger is where it is told).
 MATTER_HEADS = ("category", "subcategory", "department", "request_type")
 TOP_DEPARTMENTS = 3
+# Retraining's head workers: what one holds beside its fit (Python, scikit-learn, the head),
+# and the share of the system's available memory their fits may take together.
+HEAD_WORKER_BYTES = 300 << 20
+MEMORY_SHARE = 0.8
 # A safety rule decides (its urgency in the auto band, its department) only where its evidence
 # stands this near the start of the text, where a caller or a subject line states the matter;
 # further in, it still raises the urgency, for a dispatcher to confirm. Deep in a long
@@ -131,12 +136,15 @@ class TriageModel(BaseEstimator):
     def _fit_heads(self, features, jobs: list[tuple]) -> list[LinearHead]:
         """The heads of ``jobs`` (name, rows, labels, groups), fitted side by side in worker
         processes, the largest first: each head's own steps are sequential, so every core
-        stays busy. Each fit seeds liblinear itself, so the heads are the same as fitted
-        one after another in one process."""
-        workers = min(len(jobs), os.cpu_count() or 1)
+        stays busy, as far as memory allows (``head_workers``). Each fit seeds liblinear
+        itself, so the heads are the same as fitted one after another in one process."""
         heads = [LinearHead(C=self.C, random_state=self.random_state,
                             nested_by=SUBCATEGORY_SEPARATOR if name == "subcategory" else None) for name, *_ in jobs]
         order = sorted(range(len(jobs)), key=lambda job: -heads[job].fit_cost(jobs[job][2]))
+        values_per_row = features.nnz / max(features.shape[0], 1)
+        give_back_freed_memory()  # featurising's freed strings, before the workers need it
+        workers = head_workers([heads[job].fit_memory(len(jobs[job][1]), round(len(jobs[job][1]) * values_per_row))
+                                for job in range(len(jobs))], available_memory(), os.cpu_count() or 1)
         # The whole matrix goes to the workers as the file it is mapped from (_mapped), each
         # head's rows taken there: slices made here were the parent's peak (4.2 GB at 100k rows).
         fitted = Parallel(n_jobs=workers, batch_size=1)(
@@ -359,6 +367,20 @@ def _blas() -> ThreadpoolController:
     return ThreadpoolController()
 
 
+def head_workers(needs: Sequence[int], available: int | None, cores: int) -> int:
+    """How many heads to fit at once: one per core, as many as the largest ``needs`` (bytes
+    per head, ``LinearHead.fit_memory``) fit in ``available`` less a margin for the workers
+    themselves, and at least one. Two at once, 1,000,000 retraining rows took more than this
+    machine's 24 GB and the system killed a worker (docs/BENCHMARKS.md, session 18)."""
+    workers = max(1, min(len(needs), cores))
+    if available is None:
+        return workers
+    largest = sorted(needs, reverse=True)
+    while workers > 1 and sum(largest[:workers]) + workers * HEAD_WORKER_BYTES > available * MEMORY_SHARE:
+        workers -= 1
+    return workers
+
+
 def _in_opening(hits: list[safety.RuleHit], text: str) -> list[safety.RuleHit]:
     """The ``hits`` whose evidence stands within the first ``RULE_OPENING_CHARS`` of ``text``."""
     return [hit for hit in hits if 0 <= text.find(hit.evidence) < RULE_OPENING_CHARS]
@@ -376,12 +398,9 @@ def _mapped(features, path: str):
 
 def _fit_head(head: LinearHead, features, columns: int, rows: np.ndarray, labels: np.ndarray,
               groups: np.ndarray | None) -> LinearHead:
-    """``head`` fitted on the ``rows`` of ``features``' first ``columns`` columns, weighing nothing in the others.
-    ``rows`` ascend (``usable_rows``): all of them are the matrix itself, not a copy of it
-    (a worker's copy of every row was 3.8 GB of the 20 GB that retraining 1M rows reached)."""
-    mine = features if len(rows) == features.shape[0] else features[rows]
-    return head.fit(mine[:, :columns] if columns < mine.shape[1] else mine, labels, groups=groups,
-                    n_jobs=1).widen(features.shape[1])
+    """``head`` fitted on the ``rows`` (ascending: ``usable_rows``) of ``features``' first
+    ``columns`` columns, weighing nothing in the others."""
+    return head.fit(features, labels, groups=groups, n_jobs=1, rows=rows, columns=columns).widen(features.shape[1])
 
 
 def _prepare(text: Any, index: int, settings: Mapping[str, Any]) -> dict:

@@ -300,7 +300,10 @@ def test_cli_prints_a_summary(capsys, tmp_path, small_model_dir):
     assert "triaged 7 rows" in err and "(UTF-8)" in err and "1 errors" in err
 
 
-@pytest.mark.parametrize("content, message", [(b"", "empty"), (b"title\n", "no column 'text'")])
+@pytest.mark.parametrize("content, message", [
+    (b"", "empty"), (b"title\n", "no column 'text'"),
+    (b"te\xffxt,id\n", r"columns found: te\\xffxt, id\."),  # a damaged header names its byte, not a surrogate
+])
 def test_an_empty_or_wrong_file_fails_before_any_output_exists(small_model, tmp_path, content, message):
     (tmp_path / "in.csv").write_bytes(content)
     with pytest.raises(DataFileError, match=message):

@@ -248,8 +248,14 @@ def _records(rows: Iterator, columns: Columns, path: Path) -> Iterator[Record]:
         missing = [name for name in wanted if name and name not in header]
         if missing:
             raise DataFileError(f"{path}: no column {', '.join(map(repr, missing))}; columns found: "
-                                f"{', '.join(header) or 'none'}. Name the text column with --text-col")
+                                f"{', '.join(map(_shown, header)) or 'none'}. Name the text column with --text-col")
     return (_record(number, row, columns) for number, row in enumerate(rows, start=1))
+
+
+def _shown(name: str) -> str:
+    """A column name for a message, each byte that did not decode as ``\\xNN``."""
+    return SURROGATE.sub(lambda found: f"\\x{ord(found.group()) - 0xDC00:02x}"
+                         if 0xDC00 <= ord(found.group()) < 0xDD00 else "\ufffd", name)
 
 
 def _record(number: int, row: dict | str, columns: Columns) -> Record:

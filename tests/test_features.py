@@ -92,3 +92,21 @@ def test_columns_go_by_document_frequency_and_an_alphabetical_vocabulary_still_c
     by_name = {name: column for column, name in enumerate(names)}
     moved = np.array([by_name[name] for name in old_names])
     assert np.array_equal(counter.transform(QUERIES).toarray()[:, moved], old.transform(QUERIES).toarray())
+
+
+def test_learning_stacks_its_chunks_into_one_matrix_letting_each_go(monkeypatch):
+    """Counted a chunk at a time, the rows come out as one canonical matrix, in order, and
+    the chunks are let go as they are copied (the list is emptied)."""
+    import scipy.sparse as sp
+
+    from triage import features
+
+    texts = [f"第{number}号楼楼道燃气泄漏，物业不管，已经{number % 7}天" for number in range(23)]
+    whole = NgramCounter(min_df=2).fit_transform(texts)
+    monkeypatch.setattr(features, "COUNT_CHUNK", 5)  # five chunks, the last of three texts
+    chunked = NgramCounter(min_df=2).fit_transform(texts)
+    assert chunked.has_canonical_format and (chunked != whole).nnz == 0
+    parts = [whole[:10], whole[10:11], whole[11:]]
+    stacked = features._stack_rows(parts)
+    assert parts == [] and (stacked != whole).nnz == 0 and np.array_equal(stacked.indptr, whole.indptr)
+    assert sp.isspmatrix_csr(stacked) and stacked.indices.dtype == whole.indices.dtype

@@ -19,6 +19,7 @@ from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.utils.validation import check_is_fitted
 
 from .keytable import KeyTable
+from .memory import give_back_freed_memory
 from .segment import stopwords, tokens
 
 _CODE_POINT_BITS = 21  # every code point is below 2**21, so a 3-gram fits in an int64
@@ -294,14 +295,25 @@ def _csr_counts(rows: np.ndarray, columns: np.ndarray, n_rows: int, n_columns: i
 
 
 def _stack_rows(parts: list[sp.csr_matrix]) -> sp.csr_matrix:
-    """The rows of canonical ``parts`` one after another: concatenated arrays (scipy's
-    ``vstack`` took 5 s of 60 on 100,000 texts)."""
+    """The rows of canonical ``parts`` one after another, each part let go, and its heap
+    pages handed back, once copied (the list is emptied). Concatenated, every part and the
+    whole matrix were held at once: featurising 100,000 texts peaked at 1,475 MB, 1,166 so
+    (docs/BENCHMARKS.md, session 19). scipy's ``vstack`` took 5 s of 60 on 100,000 texts."""
     offsets = np.cumsum([0] + [part.nnz for part in parts])
     index_type = _index_type(parts[0].shape[1], offsets[-1])
-    indptr = np.concatenate([np.zeros(1, np.int64)] + [part.indptr[1:] + offset for part, offset in zip(parts, offsets)])
-    stacked = sp.csr_matrix((np.concatenate([part.data for part in parts]),
-                             np.concatenate([part.indices for part in parts]).astype(index_type, copy=False),
-                             indptr.astype(index_type)), shape=(len(indptr) - 1, parts[0].shape[1]))
+    n_rows, n_columns = sum(part.shape[0] for part in parts), parts[0].shape[1]
+    data, indices = np.empty(offsets[-1], parts[0].data.dtype), np.empty(offsets[-1], index_type)
+    indptr = np.zeros(n_rows + 1, index_type)
+    row = 0
+    for offset, stop in zip(offsets[:-1].tolist(), offsets[1:].tolist()):
+        part = parts.pop(0)
+        data[offset:stop], indices[offset:stop] = part.data, part.indices
+        indptr[row + 1:row + 1 + part.shape[0]] = part.indptr[1:]
+        indptr[row + 1:row + 1 + part.shape[0]] += offset
+        row += part.shape[0]
+        del part
+        give_back_freed_memory()
+    stacked = sp.csr_matrix((data, indices, indptr), shape=(n_rows, n_columns))
     stacked.has_sorted_indices = True
     return stacked
 
@@ -393,7 +405,8 @@ class Featuriser(TransformerMixin, BaseEstimator):
         """``counts`` TF-IDF weighted in place, ``COUNT_CHUNK`` rows at a time: on 100,000
         texts each temporary of the whole matrix (a row, a block, a weight per value) was
         47 million values, and together they were retraining's peak of memory."""
-        data = np.empty(counts.nnz, np.result_type(counts.data, self.idf_))
+        dtype = np.result_type(counts.data, self.idf_)
+        data = counts.data if counts.data.dtype == dtype else np.empty(counts.nnz, dtype)  # in place: no second copy
         for start in range(0, counts.shape[0], COUNT_CHUNK):
             indptr = counts.indptr[start:start + COUNT_CHUNK + 1]
             values = slice(indptr[0], indptr[-1])

@@ -6,6 +6,7 @@ import threading
 import pytest
 
 from triage.cli import main
+from triage.model import HEADS
 
 
 def run(capsys, *argv, stdin=None, monkeypatch=None):
@@ -17,8 +18,11 @@ def run(capsys, *argv, stdin=None, monkeypatch=None):
 
 
 def test_train_then_predict_then_evaluate(capsys, tmp_path, small_corpus_path):
-    code, out, _ = run(capsys, "train", str(small_corpus_path), "--out", str(tmp_path / "m"))
+    code, out, err = run(capsys, "train", str(small_corpus_path), "--out", str(tmp_path / "m"))
     assert code == 0 and "category" in out and "written to" in out
+    progress = err.splitlines()  # where a retraining of minutes is, as it goes
+    assert progress[0].startswith("triage: featurised 32 texts") and "at a time" in progress[1]
+    assert sorted(line.split()[1] for line in progress[2:]) == sorted(HEADS) and "(5 of 5" in progress[-1]
 
     code, out, _ = run(capsys, "predict", "--model", str(tmp_path / "m"), "饭店油烟直排熏得不敢开窗", "老板拖欠工资")
     lines = [json.loads(line) for line in out.splitlines()]

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import logging
 import os
 import signal
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from . import __version__, artifacts, load_model
@@ -116,6 +118,21 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
+@contextmanager
+def _progress_on_stderr(name: str):
+    """The INFO messages of logger ``name`` on stderr while the block runs, as ``triage: ...``."""
+    logger, handler = logging.getLogger(name), logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("triage: %(message)s"))
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
 def _train(arguments) -> int:
     if arguments.C <= 0 or arguments.min_df < 1:
         print("triage: error: --C must be above 0 and --min-df at least 1", file=sys.stderr)
@@ -139,7 +156,8 @@ def _train(arguments) -> int:
         else:
             print("the case store holds no human-confirmed labels yet; training on the files alone")
     data = read_labelled(paths)
-    model = TriageModel(C=arguments.C, min_df=arguments.min_df).fit(data.texts, data.labels, groups=data.groups)
+    with _progress_on_stderr("triage.model"):  # a large retraining runs for minutes: say where it is
+        model = TriageModel(C=arguments.C, min_df=arguments.min_df).fit(data.texts, data.labels, groups=data.groups)
     metadata = artifacts.save(model, arguments.out) if arguments.out else None
     if arguments.register:
         metadata = Registry(settings).register(model)

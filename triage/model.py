@@ -8,8 +8,10 @@ Flow of one text (one module per stage):
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import tempfile
+import time
 from collections import Counter
 from functools import lru_cache
 from typing import Any, Mapping, Sequence
@@ -30,6 +32,8 @@ from .privacy import mask_personal_data
 from .screening import UNREADABLE_CODES, screen
 from .settings import resolve
 from .taxonomy import URGENCY_LEVELS
+
+logger = logging.getLogger("triage.model")  # retraining's progress; `triage train` prints it
 
 HEADS = ("category", "subcategory", "department", "urgency", "request_type")
 HEAD_TITLES = {"category": "类别", "subcategory": "子类", "department": "责任单位",
@@ -96,6 +100,7 @@ class TriageModel(BaseEstimator):
         unknown = set(labels) - set(HEADS)
         if unknown or not labels:
             raise ModelError(f"label columns must be among {', '.join(HEADS)}; got {sorted(labels) or 'none'}")
+        started = time.perf_counter()
         prepared = [mask_personal_data(normalise(text))[0] for text in texts]
         self.featuriser_ = Featuriser(self.min_df)
         try:
@@ -107,6 +112,9 @@ class TriageModel(BaseEstimator):
                              f"({len(prepared)} given), so there is nothing to learn from; give more labelled "
                              "texts (a few dozen per label at least)") from None
         self.feature_names_ = self.featuriser_.get_feature_names_out()
+        logger.info("featurised %d texts in %.0f s: %d features, %d values (%d MB)", len(prepared),
+                    time.perf_counter() - started, features.shape[1], features.nnz,
+                    (features.data.nbytes + features.indices.nbytes) >> 20)
         self.training_report_: dict[str, dict] = {}
         columns = _label_columns(labels)
         jobs = []
@@ -143,16 +151,24 @@ class TriageModel(BaseEstimator):
         order = sorted(range(len(jobs)), key=lambda job: -heads[job].fit_cost(jobs[job][2]))
         values_per_row = features.nnz / max(features.shape[0], 1)
         give_back_freed_memory()  # featurising's freed strings, before the workers need it
-        workers = head_workers([heads[job].fit_memory(len(jobs[job][1]), round(len(jobs[job][1]) * values_per_row))
-                                for job in range(len(jobs))], available_memory(), os.cpu_count() or 1)
+        needs = [heads[job].fit_memory(len(jobs[job][1]), round(len(jobs[job][1]) * values_per_row))
+                 for job in range(len(jobs))]
+        available = available_memory()
+        workers = head_workers(needs, available, os.cpu_count() or 1)
+        logger.info("fitting %d heads, %d at a time (the largest needs about %.1f GB, %s available)", len(jobs),
+                    workers, max(needs) / 2**30, "unknown" if available is None else f"{available / 2**30:.1f} GB")
         # The whole matrix goes to the workers as the file it is mapped from (_mapped), each
         # head's rows taken there: slices made here were the parent's peak (4.2 GB at 100k rows).
-        fitted = Parallel(n_jobs=workers, batch_size=1)(
+        started, by_job = time.perf_counter(), {}
+        fitting = Parallel(n_jobs=workers, batch_size=1, return_as="generator")(
             delayed(_fit_head)(heads[job], features,
                                features.shape[1] if jobs[job][0] in MATTER_HEADS else self.featuriser_.body_columns,
                                *jobs[job][1:])
             for job in order)
-        by_job = dict(zip(order, fitted))
+        for job, head in zip(order, fitting):
+            by_job[job] = head
+            logger.info("%s head fitted (%d of %d, %.0f s)", jobs[job][0], len(by_job), len(jobs),
+                        time.perf_counter() - started)
         return [by_job[job] for job in range(len(jobs))]
 
     # -- predicting -------------------------------------------------------------

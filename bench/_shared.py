@@ -1,6 +1,10 @@
-"""Where benchmarks find the shared real data; they exit cleanly when it is absent."""
+"""Where benchmarks find the shared real data (they exit cleanly when it is absent), and how
+they measure a command's memory."""
 import csv
+import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
@@ -107,3 +111,44 @@ def empty_store(url: str, settings):
             connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     migrate(engine)
     return CaseStore(engine, settings)
+
+
+def tree_memory_mb(pid: int) -> tuple[float, float]:
+    """Resident and proportional memory (RSS, PSS) of ``pid`` and all its descendants. RSS
+    counts a page shared by the forked workers once per process; PSS splits it between them."""
+    totals, stack = {"Rss": 0, "Pss": 0}, [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            for line in Path(f"/proc/{current}/smaps_rollup").read_text().splitlines():
+                field = line.split(":", 1)[0]
+                if field in totals:
+                    totals[field] += int(line.split()[1])
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        stack.extend(int(child) for child in children)
+    return totals["Rss"] / 1024, totals["Pss"] / 1024
+
+
+def run_with_peak_memory(command: list[str]) -> tuple[float, tuple[float, float], str]:
+    """Wall seconds, peak (RSS, PSS) MB of the whole process tree (sampled every 0.2 s) and
+    stderr of ``command`` (its stdout is dropped); exits with its stderr if it fails."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    peak = (0.0, 0.0)
+    sampler_done = threading.Event()
+
+    def sample():
+        nonlocal peak
+        while not sampler_done.is_set():
+            peak = tuple(map(max, peak, tree_memory_mb(process.pid)))
+            time.sleep(0.2)
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    _, err = process.communicate()
+    sampler_done.set()
+    sampler.join()
+    if process.returncode:
+        raise SystemExit(f"{' '.join(command[1:4])} failed: {err}")
+    return time.perf_counter() - started, peak, err

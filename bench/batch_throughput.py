@@ -18,14 +18,13 @@ from datetime import datetime, timedelta
 import multiprocessing
 import os
 import platform
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _shared import run_with_peak_memory  # noqa: E402
 from speed import texts_of_300_chars  # noqa: E402
 
 
@@ -62,45 +61,10 @@ def segmentation_rate(texts: list[str], rows: int) -> float:
     return done / (time.perf_counter() - started)
 
 
-def tree_memory_mb(pid: int) -> tuple[float, float]:
-    """Resident and proportional memory (RSS, PSS) of ``pid`` and all its descendants. RSS
-    counts a page shared by the forked workers once per process; PSS splits it between them."""
-    totals, stack = {"Rss": 0, "Pss": 0}, [pid]
-    while stack:
-        current = stack.pop()
-        try:
-            for line in Path(f"/proc/{current}/smaps_rollup").read_text().splitlines():
-                field = line.split(":", 1)[0]
-                if field in totals:
-                    totals[field] += int(line.split()[1])
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-        stack.extend(int(child) for child in children)
-    return totals["Rss"] / 1024, totals["Pss"] / 1024
-
-
 def run_batch(arguments: list[str]) -> tuple[float, tuple[float, float]]:
     """Wall seconds and peak (RSS, PSS) MB of the whole process tree of one `triage batch`."""
-    started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "triage", "batch", *arguments, "--quiet"],
-                               stderr=subprocess.PIPE, text=True)
-    peak = (0.0, 0.0)
-    sampler_done = threading.Event()
-
-    def sample():
-        nonlocal peak
-        while not sampler_done.is_set():
-            peak = tuple(map(max, peak, tree_memory_mb(process.pid)))
-            time.sleep(0.2)
-    sampler = threading.Thread(target=sample)
-    sampler.start()
-    _, err = process.communicate()
-    sampler_done.set()
-    sampler.join()
-    if process.returncode:
-        raise SystemExit(f"triage batch failed: {err}")
-    return time.perf_counter() - started, peak
+    seconds, peak, _ = run_with_peak_memory([sys.executable, "-m", "triage", "batch", *arguments, "--quiet"])
+    return seconds, peak
 
 
 def main():

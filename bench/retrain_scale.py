@@ -5,8 +5,10 @@
 The labelled cases are seed-corpus rows (all five label columns), each extended with a
 30-120 character slice of a real message (../shared/data, else another seed row) so the
 vocabulary grows as it does with real data. Each size is trained in a fresh process, as
-`triage train --out` does it; prints one JSON object with seconds and peak memory per size
-and the fitted growth exponent (time ~ size^k) used to project 1M.
+`triage train --out` does it. Prints one JSON object: per size the seconds, the featurising's
+share, how many heads were fitted at once, and the peak memory of the whole process tree
+(RSS; PSS counts the heads' shared matrix once); and the fitted growth exponent (time ~
+size^k) used to project 1M.
 """
 import argparse
 import csv
@@ -15,15 +17,17 @@ import math
 import os
 import platform
 import random
-import resource
-import subprocess
+import re
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from _shared import run_with_peak_memory
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data" / "messages_with_users.csv"
+# `triage train`'s progress on stderr: "featurised N texts in S s", "fitting 5 heads, K at a time"
+FEATURISED, HEADS_AT_ONCE = re.compile(r"featurised \d+ texts in (\d+) s"), re.compile(r"fitting \d+ heads, (\d+) at a time")
 
 
 def write_corpus(path: Path, size: int) -> None:
@@ -56,15 +60,11 @@ def main():
         for size in sizes:
             corpus = Path(folder) / f"corpus-{size}.csv"
             write_corpus(corpus, size)
-            started = time.perf_counter()
-            before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-            done = subprocess.run([sys.executable, "-m", "triage", "train", str(corpus), "--out",
-                                   str(Path(folder) / f"model-{size}")], capture_output=True, text=True)
-            if done.returncode:
-                raise SystemExit(done.stderr)
-            seconds = time.perf_counter() - started
-            peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-            results[size] = {"seconds": round(seconds, 1), "peak_rss_mb": round(max(peak, before) / 1024)}
+            seconds, (rss, pss), err = run_with_peak_memory(
+                [sys.executable, "-m", "triage", "train", str(corpus), "--out", str(Path(folder) / f"model-{size}")])
+            results[size] = {"seconds": round(seconds, 1), "featurise_seconds": int(FEATURISED.search(err)[1]),
+                             "heads_at_once": int(HEADS_AT_ONCE.search(err)[1]), "peak_rss_mb": round(rss),
+                             "peak_pss_mb": round(pss)}
             print(json.dumps({"size": size, **results[size]}), file=sys.stderr)
     exponent = None
     if len(sizes) >= 2:

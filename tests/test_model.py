@@ -332,6 +332,11 @@ def test_a_large_head_is_calibrated_on_one_held_out_fold(monkeypatch):
     assert head.metrics_["n"] == 300 and head.metrics_["calibration_rows"] == 100  # one fold of three
     assert head.metrics_["trained_rows"] == 200
     assert head.metrics_["out_of_fold_accuracy"] > 0.8 and (head.predict(features) == labels).mean() > 0.8
+    monkeypatch.setattr(heads, "CALIBRATION_ROWS", 60)  # at most this many of the held-out third, drawn at random
+    sampled = heads.LinearHead().fit(features, labels)
+    assert sampled.metrics_["calibration_rows"] == 60 and sampled.metrics_["trained_rows"] == 200
+    assert np.array_equal(sampled.coef_, head.coef_)  # the same SVM, calibrated on fewer of its held-out scores
+    assert sampled.metrics_["out_of_fold_accuracy"] > 0.8
     monkeypatch.setattr(heads, "HOLD_OUT_ABOVE", 1000)
     assert heads.LinearHead().fit(features, labels).metrics_["calibration_rows"] == 300
 

@@ -3,7 +3,8 @@
 A head is a linear SVM on the shared TF-IDF features, calibrated by a multinomial
 logistic regression fitted on the SVM's out-of-fold decision scores (stacking: stock
 parts, probabilities that mean what they say); above ``HOLD_OUT_ABOVE`` rows the SVM is
-fitted on two thirds of the rows and calibrated on its scores for the last third. The same out-of-fold probabilities set the head's
+fitted on two thirds of the rows and calibrated on its scores for the last third (at most
+``CALIBRATION_ROWS`` of them). The same out-of-fold probabilities set the head's
 decision-band thresholds and its honest metrics. Only the SVM's weights are
 kept (float32), which is also what explanations read.
 """
@@ -30,6 +31,11 @@ MIN_EXAMPLES_PER_CLASS = 3
 # (three folds and all rows): at 30,000 rows two thirds are 20,000 for the SVM and a third
 # 10,000 for a calibrator of at most a few hundred parameters per label.
 HOLD_OUT_ABOVE = 30_000
+# At most this many of the held-out rows calibrate a head (a random sample): a calibrator
+# of at most a few hundred parameters per label gains nothing from more, and on 333,000
+# held-out rows of a 1,000,000-row retraining the logistic calibrator's three folds and
+# final fit took 9 minutes, as long as the head's SVM (docs/BENCHMARKS.md, session 19).
+CALIBRATION_ROWS = 50_000
 # How much higher the out-of-fold macro-F1 of the logistic calibrator (k(k+1) parameters,
 # may re-rank labels) must be than one temperature's for it to be chosen. By plain "more
 # accurate" the category head of the seed corpus flipped between the two with each new
@@ -271,8 +277,11 @@ class LinearHead(ClassifierMixin, BaseEstimator):
     def _held_out_fit(self, svm: LinearSVC, take, labels: np.ndarray, folds):
         """An SVM fitted on all folds but the first, its scores and the labels of the first,
         and how many rows it was fitted on; None when that fit missed a label (a rare one
-        whose every group fell in the first fold). ``take(positions)``: those rows' features."""
+        whose every group fell in the first fold). ``take(positions)``: those rows' features.
+        At most ``CALIBRATION_ROWS`` of the first fold are scored, drawn at random."""
         trained, held = folds[0] if isinstance(folds, list) else next(folds.split(labels, labels))
+        if len(held) > CALIBRATION_ROWS:
+            held = np.sort(np.random.default_rng(self.random_state).choice(held, CALIBRATION_ROWS, replace=False))
         svm = clone(svm).fit(take(trained), labels[trained])
         if len(svm.classes_) != len(np.unique(labels)):
             return None

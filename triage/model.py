@@ -150,7 +150,7 @@ class TriageModel(BaseEstimator):
                             nested_by=SUBCATEGORY_SEPARATOR if name == "subcategory" else None) for name, *_ in jobs]
         order = sorted(range(len(jobs)), key=lambda job: -heads[job].fit_cost(jobs[job][2]))
         values_per_row = features.nnz / max(features.shape[0], 1)
-        give_back_freed_memory()  # featurising's freed strings, before the workers need it
+        give_back_freed_memory()  # what featurising freed, for the workers
         needs = [heads[job].fit_memory(len(jobs[job][1]), round(len(jobs[job][1]) * values_per_row))
                  for job in range(len(jobs))]
         available = available_memory()

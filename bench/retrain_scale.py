@@ -1,6 +1,6 @@
 """Retraining time by corpus size: `triage train` on 10k to 100k (or more) labelled cases.
 
-    python bench/retrain_scale.py [--sizes 10000,30000,100000]
+    python bench/retrain_scale.py [--sizes 10000,30000,100000] [--models DIR]
 
 The labelled cases are seed-corpus rows (all five label columns), each extended with a
 30-120 character slice of a real message (../shared/data, else another seed row) so the
@@ -54,14 +54,18 @@ def write_corpus(path: Path, size: int) -> None:
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="10000,30000,100000")
-    sizes = [int(value) for value in parser.parse_args().sizes.split(",")]
+    parser.add_argument("--models", type=Path, help="keep each size's model here (its metadata holds the "
+                        "out-of-fold metrics); default: thrown away with the corpus")
+    arguments = parser.parse_args()
+    sizes = [int(value) for value in arguments.sizes.split(",")]
     results = {}
     with tempfile.TemporaryDirectory() as folder:
         for size in sizes:
             corpus = Path(folder) / f"corpus-{size}.csv"
             write_corpus(corpus, size)
             seconds, (rss, pss), err = run_with_peak_memory(
-                [sys.executable, "-m", "triage", "train", str(corpus), "--out", str(Path(folder) / f"model-{size}")])
+                [sys.executable, "-m", "triage", "train", str(corpus), "--out",
+                 str((arguments.models or Path(folder)) / f"model-{size}")])
             results[size] = {"seconds": round(seconds, 1), "featurise_seconds": int(FEATURISED.search(err)[1]),
                              "heads_at_once": int(HEADS_AT_ONCE.search(err)[1]), "peak_rss_mb": round(rss),
                              "peak_pss_mb": round(pss)}

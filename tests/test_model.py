@@ -483,6 +483,28 @@ def test_heads_are_fitted_as_many_at_a_time_as_memory_allows(small_corpus_path, 
         assert (head.coef_ == side_by_side.heads_[name].coef_).all(), name
 
 
+def test_retraining_removes_the_matrix_a_killed_retraining_left_and_its_own(small_corpus_path, tmp_path, monkeypatch):
+    import socket
+    import subprocess
+    import sys
+    import tempfile
+
+    from triage.datafiles import read_labelled
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    host = socket.gethostname()
+    left = [tmp_path / f"triage-features-{host}-{gone.stdout.strip()}-abc",  # killed: its process is gone
+            tmp_path / f"triage-features-{host}-{os.getpid()}-def",           # a running retraining's
+            tmp_path / f"triage-features-elsewhere-{gone.stdout.strip()}-ghi"]  # another host's, sharing the disk
+    for folder in left:
+        folder.mkdir()
+        (folder / "features").write_bytes(b"x" * 1000)
+    data = read_labelled([small_corpus_path])
+    TriageModel().fit(data.texts, {"urgency": data.labels["urgency"]})
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(folder.name for folder in left[1:])
+
+
 def test_groups_keep_variants_of_one_wording_in_one_fold(small_corpus_path):
     from triage.datafiles import read_labelled
 

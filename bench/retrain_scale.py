@@ -66,8 +66,9 @@ def main():
             seconds, (rss, pss), err = run_with_peak_memory(
                 [sys.executable, "-m", "triage", "train", str(corpus), "--out",
                  str((arguments.models or Path(folder)) / f"model-{size}")])
-            results[size] = {"seconds": round(seconds, 1), "featurise_seconds": int(FEATURISED.search(err)[1]),
-                             "heads_at_once": int(HEADS_AT_ONCE.search(err)[1]), "peak_rss_mb": round(rss),
+            said = [pattern.search(err) for pattern in (FEATURISED, HEADS_AT_ONCE)]  # None before triage said them
+            results[size] = {"seconds": round(seconds, 1), "featurise_seconds": said[0] and int(said[0][1]),
+                             "heads_at_once": said[1] and int(said[1][1]), "peak_rss_mb": round(rss),
                              "peak_pss_mb": round(pss)}
             print(json.dumps({"size": size, **results[size]}), file=sys.stderr)
     exponent = None

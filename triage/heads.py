@@ -52,8 +52,9 @@ NESTED_OTHERS = 3.0  # rows of other parents per row of its own a NestedSVC's pa
 # Bytes an SVM fit holds per value (non-zero feature) of the rows it reads: the float64 copy
 # it is handed (8 and a 4-byte column, ``_fitting_matrix``) and liblinear's own (16-byte
 # nodes). A nested head holds, beside its rows, one parent's share of them (at most all) in both.
-FIT_BYTES_PER_VALUE = 12 + 16
-NESTED_FIT_BYTES_PER_VALUE = 12 + 12 + 16
+COPY_BYTES_PER_VALUE = 8 + 4
+FIT_BYTES_PER_VALUE = COPY_BYTES_PER_VALUE + 16
+NESTED_FIT_BYTES_PER_VALUE = COPY_BYTES_PER_VALUE + FIT_BYTES_PER_VALUE
 
 
 class NestedSVC(ClassifierMixin, BaseEstimator):
@@ -272,7 +273,7 @@ class LinearHead(ClassifierMixin, BaseEstimator):
         two thirds beside the float64 copy of every row)."""
         per_value = NESTED_FIT_BYTES_PER_VALUE if self.nested_by else FIT_BYTES_PER_VALUE
         fitted = values * (self.folds - 1) // self.folds
-        return fitted * per_value + (0 if rows > HOLD_OUT_ABOVE else values * 12)
+        return fitted * per_value + (0 if rows > HOLD_OUT_ABOVE else values * COPY_BYTES_PER_VALUE)
 
     def _held_out_fit(self, svm: LinearSVC, take, labels: np.ndarray, folds):
         """An SVM fitted on all folds but the first, its scores and the labels of the first,

@@ -447,7 +447,7 @@ def test_a_head_fitted_on_rows_and_columns_of_a_matrix_is_the_head_of_that_slice
     assert taken.metrics_ == sliced.metrics_
 
 
-def test_heads_are_fitted_as_many_at_a_time_as_memory_allows(small_corpus_path, monkeypatch):
+def test_heads_are_fitted_as_many_at_a_time_as_memory_allows(small_corpus_path, monkeypatch, caplog):
     from triage import model as model_module
     from triage.heads import LinearHead
     from triage.model import HEAD_WORKER_BYTES, head_workers
@@ -475,7 +475,11 @@ def test_heads_are_fitted_as_many_at_a_time_as_memory_allows(small_corpus_path, 
 
     monkeypatch.setattr(model_module, "Parallel", recording)
     monkeypatch.setattr(model_module, "available_memory", lambda: 1)
-    one_at_a_time = TriageModel().fit(data.texts, data.labels)
+    with caplog.at_level("INFO", logger="triage.model"):
+        one_at_a_time = TriageModel().fit(data.texts, data.labels)
+    said = {record.levelname: record.getMessage() for record in caplog.records if "at a time" in record.getMessage()
+            or "may not fit" in record.getMessage()}
+    assert "5 heads, 1 at a time" in said["INFO"] and "fewer rows" in said["WARNING"]  # said before it runs out
     monkeypatch.setattr(model_module, "available_memory", lambda: None)
     side_by_side = TriageModel().fit(data.texts, data.labels)
     assert started == [1, min(5, os.cpu_count() or 1)]

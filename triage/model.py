@@ -161,6 +161,9 @@ class TriageModel(BaseEstimator):
         workers = head_workers(needs, available, os.cpu_count() or 1)
         logger.info("fitting %d heads, %d at a time (the largest needs about %.1f GB, %s available)", len(jobs),
                     workers, max(needs) / 2**30, "unknown" if available is None else f"{available / 2**30:.1f} GB")
+        if available is not None and max(needs) + HEAD_WORKER_BYTES > available:
+            logger.warning("the largest head may not fit in the memory available: if the system stops this "
+                           "retraining, train on fewer rows or on a machine with more memory")
         # The whole matrix goes to the workers as the file it is mapped from (_mapped), each
         # head's rows taken there: slices made here were the parent's peak (4.2 GB at 100k rows).
         started, by_job = time.perf_counter(), {}

@@ -45,20 +45,41 @@ def test_explanation_names_driving_words(small_model):
     assert result["explanation"][0].startswith("类别“环境保护”")
 
 
-def test_explanation_weights_are_the_linear_pushes(small_model):
+@pytest.mark.parametrize("name", ["category", "department", "request_type"])
+def test_explanation_weights_are_the_linear_pushes(small_model, name):
     from triage.explain import display_terms
 
-    result = small_model.predict(["饭店油烟直排，油烟味很大"])[0]
-    head = small_model.heads_["category"]
-    label = list(head.classes_).index(result["category"]["label"])
+    result = small_model.predict(["饭店油烟直排，油烟味很大，晚上十点还在营业"])[0]
+    head = small_model.heads_[name]
+    label = list(head.classes_).index(result[name]["label"])
     row = small_model.featuriser_.transform([result["text"]]).toarray()[0]
     pushes = row * head.coef_[label]  # the push of each feature: its value times the label's weight
     names, shown, _ = display_terms(small_model.feature_names_)
-    explained = result["category"]["explanation"]
-    assert explained[0]["weight"] <= pushes[shown].max() + 1e-3  # none stronger was left out ...
+    explained = result[name]["explanation"]
+    assert explained and explained[0]["weight"] <= pushes[shown].max() + 1e-3  # none stronger was left out ...
     for term in explained:  # ... and each is a feature's push, under the word it lies in
         assert any(abs(pushes[i] - term["weight"]) < 1e-3 for i in range(len(names))
                    if names[i] in term["term"] and shown[i])
+
+
+def test_the_heads_answered_as_one_are_each_head_alone(small_model):
+    """One product and one softmax by blocks for every head (``HeadStack``) give each
+    head's own probabilities, also for no rows, and each head's weights sit at its start."""
+    import numpy as np
+
+    from triage.heads import HeadStack
+
+    stack = HeadStack(small_model.heads_)
+    features = small_model.featuriser_.transform(["饭店油烟直排熏得不敢开窗", "老板拖欠工资三个月了", "", "楼道里燃气味很浓"])
+    together = stack.predict_proba(features)
+    assert list(together) == list(small_model.heads_)
+    for name, head in small_model.heads_.items():
+        assert np.allclose(together[name], head.predict_proba(features), rtol=0, atol=1e-12)
+        assert np.allclose(together[name].sum(axis=1), 1.0)
+        start = stack.start(name)
+        assert np.array_equal(stack.coef_[start:start + len(head.classes_)], head.coef_)
+    assert all(probabilities.shape == (0, len(small_model.heads_[name].classes_))
+               for name, probabilities in stack.predict_proba(features[:0]).items())
 
 
 def test_explanations_show_words_of_the_text_never_pieces_across_two():
@@ -75,7 +96,7 @@ def test_explanations_show_words_of_the_text_never_pieces_across_two():
     weights = np.asarray([[0.9, 0.8, 0.5, 0.4, 0.95, 0.3, 0.99, 0.98, 0.97]], dtype=np.float32)
     features = sp.csr_matrix(np.ones((1, len(names)), dtype=np.float32))
     words = ["\0".join(["我们", "下班", "的", "时候", "去", "派出所", "报警", "〔数字〕", "次"])]
-    [[listed]] = top_terms(features, [(np.zeros(1, dtype=np.int64), weights)], display_terms(names), 5, words)
+    [[listed]] = top_terms(features, weights, [np.zeros(1, dtype=np.int64)], display_terms(names), 5, words)
     assert listed == [{"term": "派出所", "weight": 0.8}, {"term": "下班", "weight": 0.4},
                       {"term": "报警", "weight": 0.3}]
 
@@ -546,16 +567,16 @@ def test_matter_heads_read_the_opening_urgency_and_comparisons_the_whole_text_on
 def test_predicting_keeps_blas_to_one_thread_and_gives_the_process_its_threads_back(small_model, monkeypatch):
     from threadpoolctl import threadpool_info, threadpool_limits
 
-    from triage.heads import LinearHead
+    from triage.heads import HeadStack
 
     seen = []
-    stock = LinearHead.predict_proba
+    stock = HeadStack.predict_proba
 
-    def recording(head, features):
+    def recording(heads, features):
         seen.append({library["num_threads"] for library in threadpool_info() if library["user_api"] == "blas"})
-        return stock(head, features)
+        return stock(heads, features)
 
-    monkeypatch.setattr(LinearHead, "predict_proba", recording)
+    monkeypatch.setattr(HeadStack, "predict_proba", recording)
     with threadpool_limits(limits=2, user_api="blas"):  # as a process with two cores starts
         small_model.predict(["楼下饭店的油烟直排到我家窗户", "包工头拖欠我们的工资快一年了"])
         after = {library["num_threads"] for library in threadpool_info() if library["user_api"] == "blas"}

@@ -41,18 +41,19 @@ def _unexplaining_words() -> frozenset[str]:
     return frozenset(resource_lines("unexplaining_words.txt"))
 
 
-def top_terms(features, heads: Sequence[tuple[np.ndarray, np.ndarray]],
+def top_terms(features, weights: np.ndarray, label_rows: Sequence[np.ndarray],
               terms: tuple[list[str], np.ndarray, list[bool]], limit: int,
               words: Sequence[str]) -> list[list[list[dict]]]:
     """The ``limit`` strongest terms of each row of ``features`` for that row's label, in
-    each of ``heads``, strongest first: the pushes of every head and row are computed and
-    ordered in one vectorised pass (on one text its fixed cost, paid once instead of per
-    head, is most of the time), and only the merging of overlapping terms runs per row.
+    each head, strongest first: the pushes of every head and row are computed and ordered
+    in one vectorised pass (on one text its fixed cost, paid once instead of per head, is
+    most of the time), and only the merging of overlapping terms runs per row.
 
     Args:
         features: TF-IDF rows (CSR, sorted or not).
-        heads: per head, each row's label (a row index of the weights) and the head's
-            weights per label (rows) and feature (columns).
+        weights: the heads' weights, a label per row and a feature per column (one head's,
+            or several side by side: ``heads.HeadStack.coef_``).
+        label_rows: per head, each row's label as a row of ``weights``.
         terms: ``display_terms(feature_names)`` of the same features.
         words: each row's tokens joined by ``WORD_SEPARATOR`` (``features.transform``'s
             ``words_out``); a character n-gram is shown as the token it lies in, or not at all.
@@ -66,15 +67,12 @@ def top_terms(features, heads: Sequence[tuple[np.ndarray, np.ndarray]],
     visible = shown[features.indices]
     value_rows = np.repeat(np.arange(count), np.diff(features.indptr))[visible]
     value_columns, values = features.indices[visible], features.data[visible]
-    rows, columns, pushes = [], [], []
-    for number, (labels, weights) in enumerate(heads):  # row ``number * count + r``: head ``number``, row r
-        head_pushes = values * weights[labels[value_rows], value_columns]
-        positive = head_pushes > 0
-        rows.append(value_rows[positive] + number * count)
-        columns.append(value_columns[positive])
-        pushes.append(head_pushes[positive])
-    rows, columns, pushes = strongest_first(np.concatenate(rows), np.concatenate(columns), np.concatenate(pushes))
-    every_row = np.arange(len(heads) * count + 1)
+    heads = len(label_rows)
+    every_push = values * weights[np.stack(label_rows)[:, value_rows], value_columns]  # per head, per value
+    head, value = np.nonzero(every_push > 0)  # row ``head * count + r``: that head's answer for row r
+    rows, columns, pushes = strongest_first(value_rows[value] + head * count, value_columns[value],
+                                            every_push[head, value])
+    every_row = np.arange(heads * count + 1)
     starts = np.searchsorted(rows, every_row)
     # Only the first few of a row can be listed: enough to survive merging of overlaps.
     first = np.arange(len(rows)) - starts[rows] < 6 * limit
@@ -84,7 +82,7 @@ def top_terms(features, heads: Sequence[tuple[np.ndarray, np.ndarray]],
     columns, pushes = columns[first].tolist(), np.round(pushes[first].astype(np.float64), 3).tolist()
     found = []
     words_of: list[dict[int, str | None]] = [{} for _ in range(count)]  # per text, each fragment's word
-    for row in range(len(heads) * count):
+    for row in range(heads * count):
         kept: list[str] = []
         joined = ""  # the kept terms, each after a separator no term contains
         listed: list[dict] = []
@@ -113,7 +111,7 @@ def top_terms(features, heads: Sequence[tuple[np.ndarray, np.ndarray]],
                 if len(kept) == limit:
                     break
         found.append(listed)
-    return [found[number * count:(number + 1) * count] for number in range(len(heads))]
+    return [found[number * count:(number + 1) * count] for number in range(heads)]
 
 
 def _word_around(text: str, fragment: str) -> str | None:

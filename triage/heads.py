@@ -13,8 +13,10 @@ from __future__ import annotations
 import os
 from collections import Counter
 from functools import partial
+from typing import Mapping
 
 import numpy as np
+from scipy.linalg import block_diag
 from scipy.optimize import minimize_scalar
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
@@ -298,16 +300,20 @@ class LinearHead(ClassifierMixin, BaseEstimator):
         return np.asarray(features @ self.coef_.T) + self.intercept_
 
     def predict_proba(self, features) -> np.ndarray:
-        """Calibrated probabilities: the calibrator's own formula (softmax, or the logistic
-        function for two classes) applied directly, because scikit-learn's input checks
-        cost ten times the arithmetic on one text. Equal to
-        ``calibrator_.predict_proba`` (tests/test_model.py)."""
-        scores = self.decision_function(features)
-        logits = scores @ self.calibrator_.coef_.T + self.calibrator_.intercept_
-        if logits.shape[1] == 1:
-            positive = 1.0 / (1.0 + np.exp(-logits[:, 0]))
-            return np.column_stack([1.0 - positive, positive])
-        return _softmax(logits)
+        """Calibrated probabilities: the calibrator's own formula (``calibration_map``) applied
+        directly, because scikit-learn's input checks cost ten times the arithmetic on one
+        text. Equal to ``calibrator_.predict_proba`` (tests/test_model.py)."""
+        coef, intercept = self.calibration_map()
+        return _softmax(self.decision_function(features) @ coef.T + intercept)
+
+    def calibration_map(self) -> tuple[np.ndarray, np.ndarray]:
+        """The calibrator as the softmax of one linear map of the scores, ``(coef,
+        intercept)``: a temperature's or a multinomial regression's own; a two-label
+        regression's logistic function as the softmax of ``(0, its logit)``."""
+        coef, intercept = np.atleast_2d(self.calibrator_.coef_), np.atleast_1d(self.calibrator_.intercept_)
+        if len(coef) == 1:
+            coef, intercept = np.vstack([np.zeros_like(coef), coef]), np.concatenate([[0.0], intercept])
+        return coef, intercept
 
     def predict(self, features):
         return self.classes_[self.predict_proba(features).argmax(axis=1)]
@@ -355,10 +361,47 @@ class TemperatureCalibrator(ClassifierMixin, BaseEstimator):
         return self.classes_[np.asarray(scores).argmax(axis=1)]
 
 
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    logits = logits - logits.max(axis=1, keepdims=True)
-    exponentials = np.exp(logits)
-    return exponentials / exponentials.sum(axis=1, keepdims=True)
+class HeadStack:
+    """Heads on the same features answered as one, as ``TriageModel`` predicts: their SVM
+    weights side by side (``coef_``, a label per row, column-major like a head's), so that
+    one sparse product scores every head, and their calibrations (``LinearHead.calibration_map``)
+    as one block-diagonal map, so that one product and one softmax by blocks of columns
+    calibrate them. Head by head that was five products, calibrations and softmaxes: 150 µs
+    of a one-text request against 45 µs so (docs/BENCHMARKS.md, session 20). Derived from
+    the heads, never saved."""
+
+    def __init__(self, heads: Mapping[str, "LinearHead"]):
+        self.names = list(heads)
+        self.starts = np.cumsum([0, *(len(head.classes_) for head in heads.values())])
+        self.coef_ = np.asfortranarray(np.vstack([head.coef_ for head in heads.values()]))
+        self.intercept_ = np.concatenate([head.intercept_ for head in heads.values()])
+        calibrations = [head.calibration_map() for head in heads.values()]
+        self._calibration = np.ascontiguousarray(block_diag(*(coef for coef, _ in calibrations)).T)
+        self._calibration_intercept = np.concatenate([intercept for _, intercept in calibrations])
+
+    def start(self, name: str) -> int:
+        """The first row of head ``name``'s labels in ``coef_``."""
+        return int(self.starts[self.names.index(name)])
+
+    def predict_proba(self, features) -> dict[str, np.ndarray]:
+        """Each head's ``predict_proba`` of ``features``, by name (views of one array)."""
+        scores = np.asarray(features @ self.coef_.T) + self.intercept_
+        probabilities = _softmax(scores @ self._calibration + self._calibration_intercept, self.starts[:-1])
+        return {name: probabilities[:, start:stop]
+                for name, start, stop in zip(self.names, self.starts[:-1].tolist(), self.starts[1:].tolist())}
+
+
+def _softmax(logits: np.ndarray, starts: np.ndarray | None = None) -> np.ndarray:
+    """The softmax of each row of ``logits``, or of each block of its columns, the blocks
+    beginning at ``starts``."""
+    if starts is None:
+        logits = logits - logits.max(axis=1, keepdims=True)
+        exponentials = np.exp(logits)
+        return exponentials / exponentials.sum(axis=1, keepdims=True)
+    block = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, logits.shape[1])))
+    exponentials = np.exp(logits - np.maximum.reduceat(logits, starts, axis=1)[:, block])
+    exponentials /= np.add.reduceat(exponentials, starts, axis=1)[:, block]
+    return exponentials
 
 
 def usable_rows(labels) -> tuple[np.ndarray, dict[str, int]]:

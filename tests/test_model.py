@@ -71,15 +71,27 @@ def test_the_heads_answered_as_one_are_each_head_alone(small_model):
 
     stack = HeadStack(small_model.heads_)
     features = small_model.featuriser_.transform(["饭店油烟直排熏得不敢开窗", "老板拖欠工资三个月了", "", "楼道里燃气味很浓"])
-    together = stack.predict_proba(features)
+    every = stack.predict_proba(features)
+    together = stack.by_head(every)
     assert list(together) == list(small_model.heads_)
+    rows = []
     for name, head in small_model.heads_.items():
-        assert np.allclose(together[name], head.predict_proba(features), rtol=0, atol=1e-12)
+        alone = head.predict_proba(features)
+        assert np.allclose(together[name], alone, rtol=0, atol=1e-12)
         assert np.allclose(together[name].sum(axis=1), 1.0)
         start = stack.start(name)
         assert np.array_equal(stack.coef_[start:start + len(head.classes_)], head.coef_)
+        rows.append(start + alone.argmax(axis=1))
+    labels, confidences, bands = stack.answers(every, np.stack(rows))
+    for number, head in enumerate(small_model.heads_.values()):  # each head's label, confidence and band
+        alone = head.predict_proba(features)
+        best = alone.argmax(axis=1)
+        assert labels[number] == head.classes_[best].tolist()
+        assert np.allclose(confidences[number], alone.max(axis=1), rtol=0, atol=1e-12)
+        assert bands[number] == head.bands(alone.max(axis=1), best)
+    assert {band for per_head in bands for band in per_head} >= {"auto", "review"}
     assert all(probabilities.shape == (0, len(small_model.heads_[name].classes_))
-               for name, probabilities in stack.predict_proba(features[:0]).items())
+               for name, probabilities in stack.by_head(stack.predict_proba(features[:0])).items())
 
 
 def test_explanations_show_words_of_the_text_never_pieces_across_two():
@@ -96,7 +108,7 @@ def test_explanations_show_words_of_the_text_never_pieces_across_two():
     weights = np.asarray([[0.9, 0.8, 0.5, 0.4, 0.95, 0.3, 0.99, 0.98, 0.97]], dtype=np.float32)
     features = sp.csr_matrix(np.ones((1, len(names)), dtype=np.float32))
     words = ["\0".join(["我们", "下班", "的", "时候", "去", "派出所", "报警", "〔数字〕", "次"])]
-    [[listed]] = top_terms(features, weights, [np.zeros(1, dtype=np.int64)], display_terms(names), 5, words)
+    [[listed]] = top_terms(features, weights, np.zeros((1, 1), dtype=np.int64), display_terms(names), 5, words)
     assert listed == [{"term": "派出所", "weight": 0.8}, {"term": "下班", "weight": 0.4},
                       {"term": "报警", "weight": 0.3}]
 

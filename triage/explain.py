@@ -41,7 +41,7 @@ def _unexplaining_words() -> frozenset[str]:
     return frozenset(resource_lines("unexplaining_words.txt"))
 
 
-def top_terms(features, weights: np.ndarray, label_rows: Sequence[np.ndarray],
+def top_terms(features, weights: np.ndarray, label_rows: np.ndarray,
               terms: tuple[list[str], np.ndarray, list[bool]], limit: int,
               words: Sequence[str]) -> list[list[list[dict]]]:
     """The ``limit`` strongest terms of each row of ``features`` for that row's label, in
@@ -53,7 +53,7 @@ def top_terms(features, weights: np.ndarray, label_rows: Sequence[np.ndarray],
         features: TF-IDF rows (CSR, sorted or not).
         weights: the heads' weights, a label per row and a feature per column (one head's,
             or several side by side: ``heads.HeadStack.coef_``).
-        label_rows: per head, each row's label as a row of ``weights``.
+        label_rows: per head (rows), each row of ``features``' label as a row of ``weights``.
         terms: ``display_terms(feature_names)`` of the same features.
         words: each row's tokens joined by ``WORD_SEPARATOR`` (``features.transform``'s
             ``words_out``); a character n-gram is shown as the token it lies in, or not at all.
@@ -68,7 +68,7 @@ def top_terms(features, weights: np.ndarray, label_rows: Sequence[np.ndarray],
     value_rows = np.repeat(np.arange(count), np.diff(features.indptr))[visible]
     value_columns, values = features.indices[visible], features.data[visible]
     heads = len(label_rows)
-    every_push = values * weights[np.stack(label_rows)[:, value_rows], value_columns]  # per head, per value
+    every_push = values * weights[label_rows[:, value_rows], value_columns]  # per head, per value
     head, value = np.nonzero(every_push > 0)  # row ``head * count + r``: that head's answer for row r
     rows, columns, pushes = strongest_first(value_rows[value] + head * count, value_columns[value],
                                             every_push[head, value])

@@ -321,9 +321,7 @@ class LinearHead(ClassifierMixin, BaseEstimator):
     def bands(self, confidences: np.ndarray, best: np.ndarray) -> list[str]:
         """``auto``, ``suggest`` or ``review`` for each calibrated confidence of the label
         at that position of ``classes_`` (``best``)."""
-        levels = np.where(confidences >= self.auto_thresholds()[best], 0,
-                          np.where(confidences >= self.thresholds_["suggest"], 1, 2))
-        return [BANDS[level] for level in levels.tolist()]
+        return _bands(confidences, self.auto_thresholds()[best], self.thresholds_["suggest"])
 
     def auto_thresholds(self) -> np.ndarray:
         """Each label's ``auto`` threshold (position as in ``classes_``); a model saved
@@ -378,17 +376,40 @@ class HeadStack:
         calibrations = [head.calibration_map() for head in heads.values()]
         self._calibration = np.ascontiguousarray(block_diag(*(coef for coef, _ in calibrations)).T)
         self._calibration_intercept = np.concatenate([intercept for _, intercept in calibrations])
+        self.classes_ = np.concatenate([head.classes_.astype(object) for head in heads.values()])
+        self._auto = np.concatenate([head.auto_thresholds() for head in heads.values()])
+        self._suggest = np.concatenate([np.full(len(head.classes_), head.thresholds_["suggest"])
+                                        for head in heads.values()])
 
     def start(self, name: str) -> int:
         """The first row of head ``name``'s labels in ``coef_``."""
         return int(self.starts[self.names.index(name)])
 
-    def predict_proba(self, features) -> dict[str, np.ndarray]:
-        """Each head's ``predict_proba`` of ``features``, by name (views of one array)."""
+    def predict_proba(self, features) -> np.ndarray:
+        """Every head's ``predict_proba`` of ``features`` side by side, a column per row of ``coef_``."""
         scores = np.asarray(features @ self.coef_.T) + self.intercept_
-        probabilities = _softmax(scores @ self._calibration + self._calibration_intercept, self.starts[:-1])
+        return _softmax(scores @ self._calibration + self._calibration_intercept, self.starts[:-1])
+
+    def by_head(self, probabilities: np.ndarray) -> dict[str, np.ndarray]:
+        """Each head's columns of ``probabilities`` (``predict_proba``), by name: views."""
         return {name: probabilities[:, start:stop]
                 for name, start, stop in zip(self.names, self.starts[:-1].tolist(), self.starts[1:].tolist())}
+
+    def answers(self, probabilities: np.ndarray, rows: np.ndarray) -> tuple[list, list, list]:
+        """The labels at ``rows`` (per head, each text's label as a row of ``coef_``), their
+        confidences in ``probabilities`` and their bands (``LinearHead.bands``): each a list
+        per head of one per text, found for every head at once."""
+        confidences = probabilities[np.arange(len(probabilities)), rows]
+        return (self.classes_[rows].tolist(), confidences.tolist(),
+                _bands(confidences, self._auto[rows], self._suggest[rows]))
+
+
+def _bands(confidences: np.ndarray, auto, suggest) -> list:
+    """``auto`` where a confidence reaches its ``auto`` threshold, else ``suggest`` where it
+    reaches its ``suggest`` one, else ``review``: a list (of lists, for rows of confidences)."""
+    levels = np.where(confidences >= auto, 0, np.where(confidences >= suggest, 1, 2)).tolist()
+    return [[BANDS[level] for level in row] for row in levels] if confidences.ndim > 1 else \
+        [BANDS[level] for level in levels]
 
 
 def _softmax(logits: np.ndarray, starts: np.ndarray | None = None) -> np.ndarray:

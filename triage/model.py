@@ -212,8 +212,10 @@ class TriageModel(BaseEstimator):
         words: list[str] = []
         features = self.featuriser_.transform([prepared[index]["masked"] for index in readable], words)
         hits = [safety.check(prepared[index]["masked"]) for index in readable]
-        probabilities = self._heads_at_once().predict_proba(features)
-        heads = self._head_results(features, words, probabilities, settings["explain_top"])
+        stack = self._heads_at_once()
+        every = stack.predict_proba(features)
+        probabilities = stack.by_head(every)
+        heads = self._head_results(features, words, every, settings["explain_top"])
         if "department" in heads:
             best = np.argsort(-probabilities["department"], axis=1)[:, :TOP_DEPARTMENTS]
             labels = self.heads_["department"].classes_[best].tolist()
@@ -256,25 +258,20 @@ class TriageModel(BaseEstimator):
         result["model_version"] = self.version_
         return result
 
-    def _head_results(self, features, words: list[str], probabilities: Mapping[str, np.ndarray],
+    def _head_results(self, features, words: list[str], probabilities: np.ndarray,
                       limit: int) -> dict[str, list[dict]]:
         """Per explained head, each row's label, confidence, band and explaining terms
-        (words of the row's text: ``words``, its tokens joined by ``features.WORD_SEPARATOR``)."""
+        (words of the row's text: ``words``, its tokens joined by ``features.WORD_SEPARATOR``),
+        from every head's ``probabilities`` (``HeadStack.predict_proba``)."""
         names = [name for name in ("category", "department", "request_type", "urgency") if name in self.heads_]
-        best = {name: probabilities[name].argmax(axis=1) for name in names}
         stack = self._heads_at_once()
-        explanations = explain.top_terms(features, stack.coef_, [stack.start(name) + best[name] for name in names],
-                                         self._display_terms(), limit, words)
-        found = {}
-        for name, explained in zip(names, explanations):
-            head = self.heads_[name]
-            confidences = probabilities[name][np.arange(len(best[name])), best[name]]
-            found[name] = [{"label": str(label), "confidence": round(confidence, 4), "band": band,
-                            "explanation": explanation}
-                           for label, confidence, band, explanation in zip(
-                               head.classes_[best[name]].tolist(), confidences.tolist(),
-                               head.bands(confidences, best[name]), explained)]
-        return found
+        by_head = stack.by_head(probabilities)
+        rows = np.stack([stack.start(name) + by_head[name].argmax(axis=1) for name in names])
+        explanations = explain.top_terms(features, stack.coef_, rows, self._display_terms(), limit, words)
+        labels, confidences, bands = stack.answers(probabilities, rows)
+        return {name: [{"label": str(label), "confidence": round(confidence, 4), "band": band, "explanation": explanation}
+                       for label, confidence, band, explanation in zip(*answers)]
+                for name, *answers in zip(names, labels, confidences, bands, explanations)}
 
     def _subcategories(self, categories: list[str], probabilities: np.ndarray) -> list[dict]:
         """Per row, the best second-level label under its ``categories`` entry; its

@@ -1,0 +1,94 @@
+"""Instructions a predict costs, counted by valgrind: the same figure however busy the
+machine is, where its wall-clock times moved by a factor of two within one session.
+
+    python bench/instructions.py
+    PYTHONPATH=../other-checkout python bench/instructions.py   # another version, side by side
+
+Each measurement is two runs of this script under ``valgrind --tool=cachegrind`` (the
+model loaded and warmed, then no texts or ``count`` texts), their difference divided by
+``count``: the instructions of one single-text predict, of one text in lists of
+``LIST_SIZE``, and of segmenting one text alone (``tokens(normalise(text))``, as
+``speed.py`` times it), whose ratio to the list figure is the instruction-count twin of
+``speed.py``'s ``batch_over_segmentation``. Instructions are not seconds (a cache miss
+costs more than an add), so this compares versions of the code, not the machine's speed.
+Texts are the 300-character slices of ``speed.py``; PYTHONHASHSEED is fixed so that two
+runs do the same work. Needs valgrind (Debian: apt-get install valgrind); about five
+minutes on two cores. Prints one JSON object.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+LIST_SIZE = 400
+COUNTS = {"single": 200, "list": 1200, "segmentation": 1200}
+
+
+def work(mode: str, count: int) -> None:
+    """What one valgrind run does: load, warm up, then ``count`` texts of ``mode``."""
+    from speed import texts_of_300_chars
+    from triage import load_model
+    from triage.normalise import normalise
+    from triage.segment import tokens, warm_up
+    from triage.settings import resolve
+
+    warm_up()
+    model, settings = load_model(), resolve(None)
+    texts, _ = texts_of_300_chars(max(COUNTS.values()) + 100)
+    warm, texts = texts[:100], texts[100:100 + count]
+    model.predict(warm, settings)
+    for text in warm[:20]:
+        model.predict([text], settings)
+        tokens(normalise(text))
+    if mode == "single":
+        for text in texts:
+            model.predict([text], settings)
+    elif mode == "list":
+        for start in range(0, len(texts), LIST_SIZE):
+            model.predict(texts[start:start + LIST_SIZE], settings)
+    else:
+        for text in texts:
+            tokens(normalise(text))
+
+
+def instructions(mode: str, count: int) -> int:
+    command = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
+               sys.executable, __file__, "--run", mode, str(count)]
+    environment = {**os.environ, "PYTHONHASHSEED": "0"}
+    done = subprocess.run(command, capture_output=True, text=True, env=environment)
+    found = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
+    if done.returncode or not found:
+        sys.exit(f"valgrind run {mode} {count} failed:\n{done.stderr[-2000:]}")
+    return int(found.group(1).replace(",", ""))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--run", nargs=2, metavar=("MODE", "COUNT"), help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    if arguments.run:
+        work(arguments.run[0], int(arguments.run[1]))
+        return
+    if shutil.which("valgrind") is None:
+        sys.exit("valgrind is not installed (Debian: apt-get install valgrind)")
+    import triage
+
+    runs = [(mode, count) for mode, total in COUNTS.items() for count in (0, total)]
+    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:  # valgrind runs one thread at a time
+        counted = dict(zip(runs, pool.map(lambda run: instructions(*run), runs)))
+    per_text = {mode: round((counted[mode, count] - counted[mode, 0]) / count) for mode, count in COUNTS.items()}
+    print(json.dumps({"benchmark": "instructions", "code": str(Path(triage.__file__).resolve().parent.parent),
+                      "instructions_per_single_predict": per_text["single"],
+                      f"instructions_per_text_in_lists_of_{LIST_SIZE}": per_text["list"],
+                      "instructions_per_segmentation_only": per_text["segmentation"],
+                      "list_over_segmentation": round(per_text["segmentation"] / per_text["list"], 3)}))
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    main()

@@ -62,6 +62,18 @@ def test_explanation_weights_are_the_linear_pushes(small_model, name):
                    if names[i] in term["term"] and shown[i])
 
 
+def test_warming_makes_before_any_fork_what_predicting_derives(small_model):
+    """``warm`` predicts a test complaint, so that the heads as one and the terms
+    explanations show exist before a process forks workers; a saved model carries neither."""
+    import pickle
+
+    fresh = pickle.loads(pickle.dumps(small_model))
+    assert getattr(fresh, "_stack_cache", None) is None and getattr(fresh, "_terms_cache", None) is None
+    answer = fresh.warm()
+    assert answer["status"] == "ok" and answer["urgency"]["label"] == "特急"
+    assert fresh._stack_cache[0] is fresh.heads_ and fresh._terms_cache is not None
+
+
 def test_the_heads_answered_as_one_are_each_head_alone(small_model):
     """One product and one softmax by blocks for every head (``HeadStack``) give each
     head's own probabilities, also for no rows, and each head's weights sit at its start."""

@@ -1,8 +1,8 @@
 """The model a running service answers with, swappable while it serves.
 
 ``reload`` loads the new model beside the old one and swaps only after it loaded, passed
-its checksum and answered a smoke-test complaint (which also warms the text stages, so
-forked workers start warm); when loading fails the old model keeps serving and the error says
+its checksum and answered a test complaint (``TriageModel.warm``, which also makes what
+predicting derives, so forked workers start warm and share it); when loading fails the old model keeps serving and the error says
 why. Requests read ``slot.model`` once and use that object throughout, so a swap never
 mixes two models in one answer.
 """
@@ -64,13 +64,10 @@ class ModelSlot:
                 "last_reload_error": self.last_error}
 
 
-SMOKE_TEST = "小区楼道里有很浓的燃气味，请马上派人来看看"
-
-
 def _load_and_try(folder: Path) -> TriageModel:
     model = load(folder)
     try:
-        answer = model.predict([SMOKE_TEST])[0]
+        answer = model.warm()
     except Exception as error:  # a model that loads but cannot predict must not serve
         raise ModelError(f"the model in {folder} loaded but failed on a test complaint: {error!r}") from None
     if answer["status"] != "ok":

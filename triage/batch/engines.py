@@ -64,6 +64,7 @@ class LocalEngine(Engine):
         self.pool = None
         if self.workers > 1:
             warm_up()  # load the segmenters once, here, for every worker to share; not once per worker
+            model.warm()  # and what predicting derives from the model
             self.pool = multiprocessing.get_context("fork").Pool(self.workers, initializer=_install,
                                                                  initargs=(model,))
 

@@ -366,7 +366,8 @@ class HeadStack:
     as one block-diagonal map, so that one product and one softmax by blocks of columns
     calibrate them. Head by head that was five products, calibrations and softmaxes: 150 µs
     of a one-text request against 45 µs so (docs/BENCHMARKS.md, session 20). Derived from
-    the heads, never saved."""
+    the heads, never saved; it holds a copy of their weights (23 MB for the default model),
+    so that a head's own stay column-major for its own products."""
 
     def __init__(self, heads: Mapping[str, "LinearHead"]):
         self.names = list(heads)

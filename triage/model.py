@@ -224,7 +224,7 @@ class TriageModel(BaseEstimator):
         stack = self._heads_at_once()
         every = stack.predict_proba(features)
         probabilities = stack.by_head(every)
-        heads = self._head_results(features, words, every, settings["explain_top"])
+        heads = self._head_results(features, words, every, probabilities, settings["explain_top"])
         if "department" in heads:
             best = np.argsort(-probabilities["department"], axis=1)[:, :TOP_DEPARTMENTS]
             labels = self.heads_["department"].classes_[best].tolist()
@@ -267,17 +267,17 @@ class TriageModel(BaseEstimator):
         result["model_version"] = self.version_
         return result
 
-    def _head_results(self, features, words: list[str], probabilities: np.ndarray,
+    def _head_results(self, features, words: list[str], every: np.ndarray, probabilities: Mapping[str, np.ndarray],
                       limit: int) -> dict[str, list[dict]]:
         """Per explained head, each row's label, confidence, band and explaining terms
         (words of the row's text: ``words``, its tokens joined by ``features.WORD_SEPARATOR``),
-        from every head's ``probabilities`` (``HeadStack.predict_proba``)."""
+        from every head's probabilities side by side (``every``: ``HeadStack.predict_proba``)
+        and by head (``probabilities``: ``HeadStack.by_head``)."""
         names = [name for name in ("category", "department", "request_type", "urgency") if name in self.heads_]
         stack = self._heads_at_once()
-        by_head = stack.by_head(probabilities)
-        rows = np.stack([stack.start(name) + by_head[name].argmax(axis=1) for name in names])
+        rows = np.stack([stack.start(name) + probabilities[name].argmax(axis=1) for name in names])
         explanations = explain.top_terms(features, stack.coef_, rows, self._display_terms(), limit, words)
-        labels, confidences, bands = stack.answers(probabilities, rows)
+        labels, confidences, bands = stack.answers(every, rows)
         return {name: [{"label": str(label), "confidence": round(confidence, 4), "band": band, "explanation": explanation}
                        for label, confidence, band, explanation in zip(*answers)]
                 for name, *answers in zip(names, labels, confidences, bands, explanations)}

@@ -2,9 +2,9 @@
 
 ``reload`` loads the new model beside the old one and swaps only after it loaded, passed
 its checksum and answered a test complaint (``TriageModel.warm``, which also makes what
-predicting derives, so forked workers start warm and share it); when loading fails the old model keeps serving and the error says
-why. Requests read ``slot.model`` once and use that object throughout, so a swap never
-mixes two models in one answer.
+predicting derives, so forked workers start warm and share it); when loading fails the old
+model keeps serving and the error says why. Requests read ``slot.model`` once and use that
+object throughout, so a swap never mixes two models in one answer.
 """
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ import pytest
 
 from triage import model as model_module, safety
 from triage.normalise import normalise
-from triage.safety import check, leading_words, rules
+from triage.safety import check, required_words, rules
 from triage.taxonomy import departments
 
 TRAINING = Path(__file__).resolve().parent.parent / "training"
@@ -172,16 +172,24 @@ def test_every_rule_id_is_versioned_and_unique():
 
 
 @pytest.mark.parametrize("pattern, words", [
-    ("(燃气|煤气)[^，。]{0,8}泄漏", ("燃气", "煤气")),
+    ("(燃气|煤气)[^，。]{0,8}泄漏", ("泄漏",)),     # two parts alike: the later
+    ("(有|一股)[^，。]{0,6}(燃气|煤气)味", ("燃气", "煤气")),  # the part whose shortest word is longest
     ("煤气中毒", ("煤气中毒",)),
-    ("(掉|摔|坠)下来", ("掉", "摔", "坠")),       # parsed as a character class
-    ("(燃气|[煤瓦]气)泄漏", None),                # an alternative that starts with a class
-    ("(燃气)?泄漏", None),                         # an optional start
-    ("[^，。]{0,4}着火", None),
-    ("(?<!没)着火", None),
+    ("(掉|摔|坠)", ("掉", "摔", "坠")),             # parsed as a character class
+    ("(掉|摔|坠)下来", ("下来",)),
+    ("((孩子|老人)在)[^，。]{0,4}(哭)", ("孩子", "老人")),  # a group's own literal head
+    ("(燃气|[煤瓦]气)泄漏", ("泄漏",)),             # an alternative that starts with a class is no part
+    ("(燃气)?泄漏", ("泄漏",)),                      # nor is an optional one
+    ("(?<!没)着火", ("着火",)),
+    ("(燃气|[煤瓦]气)[^，。]{0,4}", None),
+    ("[^，。]{0,4}(着|起)?火?", None),
 ])
-def test_leading_words(pattern, words):
-    assert leading_words(pattern) == words
+def test_required_words(pattern, words):
+    assert required_words(pattern) == words
+    if words is not None:  # every match holds one of them
+        for text in ("楼道里有一股燃气味", "我家煤气泄漏", "孩子在哭", "楼上着火了", "从楼上掉下来", "煤气中毒了"):
+            found = re.search(pattern, text)
+            assert found is None or any(word in found.group() for word in words)
 
 
 def _check_without_prefilter(text):

@@ -73,13 +73,12 @@ def rules() -> tuple[Rule, ...]:
 
 
 class _Prefilter:
-    """Which rules may fire on a text, from the words their patterns start with
-    (``leading_words``). One scan finds the places where such a word may start: the
+    """Which rules may fire on a text, from words every match of their patterns holds
+    (``required_words``). One scan finds the places where such a word may start: the
     first two characters there (``heads``), or the one character of a one-character word
     (``singles``); a dictionary maps each to the patterns, as bits. Most complaints hold
-    the leading words of only a few of the 45 patterns, so about 5 are searched instead
-    of all (a quarter of the time on 300 characters); a pattern whose leading words are
-    not known is always searched."""
+    the required words of only a few of the patterns, so about 5 are searched instead
+    of all; a pattern without such words is always searched."""
 
     def __init__(self, loaded: tuple[Rule, ...]):
         self.patterns = [(rule_number, pattern) for rule_number, rule in enumerate(loaded) for pattern in rule.patterns]
@@ -87,7 +86,7 @@ class _Prefilter:
         self.by_head: dict[str, int] = {}
         heads, singles = set(), set()
         for number, (_, pattern) in enumerate(self.patterns):
-            words = leading_words(pattern.pattern)
+            words = required_words(pattern.pattern)
             if words is None:
                 self.always |= 1 << number
                 continue
@@ -116,27 +115,49 @@ def _prefilter() -> _Prefilter:
     return _Prefilter(rules())
 
 
-def leading_words(pattern: str) -> tuple[str, ...] | None:
-    """The words one of which every match of ``pattern`` starts with: its leading
-    literal, or the literal heads of a leading group of alternatives (``(燃气|煤气)泄漏``
-    -> 燃气, 煤气). None when the pattern starts otherwise (a class, a repeat, an
-    optional part) or when the parser is not the one this reads (it is CPython's
-    internal one): such a pattern is always searched, so the answer never depends on it."""
+def required_words(pattern: str) -> tuple[str, ...] | None:
+    """Words one of which every match of ``pattern`` holds, from one part of the pattern
+    that every match passes through: a run of literal characters (泄漏), a group of
+    alternatives each starting with a literal (``(燃气|煤气)`` -> 燃气, 煤气) or a class of
+    single characters (``(掉|摔|坠)`` is parsed as ``[掉摔坠]``). Of several such parts, the
+    one whose shortest word is longest, and of two alike the later: a rule names who or
+    where first (有, 墙, 孩子: in most complaints) and the danger after (燃气, 要塌, 被埋), and
+    the prefilter is as selective as its commonest word. None when no part qualifies or
+    the parser is not the one this reads (it is CPython's internal one): such a pattern is
+    always searched, so the answer never depends on it."""
     try:
         from re import _constants as sre, _parser
 
-        items = list(_parser.parse(pattern))
-        while items and items[0][0] is sre.SUBPATTERN:  # descend into a leading group
-            items = list(items[0][1][3])
-        if items and items[0][0] is sre.BRANCH:
-            words = tuple(_literal_head(list(branch)) for branch in items[0][1][1])
-        elif items and items[0][0] is sre.IN and all(kind is sre.LITERAL for kind, _ in items[0][1]):
-            words = tuple(chr(code) for _, code in items[0][1])  # (掉|摔|坠) is parsed as [掉摔坠]
-        else:
-            words = (_literal_head(items),)
+        parts, run = [], []
+        for kind, value in [*_parser.parse(pattern), (None, None)]:
+            if kind is sre.LITERAL:
+                run.append(chr(value))
+                continue
+            if run:
+                parts.append(("".join(run),))
+                run = []
+            parts.append(_alternatives(kind, value))
     except Exception:  # another Python's parser: search every time
         return None
-    return words if words and all(words) else None
+    parts = [words for words in parts if words and all(words)]
+    return max(reversed(parts), key=lambda words: min(map(len, words))) if parts else None
+
+
+def _alternatives(kind, value) -> tuple[str, ...] | None:
+    """The literal words one of which a part of a parsed pattern starts with (see
+    ``required_words``), or None."""
+    from re import _constants as sre
+
+    while kind is sre.SUBPATTERN and len(value[3]) == 1:  # a group of one item: that item
+        kind, value = value[3][0]
+    if kind is sre.SUBPATTERN:  # a group of several: the words its first item starts with
+        first = value[3][0]
+        return (_literal_head(list(value[3])),) if first[0] is sre.LITERAL else _alternatives(*first)
+    if kind is sre.BRANCH:
+        return tuple(_literal_head(list(branch)) for branch in value[1])
+    if kind is sre.IN and all(item is sre.LITERAL for item, _ in value):
+        return tuple(chr(code) for _, code in value)
+    return None
 
 
 def _literal_head(items: list) -> str:

@@ -8,6 +8,7 @@ do the same, so every worker ends on one model.
 """
 import multiprocessing
 import os
+import shutil
 import signal
 import tempfile
 
@@ -18,8 +19,12 @@ preload_app = True
 keepalive = 5
 timeout = 30
 accesslog = None               # the app logs each request as JSON, with its request id
-# Counters of every worker are added up at scrape time (prometheus-client multi-process mode).
-os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="triage-metrics-"))
+# Counters of every worker are added up at scrape time (prometheus-client multi-process mode)
+# in the folder PROMETHEUS_MULTIPROC_DIR names; without one, in a folder made here and removed
+# when gunicorn exits (named in the environment too: a SIGHUP reads this file again).
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = os.environ["TRIAGE_MADE_METRICS_DIR"] = \
+        tempfile.mkdtemp(prefix="triage-metrics-")
 
 
 def on_reload(arbiter):
@@ -39,3 +44,9 @@ def post_worker_init(worker):
 def child_exit(server, worker):
     from prometheus_client import multiprocess
     multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    made = os.environ.get("TRIAGE_MADE_METRICS_DIR")
+    if made and made == os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        shutil.rmtree(made, ignore_errors=True)

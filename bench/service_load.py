@@ -196,7 +196,10 @@ def main() -> None:
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
-    report["cases"] = check_cases(database, folder)
+    try:
+        report["cases"] = check_cases(database, folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)  # the SQLite file, wrk's ids and the metrics: 25-32 MB a run
     print(json.dumps(report, ensure_ascii=False))
 
 

@@ -308,3 +308,55 @@ def test_bad_service_settings_stop_start_up_with_the_fix(small_model_dir, tmp_pa
     base = {"model_dir": str(small_model_dir), "database_url": f"sqlite:///{tmp_path / 'c.db'}"}
     with pytest.raises(SettingError, match=message):
         create_app({**base, **config})
+
+
+@pytest.mark.parametrize("named", [False, True])
+def test_gunicorn_removes_the_metrics_folder_it_made_and_makes_none_when_one_is_named(small_model_dir, tmp_path, named):
+    """Production serving (``gunicorn -c gunicorn.conf.py``): without PROMETHEUS_MULTIPROC_DIR
+    the workers' counters go to a folder made at start and removed at exit; with one named,
+    no other is made (one was, empty, at every start, and none was ever removed)."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environment = {key: value for key, value in os.environ.items()
+                   if key not in ("PROMETHEUS_MULTIPROC_DIR", "TRIAGE_MADE_METRICS_DIR")}
+    environment.update(TMPDIR=str(temporary), TRIAGE_MODEL_DIR=str(small_model_dir), TRIAGE_WORKERS="1",
+                       TRIAGE_DATABASE_URL=f"sqlite:///{tmp_path / 'c.db'}", TRIAGE_BIND=f"127.0.0.1:{port}",
+                       TRIAGE_API_TOKENS="gunicorn-test-token-0123456789", TRIAGE_CALLER_SECRET="test-secret")
+    if named:
+        (tmp_path / "metrics").mkdir()
+        environment["PROMETHEUS_MULTIPROC_DIR"] = str(tmp_path / "metrics")
+    log = tmp_path / "server.log"
+    with log.open("w") as errors, subprocess.Popen(
+            [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py", "service:create_app()"],
+            cwd=root, env=environment, stdout=subprocess.DEVNULL, stderr=errors) as server:
+        try:
+            started = time.monotonic()
+            while True:
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1) as answer:
+                        assert answer.status == 200
+                        break
+                except OSError:
+                    assert server.poll() is None, log.read_text()[-2000:]
+                    assert time.monotonic() - started < 60, "gunicorn did not get ready in 60 s"
+                    time.sleep(0.1)
+            assert len(list(temporary.glob("triage-metrics-*"))) == (0 if named else 1)
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+    assert server.returncode == 0, log.read_text()[-2000:]
+    assert not list(temporary.glob("triage-metrics-*"))
+    assert not named or (tmp_path / "metrics").is_dir()  # a named folder is the operator's: it stays

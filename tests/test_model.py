@@ -300,6 +300,27 @@ def test_two_label_heads_calibrate_like_the_stock_calibrator():
     assert np.allclose(head.predict_proba(features), expected, atol=1e-6)
 
 
+def test_a_two_label_logistic_head_answers_as_one_with_others_as_its_calibrator_does():
+    """A two-label regression calibrates by the logistic function of one logit: in the
+    stack it is the softmax of ``(0, logit)``, beside a three-label temperature head."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    from triage.heads import HeadStack, LinearHead
+
+    random = np.random.default_rng(0)
+    features = sp.csr_matrix(random.random((60, 8)))
+    two = LinearHead(calibration="logistic").fit(features, np.where(features[:, 0].toarray().ravel() > 0.5, "是", "否"))
+    three = LinearHead(calibration="temperature").fit(
+        features, np.array(["甲", "乙", "丙"])[features[:, :3].toarray().argmax(axis=1)])
+    assert two.calibrator_.coef_.shape == (1, 2)  # one logit: the case the map turns into two
+    stack = HeadStack({"two": two, "three": three})
+    together = stack.by_head(stack.predict_proba(features))
+    assert np.allclose(together["two"], two.calibrator_.predict_proba(two.decision_function(features)), rtol=0, atol=1e-12)
+    assert np.allclose(together["three"], three.calibrator_.predict_proba(three.decision_function(features)),
+                       rtol=0, atol=1e-12)
+
+
 def test_temperature_calibration_keeps_the_svm_label_and_the_fast_path_agrees():
     import numpy as np
     import scipy.sparse as sp

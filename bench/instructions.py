@@ -6,14 +6,15 @@ machine is, where its wall-clock times moved by a factor of two within one sessi
 
 Each measurement is two runs of this script under ``valgrind --tool=cachegrind`` (the
 model loaded and warmed, then no texts or ``count`` texts), their difference divided by
-``count``: the instructions of one single-text predict, of one text in lists of
-``LIST_SIZE``, and of segmenting one text alone (``tokens(normalise(text))``, as
-``speed.py`` times it), whose ratio to the list figure is the instruction-count twin of
-``speed.py``'s ``batch_over_segmentation``. Instructions are not seconds (a cache miss
-costs more than an add), so this compares versions of the code, not the machine's speed.
-Texts are the 300-character slices of ``speed.py``; PYTHONHASHSEED is fixed so that two
-runs do the same work. Needs valgrind (Debian: apt-get install valgrind); about five
-minutes on two cores. Prints one JSON object.
+``count``: the instructions of one single-text predict; of one ``POST /v1/predict``
+through the Flask app (its test client, the access log on, as served: the app's own cost
+beside the predict's); of one text in lists of ``LIST_SIZE``; and of segmenting one text
+alone (``tokens(normalise(text))``, as ``speed.py`` times it), whose ratio to the list
+figure is the instruction-count twin of ``speed.py``'s ``batch_over_segmentation``.
+Instructions are not seconds (a cache miss costs more than an add), so this compares
+versions of the code, not the machine's speed. Texts are the 300-character slices of
+``speed.py``; PYTHONHASHSEED is fixed so that two runs do the same work. Needs valgrind
+(Debian: apt-get install valgrind); about eight minutes on two cores. Prints one JSON object.
 """
 import argparse
 import json
@@ -22,11 +23,12 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 LIST_SIZE = 400
-COUNTS = {"single": 200, "list": 1200, "segmentation": 1200}
+COUNTS = {"single": 200, "list": 1200, "segmentation": 1200, "request": 200}
 
 
 def work(mode: str, count: int) -> None:
@@ -45,7 +47,15 @@ def work(mode: str, count: int) -> None:
     for text in warm[:20]:
         model.predict([text], settings)
         tokens(normalise(text))
-    if mode == "single":
+    if mode == "request":  # POST /v1/predict through the app (its own model), as the service answers
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+        from service import create_app
+
+        with tempfile.TemporaryDirectory() as folder:
+            client = create_app({"database_url": f"sqlite:///{folder}/cases.db", "caller_secret": "bench"}).test_client()
+            for text in warm[:20] + texts:
+                client.post("/v1/predict", json={"text": text})
+    elif mode == "single":
         for text in texts:
             model.predict([text], settings)
     elif mode == "list":
@@ -84,6 +94,8 @@ def main():
     per_text = {mode: round((counted[mode, count] - counted[mode, 0]) / count) for mode, count in COUNTS.items()}
     print(json.dumps({"benchmark": "instructions", "code": str(Path(triage.__file__).resolve().parent.parent),
                       "instructions_per_single_predict": per_text["single"],
+                      "instructions_per_predict_request": per_text["request"],
+                      "request_over_single_predict": round(per_text["request"] / per_text["single"], 3),
                       f"instructions_per_text_in_lists_of_{LIST_SIZE}": per_text["list"],
                       "instructions_per_segmentation_only": per_text["segmentation"],
                       "list_over_segmentation": round(per_text["segmentation"] / per_text["list"], 3)}))

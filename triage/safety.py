@@ -77,8 +77,8 @@ class _Prefilter:
     (``required_words``). One scan finds the places where such a word may start: the
     first two characters there (``heads``), or the one character of a one-character word
     (``singles``); a dictionary maps each to the patterns, as bits. Most complaints hold
-    the required words of only a few of the patterns, so about 5 are searched instead
-    of all; a pattern without such words is always searched."""
+    the required words of only a few of the patterns, so about 4 are searched instead
+    of all (3.7 a text on real messages); a pattern without such words is always searched."""
 
     def __init__(self, loaded: tuple[Rule, ...]):
         self.patterns = [(rule_number, pattern) for rule_number, rule in enumerate(loaded) for pattern in rule.patterns]

@@ -30,8 +30,8 @@ QUERIES = [
 ]
 
 
-def reference_char_counts(text: str, vocabulary: dict[str, int]) -> Counter:
-    chars = re.sub(r"[^\u3400-\u4dbf\u4e00-\u9fff]+", "", "".join(tokens(text)))
+def reference_char_counts(words: list[str], vocabulary: dict[str, int]) -> Counter:
+    chars = re.sub(r"[^\u3400-\u4dbf\u4e00-\u9fff]+", "", "".join(words))
     grams = Counter(chars[start:start + n] for n in (1, 2, 3) for start in range(len(chars) - n + 1))
     return Counter({vocabulary[gram]: count for gram, count in grams.items() if gram in vocabulary})
 
@@ -48,7 +48,7 @@ def test_character_ngrams_are_those_of_each_texts_chinese_characters_run_togethe
     for row, text in enumerate(QUERIES):
         found = Counter({int(column): int(counts[row, column]) for column in np.flatnonzero(counts[row])
                          if names[column].startswith(CHAR_MARK)})
-        assert found == reference_char_counts(text, vocabulary), text
+        assert found == reference_char_counts(tokens(text), vocabulary), text
     assert counts[1, names.index("#灯坏")] == 1
 
 
@@ -71,6 +71,31 @@ def test_the_opening_block_counts_the_first_tokens_up_to_opening_chars():
     assert all(name.startswith(OPENING_MARK) for name in names[start:])
     assert not any(name.startswith(OPENING_MARK) for name in names[:start])
     assert NgramCounter(min_df=1, opening_chars=0).fit(TRAINING + [text]).block_starts_.tolist() == [0, start]
+
+
+def test_the_opening_block_counts_what_the_opening_alone_holds():
+    """The opening's columns are found among the whole text's, not looked up again
+    (``NgramCounter._opening_columns``): the same counts as the opening's own words and the
+    n-grams of their characters, by the definition written out."""
+    counter = NgramCounter(min_df=1, opening_chars=6).fit(TRAINING)
+    names = counter.get_feature_names_out().tolist()
+    start = counter.block_starts_[1]
+    opening_names = {name[len(OPENING_MARK):]: column for column, name in enumerate(names[start:], start)}
+    words = {name: column for name, column in opening_names.items() if not name.startswith(CHAR_MARK)}
+    chars = {name[len(CHAR_MARK):]: column for name, column in opening_names.items() if name.startswith(CHAR_MARK)}
+    texts = TRAINING + QUERIES
+    counts = counter.transform(texts).toarray()
+    for row, text in enumerate(texts):
+        opening, held = [], 0
+        for word in tokens(text):
+            if held >= 6:
+                break
+            opening.append(word)
+            held += len(word)
+        expected = reference_char_counts(opening, chars) + Counter(words[word] for word in opening if word in words)
+        found = Counter({int(column): int(counts[row, column]) for column in np.flatnonzero(counts[row, start:]) + start})
+        assert found == expected, text
+    assert counts[:len(TRAINING), start:].sum(axis=1).min() >= 6  # every training opening counted
 
 
 def test_columns_go_by_document_frequency_and_an_alphabetical_vocabulary_still_counts_alike(counter):

@@ -110,20 +110,48 @@ class NgramCounter(TransformerMixin, BaseEstimator):
 
     def _count(self, words_per_text: list[list[str]], joined: list[str], openings: list[list[str]] | None
                ) -> sp.csr_matrix:
-        # The opening's tokens joined are a prefix of the text's (``joined``): its character
-        # n-grams are those of the text that end inside that prefix, found in the same pass.
-        layers = list(_ngram_layers(joined, self.char_ngram_max))
-        rows, columns = self.vocabularies_[0].entries(words_per_text, [layer[:3] for layer in layers])
+        # The opening's tokens joined are a prefix of the text's (``joined``): its words are the
+        # text's first ones, its character n-grams those of the text that end inside that
+        # prefix. Each is a feature of the text as well (seen in as many training texts as
+        # openings at least), so the opening's columns are the text's found in that prefix,
+        # renamed (``_opening_columns``), not looked up again.
+        ends = None
         if openings is not None:
             lengths = np.fromiter(map(len, joined), np.int64, len(joined))
             opening_lengths = np.fromiter((sum(map(len, words)) + len(words) - 1 if words else 0 for words in openings),
                                           np.int64, len(openings))
             ends = np.cumsum(lengths) - lengths + opening_lengths  # where each opening ends in ``joined`` run together
-            opening_rows, opening_columns = self.vocabularies_[1].entries(
-                openings, [(row, key, valid & (last < ends[row])) for row, key, valid, last in layers])
-            rows = np.concatenate([rows, opening_rows])
-            columns = np.concatenate([columns, opening_columns + self.block_starts_[1]])
+        rows, columns, in_opening = self.vocabularies_[0].entries(
+            words_per_text, _ngram_layers(joined, self.char_ngram_max),
+            None if openings is None else list(map(len, openings)), ends)
+        if openings is not None:
+            opening_columns = self._opening_columns()[columns[in_opening]]
+            known = opening_columns >= 0
+            rows = np.concatenate([rows, rows[in_opening][known]])
+            columns = np.concatenate([columns, opening_columns[known] + self.block_starts_[1]])
         return _csr_counts(rows, columns, len(joined), self.n_features_)
+
+    def _opening_columns(self) -> np.ndarray:
+        """Per column of the text's block, the opening block's column of the same word or
+        n-gram (counted from the block's start), or -1. Derived on first use, again if the
+        vocabularies are learned anew."""
+        cache = self.__dict__.get("_opening_cache")
+        if cache is None or cache[0] is not self.vocabularies_:
+            body, opening = self.vocabularies_
+            words = [body.word_index.get(word, -1) for word in opening.words]
+            positions = body.char_keys.lookup(opening.char_keys.keys)
+            if min(words, default=0) < 0 or (positions < 0).any():  # not learned by this class
+                raise ValueError("the opening block's vocabulary holds words or n-grams the whole text's does not")
+            found = np.full(body.n_features, -1, np.int64)
+            found[words] = [opening.word_index[word] for word in opening.words]
+            found[body.char_columns[positions]] = opening.char_columns
+            self._opening_cache = cache = (self.vocabularies_, found)
+        return cache[1]
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_opening_cache", None)
+        return state
 
     def _analyse(self, texts, joined_out: list | None = None):
         """Each text's tokens, stop words included (no stop word enters the vocabulary, so
@@ -199,27 +227,37 @@ class _Vocabulary:
             names[column] = CHAR_MARK + _decode(key)
         return names
 
-    def entries(self, words_per_text: list[list[str]], layers: list[tuple[np.ndarray, np.ndarray, np.ndarray]]
-                ) -> tuple[np.ndarray, np.ndarray]:
+    def entries(self, words_per_text: list[list[str]], layers, opening_tokens: list[int] | None = None,
+                opening_ends: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """(text row, column) of each known word of ``words_per_text`` and character n-gram
-        of ``layers`` (``_ngram_layers``), once per occurrence."""
-        word_rows, word_columns = [], []
+        of ``layers`` (``_ngram_layers``), once per occurrence, and whether each lies in its
+        text's opening: its first ``opening_tokens`` words, the n-grams that end before
+        ``opening_ends`` (None without them)."""
+        word_rows, word_columns, word_in_opening = [], [], []
         lookup = self.word_index.get
         for row, words in enumerate(words_per_text):
-            columns = [column for column in map(lookup, words) if column is not None]
+            found = list(map(lookup, words))
+            columns = [column for column in found if column is not None]
             word_columns.extend(columns)
             word_rows.extend([row] * len(columns))
-        char_rows, positions = self._known_char_ngrams(layers)
-        return (np.concatenate([np.asarray(word_rows, np.int64), char_rows]),
-                np.concatenate([np.asarray(word_columns, np.int64), self.char_columns[positions]]))
+            if opening_tokens is not None:
+                opening = opening_tokens[row] - found[:opening_tokens[row]].count(None)
+                word_in_opening += [True] * opening + [False] * (len(columns) - opening)
+        char_rows, positions, lasts = self._known_char_ngrams(layers)
+        rows = np.concatenate([np.asarray(word_rows, np.int64), char_rows])
+        columns = np.concatenate([np.asarray(word_columns, np.int64), self.char_columns[positions]])
+        if opening_tokens is None:
+            return rows, columns, None
+        return rows, columns, np.concatenate([np.asarray(word_in_opening, bool), lasts < opening_ends[char_rows]])
 
-    def _known_char_ngrams(self, layers) -> tuple[np.ndarray, np.ndarray]:
-        """(text row, vocabulary position) of every valid character n-gram of ``layers`` in the
-        vocabulary. A vocabulary n-gram was in ``min_df`` training texts, and so were both
-        (n-1)-grams inside it: an n-gram is looked up only where both of those are known.
-        On real text that leaves a fifth of the trigrams and two thirds of the lookups."""
-        rows, positions, known = [], [], None
-        for row_of_position, key, valid in layers:
+    def _known_char_ngrams(self, layers) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(text row, vocabulary position, where its last character stands) of every valid
+        character n-gram of ``layers`` in the vocabulary. A vocabulary n-gram was in
+        ``min_df`` training texts, and so were both (n-1)-grams inside it: an n-gram is
+        looked up only where both of those are known. On real text that leaves a fifth of
+        the trigrams and two thirds of the lookups."""
+        rows, positions, lasts, known = [], [], [], None
+        for row_of_position, key, valid, last in layers:
             if known is not None:
                 valid = valid & known[:-1] & known[1:]
             found = np.full(len(key), -1, np.int64)
@@ -227,7 +265,10 @@ class _Vocabulary:
             known = found >= 0
             rows.append(row_of_position[known])
             positions.append(found[known])
-        return (np.concatenate(rows), np.concatenate(positions)) if rows else (np.zeros(0, np.int64),) * 2
+            lasts.append(last[known])
+        if not rows:
+            return (np.zeros(0, np.int64),) * 3
+        return np.concatenate(rows), np.concatenate(positions), np.concatenate(lasts)
 
 
 def _frequent_char_keys(joined: list[str], min_df: int, char_ngram_max: int, chunk: int = COUNT_CHUNK

@@ -8,13 +8,15 @@ Each measurement is two runs of this script under ``valgrind --tool=cachegrind``
 model loaded and warmed, then no texts or ``count`` texts), their difference divided by
 ``count``: the instructions of one single-text predict; of one ``POST /v1/predict``
 through the Flask app (its test client, the access log on, as served: the app's own cost
-beside the predict's); of one text in lists of ``LIST_SIZE``; and of segmenting one text
+beside the predict's); of one ``POST /v1/triage`` stored in a new SQLite case store (the
+store's and the hot-issue lookup's cost beside the request's; the kernel's writes to
+disk are not counted); of one text in lists of ``LIST_SIZE``; and of segmenting one text
 alone (``tokens(normalise(text))``, as ``speed.py`` times it), whose ratio to the list
 figure is the instruction-count twin of ``speed.py``'s ``batch_over_segmentation``.
 Instructions are not seconds (a cache miss costs more than an add), so this compares
 versions of the code, not the machine's speed. Texts are the 300-character slices of
 ``speed.py``; PYTHONHASHSEED is fixed so that two runs do the same work. Needs valgrind
-(Debian: apt-get install valgrind); about eight minutes on two cores. Prints one JSON object.
+(Debian: apt-get install valgrind); about ten minutes on two cores. Prints one JSON object.
 """
 import argparse
 import json
@@ -28,7 +30,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 LIST_SIZE = 400
-COUNTS = {"single": 200, "list": 1200, "segmentation": 1200, "request": 200}
+COUNTS = {"single": 200, "list": 1200, "segmentation": 1200, "request": 200, "stored": 200}
+TOKEN = "bench-token-0123456789abcdefghij"
 
 
 def work(mode: str, count: int) -> None:
@@ -47,14 +50,18 @@ def work(mode: str, count: int) -> None:
     for text in warm[:20]:
         model.predict([text], settings)
         tokens(normalise(text))
-    if mode == "request":  # POST /v1/predict through the app (its own model), as the service answers
+    if mode in ("request", "stored"):  # through the app (its own model), as the service answers
         sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
         from service import create_app
 
+        path = "/v1/predict" if mode == "request" else "/v1/triage"
         with tempfile.TemporaryDirectory() as folder:
-            client = create_app({"database_url": f"sqlite:///{folder}/cases.db", "caller_secret": "bench"}).test_client()
-            for text in warm[:20] + texts:
-                client.post("/v1/predict", json={"text": text})
+            client = create_app({"database_url": f"sqlite:///{folder}/cases.db", "caller_secret": "bench",
+                                 "api_tokens": TOKEN}).test_client()
+            for number, text in enumerate(warm[:20] + texts):
+                answer = client.post(path, json={"text": text, "external_id": f"case-{number}"},
+                                     headers={"Authorization": f"Bearer {TOKEN}"})
+                assert answer.status_code in (200, 201), answer.get_data(as_text=True)
     elif mode == "single":
         for text in texts:
             model.predict([text], settings)
@@ -96,6 +103,7 @@ def main():
                       "instructions_per_single_predict": per_text["single"],
                       "instructions_per_predict_request": per_text["request"],
                       "request_over_single_predict": round(per_text["request"] / per_text["single"], 3),
+                      "instructions_per_stored_triage_request": per_text["stored"],
                       f"instructions_per_text_in_lists_of_{LIST_SIZE}": per_text["list"],
                       "instructions_per_segmentation_only": per_text["segmentation"],
                       "list_over_segmentation": round(per_text["segmentation"] / per_text["list"], 3)}))

@@ -311,6 +311,23 @@ def test_imported_and_created_cases_store_times_alike(store):
     assert len(stored) == 1 and keys == stored
 
 
+def test_json_columns_hold_chinese_as_it_is_and_read_back_exactly(store):
+    """A case's result, caller and location are written by ``jsontext`` (orjson: Chinese as
+    UTF-8, not \\u escapes, at a third of the bytes) and read back equal, an integer beyond
+    64 bits included (the standard library writes that one), by both intake paths."""
+    from sqlalchemy import text
+
+    location = {"grid": 2 ** 70, "address": "幸福路12号"}
+    created, _ = store.create({"text": "燃气味很浓", "location": location}, result(text="燃气味很浓"), now=NOW)
+    store.import_history([{"text": "路灯不亮", "received_at": NOW, "caller_keys": [], "category": "城乡建设"}], now=NOW)
+    with store.engine.connect() as connection:
+        stored = connection.execute(text("SELECT CAST(result AS TEXT), CAST(location AS TEXT) FROM cases "
+                                         "ORDER BY id")).all()
+    assert "燃气味很浓" in stored[0][0] and "\\u" not in stored[0][0] and "幸福路" in stored[0][1]
+    assert store.get(created["case_id"])["location"] == location
+    assert [row[0] for row in stored[1:]] == ['{"imported":true}']
+
+
 def sketched(store, text, phone, received_at=NOW, model="m-test"):
     """A case with a hot-issue sketch (its bytes only need to be told apart here)."""
     keys = [("phone", f"key-{phone}")]

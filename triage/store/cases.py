@@ -8,7 +8,6 @@ PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), so two dispatchers never both claim 
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any, Iterator, Mapping, Sequence
@@ -17,7 +16,7 @@ from sqlalchemy import JSON, Engine, and_, any_, bindparam, func, insert, litera
 from sqlalchemy import case as when_then
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from .. import hot_issues, lifecycle, sla
+from .. import hot_issues, jsontext, lifecycle, sla
 from ..errors import CaseNotFoundError, InputError, StoreError, TransitionError
 from ..identity import masked_caller
 from .database import head_revision
@@ -619,7 +618,7 @@ def _bulk_insert(connection, table, rows: list[dict]) -> None:
         cursor = connection.connection.driver_connection.cursor()
         with cursor.copy(f"COPY {table.name} ({', '.join(column.name for column in columns)}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row([json.dumps(row[column.name], ensure_ascii=False)
+                copy.write_row([jsontext.text(row[column.name])
                                 if isinstance(column.type, JSON) and row[column.name] is not None
                                 else row[column.name] for column in columns])
         return

@@ -63,15 +63,20 @@ def test_explanation_weights_are_the_linear_pushes(small_model, name):
 
 
 def test_warming_makes_before_any_fork_what_predicting_derives(small_model):
-    """``warm`` predicts a test complaint, so that the heads as one and the terms
-    explanations show exist before a process forks workers; a saved model carries neither."""
+    """``warm`` predicts a test complaint, so that the heads as one, the terms explanations
+    show and the opening block's columns exist before a process forks workers; a saved
+    model carries none of them."""
     import pickle
 
+    small_model.warm()
     fresh = pickle.loads(pickle.dumps(small_model))
+    counter = fresh.featuriser_.counter_
     assert getattr(fresh, "_stack_cache", None) is None and getattr(fresh, "_terms_cache", None) is None
+    assert getattr(counter, "_opening_cache", None) is None
     answer = fresh.warm()
     assert answer["status"] == "ok" and answer["urgency"]["label"] == "特急"
     assert fresh._stack_cache[0] is fresh.heads_ and fresh._terms_cache is not None
+    assert counter._opening_cache[0] is counter.vocabularies_
 
 
 def test_the_heads_answered_as_one_are_each_head_alone(small_model):

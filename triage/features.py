@@ -233,22 +233,25 @@ class _Vocabulary:
         of ``layers`` (``_ngram_layers``), once per occurrence, and whether each lies in its
         text's opening: its first ``opening_tokens`` words, the n-grams that end before
         ``opening_ends`` (None without them)."""
-        word_rows, word_columns, word_in_opening = [], [], []
+        word_rows, word_columns, known_in_opening = [], [], []
         lookup = self.word_index.get
         for row, words in enumerate(words_per_text):
             found = list(map(lookup, words))
             columns = [column for column in found if column is not None]
             word_columns.extend(columns)
             word_rows.extend([row] * len(columns))
-            if opening_tokens is not None:
-                opening = opening_tokens[row] - found[:opening_tokens[row]].count(None)
-                word_in_opening += [True] * opening + [False] * (len(columns) - opening)
+            if opening_tokens is not None:  # the row's first this many known words
+                known_in_opening.append(opening_tokens[row] - found[:opening_tokens[row]].count(None))
+        word_rows = np.asarray(word_rows, np.int64)
         char_rows, positions, lasts = self._known_char_ngrams(layers)
-        rows = np.concatenate([np.asarray(word_rows, np.int64), char_rows])
+        rows = np.concatenate([word_rows, char_rows])
         columns = np.concatenate([np.asarray(word_columns, np.int64), self.char_columns[positions]])
         if opening_tokens is None:
             return rows, columns, None
-        return rows, columns, np.concatenate([np.asarray(word_in_opening, bool), lasts < opening_ends[char_rows]])
+        first_of_row = np.searchsorted(word_rows, np.arange(len(words_per_text)))
+        in_row = np.arange(len(word_rows)) - first_of_row[word_rows]  # each word's place among its row's known ones
+        return rows, columns, np.concatenate([in_row < np.asarray(known_in_opening, np.int64)[word_rows],
+                                              lasts < opening_ends[char_rows]])
 
     def _known_char_ngrams(self, layers) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(text row, vocabulary position, where its last character stands) of every valid

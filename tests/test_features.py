@@ -98,6 +98,20 @@ def test_the_opening_block_counts_what_the_opening_alone_holds():
     assert counts[:len(TRAINING), start:].sum(axis=1).min() >= 6  # every training opening counted
 
 
+def test_an_opening_vocabulary_outside_the_texts_is_refused_not_miscounted():
+    """The opening's columns are looked for among the whole text's: a model whose opening
+    block holds a word the text block lacks (never learned so) is refused with a ModelError."""
+    from triage.errors import ModelError
+
+    counter = NgramCounter(min_df=1, opening_chars=6).fit(TRAINING)
+    opening = counter.vocabularies_[1]
+    opening.words.append("不曾见过")
+    opening.word_index["不曾见过"] = opening.n_features
+    counter.vocabularies_ = list(counter.vocabularies_)  # a new model: the map is made again
+    with pytest.raises(ModelError, match="opening block"):
+        counter.transform(QUERIES)
+
+
 def test_columns_go_by_document_frequency_and_an_alphabetical_vocabulary_still_counts_alike(counter):
     """Columns of the most frequent features first (the SVM solver reads their weights
     together); a vocabulary saved before that, words then n-grams in order, loads with its

@@ -18,6 +18,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.utils.validation import check_is_fitted
 
+from .errors import ModelError
 from .keytable import KeyTable
 from .memory import give_back_freed_memory
 from .segment import stopwords, tokens
@@ -141,7 +142,8 @@ class NgramCounter(TransformerMixin, BaseEstimator):
             words = [body.word_index.get(word, -1) for word in opening.words]
             positions = body.char_keys.lookup(opening.char_keys.keys)
             if min(words, default=0) < 0 or (positions < 0).any():  # not learned by this class
-                raise ValueError("the opening block's vocabulary holds words or n-grams the whole text's does not")
+                raise ModelError("this model's features are inconsistent: its opening block holds words or "
+                                 "n-grams its whole-text block does not; train it again with this triage")
             found = np.full(body.n_features, -1, np.int64)
             found[words] = [opening.word_index[word] for word in opening.words]
             found[body.char_columns[positions]] = opening.char_columns

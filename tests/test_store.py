@@ -313,7 +313,7 @@ def test_imported_and_created_cases_store_times_alike(store):
 
 def test_json_columns_hold_chinese_as_it_is_and_read_back_exactly(store):
     """A case's result, caller and location are written by ``jsontext`` (orjson: Chinese as
-    UTF-8, not \\u escapes, at a third of the bytes) and read back equal, an integer beyond
+    UTF-8, not \\u escapes, at half the bytes) and read back equal, an integer beyond
     64 bits included (the standard library writes that one), by both intake paths."""
     from sqlalchemy import text
 

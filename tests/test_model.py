@@ -70,6 +70,7 @@ def test_warming_makes_before_any_fork_what_predicting_derives(small_model):
 
     small_model.warm()
     fresh = pickle.loads(pickle.dumps(small_model))
+    assert small_model._stack_cache is not None and small_model.featuriser_.counter_._opening_cache is not None
     counter = fresh.featuriser_.counter_
     assert getattr(fresh, "_stack_cache", None) is None and getattr(fresh, "_terms_cache", None) is None
     assert getattr(counter, "_opening_cache", None) is None

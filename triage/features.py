@@ -151,7 +151,7 @@ class NgramCounter(TransformerMixin, BaseEstimator):
         return cache[1]
 
     def __getstate__(self):
-        state = super().__getstate__()
+        state = dict(super().__getstate__())  # a copy, as TriageModel's: not the live __dict__
         state.pop("_opening_cache", None)
         return state
 

@@ -346,7 +346,9 @@ class TriageModel(BaseEstimator):
                      explanation=[{"term": hit.evidence, "weight": None}])
 
     def __getstate__(self):
-        state = super().__getstate__()
+        # A copy: the state scikit-learn hands on is this object's own __dict__ (Python's
+        # default), and popping from it stripped the derived state from the live model.
+        state = dict(super().__getstate__())
         state.pop("_terms_cache", None)
         state.pop("_subcategory_cache", None)
         state.pop("_topic_cache", None)

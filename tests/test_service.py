@@ -164,6 +164,17 @@ def test_a_stored_number_beyond_64_bits_comes_back_whole(client, auth):
     assert b'"text":"' in case.data  # still compact, not ASCII-escaped
 
 
+def test_json_text_holds_what_orjson_cannot():
+    """``jsontext`` (answers and stored JSON columns): orjson's compact UTF-8, the standard
+    library's for an integer beyond 64 bits, a \\u escape for a lone surrogate; each reads back."""
+    from triage import jsontext
+
+    assert jsontext.encode({"地址": "幸福路"}) == '{"地址":"幸福路"}'.encode("utf-8")
+    for value in ({"grid": 2 ** 70, "地址": "幸福路"}, {"name": "王\ud800"}, ["\udfff", 2 ** 64]):
+        assert json.loads(jsontext.encode(value)) == value and json.loads(jsontext.text(value)) == value
+    assert jsontext.encode({"grid": 2 ** 70, "地址": "幸福路"}) == '{"grid":1180591620717411303424,"地址":"幸福路"}'.encode()
+
+
 def test_traditional_script_and_personal_numbers_are_handled(client):
     answer = client.post("/v1/predict", json={"text": "飯店油煙直排燻得不敢開窗，電話13812345678"}).json
     assert answer["category"]["label"] == "环境保护"

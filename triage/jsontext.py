@@ -16,9 +16,9 @@ def encode(obj: Any, default: Callable[[Any], Any] | None = None) -> bytes:
     try:
         return orjson.dumps(obj, default=default)
     except TypeError:  # orjson.JSONEncodeError is one
-        text = json.dumps(obj, separators=(",", ":"), ensure_ascii=False, default=default)
+        written = json.dumps(obj, separators=(",", ":"), ensure_ascii=False, default=default)
     try:
-        return text.encode("utf-8")
+        return written.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate
         return json.dumps(obj, separators=(",", ":"), default=default).encode("ascii")
 

@@ -18,6 +18,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.utils.validation import check_is_fitted
 
+from .derived import DerivedState
 from .errors import ModelError
 from .keytable import KeyTable
 from .memory import give_back_freed_memory
@@ -33,7 +34,7 @@ WORD_SEPARATOR = "\0"  # between a text's tokens for explanations: no token cont
 COUNT_CHUNK = 4096  # texts counted at a time while learning (vocabulary, then counts)
 
 
-class NgramCounter(TransformerMixin, BaseEstimator):
+class NgramCounter(DerivedState, TransformerMixin, BaseEstimator):
     """Counts of content words and of Chinese character n-grams, one row per text: a block
     of columns for the whole text, then (``opening_chars``) a block for its opening.
 
@@ -48,6 +49,8 @@ class NgramCounter(TransformerMixin, BaseEstimator):
         opening_chars: the opening is the first tokens up to this many characters
             (punctuation aside); 0 counts no opening block.
     """
+
+    _derived = ("_opening_cache",)
 
     def __init__(self, min_df: int = 2, char_ngram_max: int = 3, opening_chars: int = OPENING_CHARS):
         self.min_df = min_df
@@ -149,11 +152,6 @@ class NgramCounter(TransformerMixin, BaseEstimator):
             found[body.char_columns[positions]] = opening.char_columns
             self._opening_cache = cache = (self.vocabularies_, found)
         return cache[1]
-
-    def __getstate__(self):
-        state = dict(super().__getstate__())  # a copy, as TriageModel's: not the live __dict__
-        state.pop("_opening_cache", None)
-        return state
 
     def _analyse(self, texts, joined_out: list | None = None):
         """Each text's tokens, stop words included (no stop word enters the vocabulary, so

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .derived import DerivedState
+
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing multiplier
 _EMPTY = -1
 # Below this many keys still probing, a vectorised round costs more than a Python loop.
@@ -19,8 +21,10 @@ _FEW_QUERIES = 4096
 _DENSE_LIMIT = 1 << 16
 
 
-class KeyTable:
+class KeyTable(DerivedState):
     """Maps each of ``keys`` (unique int64) to its index in ``keys``."""
+
+    _derived = ("_dense_index", "_slot_key_array")
 
     def __init__(self, keys: np.ndarray):
         self.keys = np.ascontiguousarray(keys, dtype=np.int64)
@@ -100,12 +104,6 @@ class KeyTable:
             self._slot_key_array = np.where(self._slots != _EMPTY, self.keys[np.maximum(self._slots, 0)], 0) \
                 if len(self.keys) else np.zeros(len(self._slots), np.int64)
         return self._slot_key_array
-
-    def __getstate__(self):
-        state = dict(self.__dict__)
-        state.pop("_dense_index", None)
-        state.pop("_slot_key_array", None)
-        return state
 
     def _keys_sorted(self) -> bool:
         # Derived on first use (tables pickled before this existed lack it); featurisers

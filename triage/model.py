@@ -26,6 +26,7 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import ThreadpoolController
 
 from . import explain, safety
+from .derived import DerivedState
 from .errors import InputError, ModelError
 from .features import Featuriser
 from .heads import BANDS, MIN_EXAMPLES_PER_CLASS, HeadStack, LinearHead, usable_rows
@@ -75,7 +76,7 @@ SUBCATEGORY_SEPARATOR = "/"
 WARM_UP_TEXT = "小区楼道里有很浓的燃气味，请马上派人来看看"
 
 
-class TriageModel(BaseEstimator):
+class TriageModel(DerivedState, BaseEstimator):
     """Category (two levels), department, urgency and request-type heads on shared features.
 
     Parameters:
@@ -83,6 +84,8 @@ class TriageModel(BaseEstimator):
         min_df: features seen in fewer training texts are dropped.
         random_state: seed of the folds used for calibration.
     """
+
+    _derived = ("_terms_cache", "_subcategory_cache", "_topic_cache", "_stack_cache")
 
     def __init__(self, C: float = 0.5, min_df: int = 2, random_state: int = 0):
         self.C = C
@@ -344,16 +347,6 @@ class TriageModel(BaseEstimator):
                         *[entry for entry in found["top"] if entry["label"] != handed][:TOP_DEPARTMENTS - 1]]
         found.update(label=handed, confidence=confidence, band="suggest", source="rule", rule=hit.rule_id,
                      explanation=[{"term": hit.evidence, "weight": None}])
-
-    def __getstate__(self):
-        # A copy: the state scikit-learn hands on is this object's own __dict__ (Python's
-        # default), and popping from it stripped the derived state from the live model.
-        state = dict(super().__getstate__())
-        state.pop("_terms_cache", None)
-        state.pop("_subcategory_cache", None)
-        state.pop("_topic_cache", None)
-        state.pop("_stack_cache", None)
-        return state
 
     def _heads_at_once(self) -> HeadStack:
         """The heads as one (derived on first use, again if the heads are replaced)."""

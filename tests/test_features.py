@@ -7,6 +7,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
+from triage import features
 from triage.features import CHAR_MARK, OPENING_MARK, NgramCounter
 from triage.segment import tokens
 
@@ -34,6 +35,17 @@ def reference_char_counts(words: list[str], vocabulary: dict[str, int]) -> Count
     chars = re.sub(r"[^\u3400-\u4dbf\u4e00-\u9fff]+", "", "".join(words))
     grams = Counter(chars[start:start + n] for n in (1, 2, 3) for start in range(len(chars) - n + 1))
     return Counter({vocabulary[gram]: count for gram, count in grams.items() if gram in vocabulary})
+
+
+@pytest.fixture(params=["compiled loop", "array steps"], autouse=True)
+def counting_loop(request, monkeypatch):
+    """Every test here counts through the compiled loop (``triage/_ngrams.pyx``) and
+    through the NumPy array steps that do its work where it was not built."""
+    if request.param == "array steps":
+        monkeypatch.setattr(features, "_ngrams", None)
+    else:
+        assert features._ngrams is not None, "triage/_ngrams.pyx was not built: pip install -e . on a machine with a C compiler"
+    return request.param
 
 
 @pytest.fixture(scope="module")

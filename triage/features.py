@@ -24,6 +24,11 @@ from .keytable import KeyTable
 from .memory import give_back_freed_memory
 from .segment import stopwords, tokens
 
+try:
+    from . import _ngrams  # compiled at install (setup.py); where it was not, NumPy array steps do its work
+except ImportError:  # pragma: no cover - exercised by the equality tests through the NumPy path
+    _ngrams = None
+
 _CODE_POINT_BITS = 21  # every code point is below 2**21, so a 3-gram fits in an int64
 _HAN_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF))  # the characters n-grams are made of
 CHAR_MARK = "#"  # feature names of character n-grams start with it
@@ -126,8 +131,7 @@ class NgramCounter(DerivedState, TransformerMixin, BaseEstimator):
                                           np.int64, len(openings))
             ends = np.cumsum(lengths) - lengths + opening_lengths  # where each opening ends in ``joined`` run together
         rows, columns, in_opening = self.vocabularies_[0].entries(
-            words_per_text, _ngram_layers(joined, self.char_ngram_max),
-            None if openings is None else list(map(len, openings)), ends)
+            words_per_text, joined, self.char_ngram_max, None if openings is None else list(map(len, openings)), ends)
         if openings is not None:
             opening_columns = self._opening_columns()[columns[in_opening]]
             known = opening_columns >= 0
@@ -227,12 +231,13 @@ class _Vocabulary:
             names[column] = CHAR_MARK + _decode(key)
         return names
 
-    def entries(self, words_per_text: list[list[str]], layers, opening_tokens: list[int] | None = None,
-                opening_ends: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    def entries(self, words_per_text: list[list[str]], joined: list[str], char_ngram_max: int,
+                opening_tokens: list[int] | None = None, opening_ends: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """(text row, column) of each known word of ``words_per_text`` and character n-gram
-        of ``layers`` (``_ngram_layers``), once per occurrence, and whether each lies in its
-        text's opening: its first ``opening_tokens`` words, the n-grams that end before
-        ``opening_ends`` (None without them)."""
+        of ``joined`` (each text's tokens joined), once per occurrence, and whether each lies
+        in its text's opening: its first ``opening_tokens`` words, the n-grams that end
+        before ``opening_ends`` (None without them)."""
         word_rows, word_columns, known_in_opening = [], [], []
         lookup = self.word_index.get
         for row, words in enumerate(words_per_text):
@@ -243,7 +248,7 @@ class _Vocabulary:
             if opening_tokens is not None:  # the row's first this many known words
                 known_in_opening.append(opening_tokens[row] - found[:opening_tokens[row]].count(None))
         word_rows = np.asarray(word_rows, np.int64)
-        char_rows, positions, lasts = self._known_char_ngrams(layers)
+        char_rows, positions, lasts = self._known_char_ngrams(joined, char_ngram_max)
         rows = np.concatenate([word_rows, char_rows])
         columns = np.concatenate([np.asarray(word_columns, np.int64), self.char_columns[positions]])
         if opening_tokens is None:
@@ -253,14 +258,18 @@ class _Vocabulary:
         return rows, columns, np.concatenate([in_row < np.asarray(known_in_opening, np.int64)[word_rows],
                                               lasts < opening_ends[char_rows]])
 
-    def _known_char_ngrams(self, layers) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(text row, vocabulary position, where its last character stands) of every valid
-        character n-gram of ``layers`` in the vocabulary. A vocabulary n-gram was in
-        ``min_df`` training texts, and so were both (n-1)-grams inside it: an n-gram is
-        looked up only where both of those are known. On real text that leaves a fifth of
-        the trigrams and two thirds of the lookups."""
+    def _known_char_ngrams(self, joined: list[str], char_ngram_max: int, compiled: bool = True
+                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(text row, vocabulary position, where its last character stands in ``joined`` run
+        together) of every character n-gram of ``joined`` in the vocabulary. A vocabulary
+        n-gram was in ``min_df`` training texts, and so were both (n-1)-grams inside it: an
+        n-gram is looked up only where both of those are known. On real text that leaves a
+        fifth of the trigrams and two thirds of the lookups. By the compiled loop
+        (``_ngrams``) where it was built and ``compiled``, else in NumPy array steps."""
+        if compiled and _ngrams is not None:
+            return _ngrams.known_char_ngrams(joined, char_ngram_max, *self.char_keys.probe_arrays())
         rows, positions, lasts, known = [], [], [], None
-        for row_of_position, key, valid, last in layers:
+        for row_of_position, key, valid, last in _ngram_layers(joined, char_ngram_max):
             if known is not None:
                 valid = valid & known[:-1] & known[1:]
             found = np.full(len(key), -1, np.int64)

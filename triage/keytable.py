@@ -78,6 +78,12 @@ class KeyTable(DerivedState):
             result[position] = index
         return result
 
+    def probe_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """What a compiled lookup reads (``_ngrams.known_char_ngrams``): the index of each
+        key below ``_DENSE_LIMIT`` by value, the slots, the key in each slot, and the
+        shift that takes a key's hash to its home slot."""
+        return self._dense(), self._slots, self._slot_keys(), int(self._shift)
+
     def _search(self, queries: np.ndarray) -> np.ndarray:
         """``lookup`` by binary search in the sorted keys: one C loop, faster than the
         vectorised probe rounds when a request brings one text (about 1,000 keys)."""

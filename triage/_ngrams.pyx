@@ -43,15 +43,16 @@ def known_char_ngrams(list joined, int char_ngram_max, const int32_t[::1] dense,
     ``dense``, ``slots``, ``slot_keys`` and ``shift`` are the vocabulary's ``KeyTable``
     (``KeyTable.probe_arrays``): every single character's position by code point, and the
     open-addressing table of the longer keys."""
-    cdef Py_ssize_t total = 0
+    cdef Py_ssize_t chinese = 0
     cdef str text
-    for text in joined:
-        total += len(text)
-    found_rows, found_positions, found_lasts = (np.empty(total * char_ngram_max, np.int64) for _ in range(3))
+    cdef Py_UCS4 character
+    for text in joined:  # at most this many n-grams of each length: the arrays are made once, to size
+        for character in text:
+            chinese += _han(character)
+    found_rows, found_positions, found_lasts = (np.empty(chinese * char_ngram_max, np.int64) for _ in range(3))
     cdef int64_t[::1] rows = found_rows, positions = found_positions, lasts = found_lasts
     cdef uint64_t mask = slots.shape[0] - 1
     cdef Py_ssize_t out = 0, place = 0, row = 0
-    cdef Py_UCS4 character
     cdef int64_t code, position, before = 0, before_that = 0  # the text's last two Chinese characters
     cdef bint unigram, bigram, unigram_before, bigram_before  # whether those n-grams are known
     for text in joined:

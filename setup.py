@@ -1,8 +1,10 @@
-"""The one compiled part of triage: the character n-gram loop of featurising
-(``triage/_ngrams.pyx``), built by Cython at install. Everything else is declared in
-pyproject.toml. The extension is optional: without a C compiler the install goes on and
-``triage.features`` does the same work in NumPy array steps, slower
-(docs/BENCHMARKS.md, session 22)."""
+"""The compiled parts of triage, built by Cython at install: the character n-gram loop of
+featurising (``triage/_ngrams.pyx``) and the merging of explanation terms
+(``triage/_merging.pyx``). Everything else is declared in pyproject.toml. Both are
+optional: without a C compiler the install goes on and ``triage.features`` and
+``triage.explain`` do the same work as NumPy array steps and Python, slower
+(docs/BENCHMARKS.md, session 22). After editing a .pyx file, run ``pip install -e .`` again."""
 from setuptools import Extension, setup
 
-setup(ext_modules=[Extension("triage._ngrams", ["triage/_ngrams.pyx"], optional=True)])
+setup(ext_modules=[Extension(f"triage.{name}", [f"triage/{name}.pyx"], optional=True)
+                   for name in ("_ngrams", "_merging")])

@@ -112,7 +112,8 @@ def test_the_heads_answered_as_one_are_each_head_alone(small_model):
                for name, probabilities in stack.by_head(stack.predict_proba(features[:0])).items())
 
 
-def test_explanations_show_words_of_the_text_never_pieces_across_two():
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled loop", "python loop"])
+def test_explanations_show_words_of_the_text_never_pieces_across_two(compiled):
     """A character n-gram is shown as the token it lies in (出所 as 派出所); one that only
     spans two tokens (的时 in 下班的|时候) is left out; the same word from two features is
     listed once, with the stronger push; a number placeholder, a single character and a
@@ -126,7 +127,8 @@ def test_explanations_show_words_of_the_text_never_pieces_across_two():
     weights = np.asarray([[0.9, 0.8, 0.5, 0.4, 0.95, 0.3, 0.99, 0.98, 0.97]], dtype=np.float32)
     features = sp.csr_matrix(np.ones((1, len(names)), dtype=np.float32))
     words = ["\0".join(["我们", "下班", "的", "时候", "去", "派出所", "报警", "〔数字〕", "次"])]
-    [[listed]] = top_terms(features, weights, np.zeros((1, 1), dtype=np.int64), display_terms(names), 5, words)
+    [[listed]] = top_terms(features, weights, np.zeros((1, 1), dtype=np.int64), display_terms(names), 5, words,
+                           compiled=compiled)
     assert listed == [{"term": "派出所", "weight": 0.8}, {"term": "下班", "weight": 0.4},
                       {"term": "报警", "weight": 0.3}]
 

@@ -17,6 +17,11 @@ from .features import CHAR_MARK, OPENING_MARK, WORD_SEPARATOR
 from .segment import NUMBER_TOKEN
 from .taxonomy import resource_lines
 
+try:
+    from . import _merging  # compiled at install (setup.py); where it was not, _merge_overlapping runs as Python
+except ImportError:  # pragma: no cover - exercised by the equality test through the Python loop
+    _merging = None
+
 
 def display_terms(feature_names: np.ndarray) -> tuple[list[str], np.ndarray, list[bool]]:
     """Each feature as a dispatcher reads it (character n-grams without their mark);
@@ -43,7 +48,7 @@ def _unexplaining_words() -> frozenset[str]:
 
 def top_terms(features, weights: np.ndarray, label_rows: np.ndarray,
               terms: tuple[list[str], np.ndarray, list[bool]], limit: int,
-              words: Sequence[str]) -> list[list[list[dict]]]:
+              words: Sequence[str], compiled: bool = True) -> list[list[list[dict]]]:
     """The ``limit`` strongest terms of each row of ``features`` for that row's label, in
     each head, strongest first: the pushes of every head and row are computed and ordered
     in one vectorised pass (on one text its fixed cost, paid once instead of per head, is
@@ -57,6 +62,8 @@ def top_terms(features, weights: np.ndarray, label_rows: np.ndarray,
         terms: ``display_terms(feature_names)`` of the same features.
         words: each row's tokens joined by ``WORD_SEPARATOR`` (``features.transform``'s
             ``words_out``); a character n-gram is shown as the token it lies in, or not at all.
+        compiled: merge by the compiled loop (``_merging``) where it was built; False: by
+            ``_merge_overlapping`` as Python.
     Returns:
         per head, per row, ``[{"term": "油烟扰民", "weight": 0.41}, ...]``; weights are
         signed pushes (a character n-gram's own, under its word), positive towards the
@@ -80,6 +87,22 @@ def top_terms(features, weights: np.ndarray, label_rows: np.ndarray,
     # Rounded at once: for pushes made in float32 (never within a rounding error of a
     # half-thousandth) NumPy's scaled rounding equals round(push, 3), at a tenth of its cost.
     columns, pushes = columns[first].tolist(), np.round(pushes[first].astype(np.float64), 3).tolist()
+    if _merging is not None and compiled:
+        found = _merging.merge_overlapping(starts, columns, pushes, names, fragments, words, count, heads, limit,
+                                           _unexplaining_words(), NUMBER_TOKEN)
+    else:
+        found = _merge_overlapping(starts, columns, pushes, names, fragments, words, count, heads, limit)
+    return [found[number * count:(number + 1) * count] for number in range(heads)]
+
+
+def _merge_overlapping(starts: list[int], columns: list[int], pushes: list[float], names: list[str],
+                       fragments: list[bool], words: Sequence[str], count: int, heads: int, limit: int
+                       ) -> list[list[dict]]:
+    """Per row ``head * count + r`` (that head's answer for text r), its first ``limit``
+    terms that no stronger one overlaps, from its candidates ``starts[row]`` to
+    ``starts[row + 1]`` (``columns`` and rounded ``pushes``, strongest first): a character
+    n-gram (``fragments``) stands for the word of its text it lies in, and is dropped when it
+    lies across two. Also compiled (``_merging``), where its loop cost a third less."""
     found = []
     words_of: list[dict[int, str | None]] = [{} for _ in range(count)]  # per text, each fragment's word
     for row in range(heads * count):
@@ -111,7 +134,7 @@ def top_terms(features, weights: np.ndarray, label_rows: np.ndarray,
                 if len(kept) == limit:
                     break
         found.append(listed)
-    return [found[number * count:(number + 1) * count] for number in range(heads)]
+    return found
 
 
 def _word_around(text: str, fragment: str) -> str | None:

@@ -37,6 +37,7 @@ OPENING_CHARS = 20
 OPENING_WEIGHT = 0.7
 WORD_SEPARATOR = "\0"  # between a text's tokens for explanations: no token contains it
 COUNT_CHUNK = 4096  # texts counted at a time while learning (vocabulary, then counts)
+_NO_COLUMNS = np.zeros(0, np.int64)
 
 
 class NgramCounter(DerivedState, TransformerMixin, BaseEstimator):
@@ -124,15 +125,31 @@ class NgramCounter(DerivedState, TransformerMixin, BaseEstimator):
         # prefix. Each is a feature of the text as well (seen in as many training texts as
         # openings at least), so the opening's columns are the text's found in that prefix,
         # renamed (``_opening_columns``), not looked up again.
+        opening_tokens = opening_lengths = None
+        if openings is not None:
+            opening_tokens = list(map(len, openings))
+            opening_lengths = [sum(map(len, words)) + len(words) - 1 if words else 0 for words in openings]
+        if _ngrams is None:
+            return self._count_by_array_steps(words_per_text, joined, opening_tokens, opening_lengths)
+        body = self.vocabularies_[0]
+        indptr, indices, counts = _ngrams.count(
+            words_per_text, joined, body.word_index, body.char_columns, self.char_ngram_max,
+            *body.char_keys.probe_arrays(), opening_tokens, opening_lengths,
+            _NO_COLUMNS if openings is None else self._opening_columns(), int(self.block_starts_[1]), self.n_features_)
+        return _csr(indptr, indices, counts, self.n_features_)
+
+    def _count_by_array_steps(self, words_per_text: list[list[str]], joined: list[str],
+                              opening_tokens: list[int] | None, opening_lengths: list[int] | None) -> sp.csr_matrix:
+        """``_count`` in NumPy array steps: what runs where the compiled loop (``_ngrams``)
+        was not built, and its definition. The opening is each text's first
+        ``opening_tokens`` tokens, the first ``opening_lengths`` characters of its ``joined``."""
         ends = None
-        if openings is not None:
+        if opening_tokens is not None:
             lengths = np.fromiter(map(len, joined), np.int64, len(joined))
-            opening_lengths = np.fromiter((sum(map(len, words)) + len(words) - 1 if words else 0 for words in openings),
-                                          np.int64, len(openings))
-            ends = np.cumsum(lengths) - lengths + opening_lengths  # where each opening ends in ``joined`` run together
-        rows, columns, in_opening = self.vocabularies_[0].entries(
-            words_per_text, joined, self.char_ngram_max, None if openings is None else list(map(len, openings)), ends)
-        if openings is not None:
+            ends = np.cumsum(lengths) - lengths + np.asarray(opening_lengths, np.int64)  # in ``joined`` run together
+        rows, columns, in_opening = self.vocabularies_[0].entries(words_per_text, joined, self.char_ngram_max,
+                                                                  opening_tokens, ends)
+        if opening_tokens is not None:
             opening_columns = self._opening_columns()[columns[in_opening]]
             known = opening_columns >= 0
             rows = np.concatenate([rows, rows[in_opening][known]])
@@ -258,16 +275,12 @@ class _Vocabulary:
         return rows, columns, np.concatenate([in_row < np.asarray(known_in_opening, np.int64)[word_rows],
                                               lasts < opening_ends[char_rows]])
 
-    def _known_char_ngrams(self, joined: list[str], char_ngram_max: int, compiled: bool = True
-                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _known_char_ngrams(self, joined: list[str], char_ngram_max: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(text row, vocabulary position, where its last character stands in ``joined`` run
         together) of every character n-gram of ``joined`` in the vocabulary. A vocabulary
         n-gram was in ``min_df`` training texts, and so were both (n-1)-grams inside it: an
         n-gram is looked up only where both of those are known. On real text that leaves a
-        fifth of the trigrams and two thirds of the lookups. By the compiled loop
-        (``_ngrams``) where it was built and ``compiled``, else in NumPy array steps."""
-        if compiled and _ngrams is not None:
-            return _ngrams.known_char_ngrams(joined, char_ngram_max, *self.char_keys.probe_arrays())
+        fifth of the trigrams and two thirds of the lookups."""
         rows, positions, lasts, known = [], [], [], None
         for row_of_position, key, valid, last in _ngram_layers(joined, char_ngram_max):
             if known is not None:
@@ -342,9 +355,14 @@ def _csr_counts(rows: np.ndarray, columns: np.ndarray, n_rows: int, n_columns: i
     pairs, counts = _unique_counts(rows * n_columns + columns)
     indptr = np.zeros(n_rows + 1, np.int64)
     np.cumsum(np.bincount(pairs // n_columns, minlength=n_rows), out=indptr[1:])
-    index_type = _index_type(n_columns, len(pairs))
-    return sp.csr_matrix((counts.astype(np.float32), (pairs % n_columns).astype(index_type),
-                          indptr.astype(index_type)), shape=(n_rows, n_columns))
+    return _csr(indptr, pairs % n_columns, counts, n_columns)
+
+
+def _csr(indptr: np.ndarray, indices: np.ndarray, counts: np.ndarray, n_columns: int) -> sp.csr_matrix:
+    """The float32 CSR matrix of canonical (sorted, distinct) ``indices`` and their ``counts``."""
+    index_type = _index_type(n_columns, len(indices))
+    return sp.csr_matrix((counts.astype(np.float32), indices.astype(index_type), indptr.astype(index_type)),
+                         shape=(len(indptr) - 1, n_columns))
 
 
 def _stack_rows(parts: list[sp.csr_matrix]) -> sp.csr_matrix:

@@ -487,9 +487,15 @@ class Featuriser(TransformerMixin, BaseEstimator):
 
     def _weigh_rows(self, counts: np.ndarray, indices: np.ndarray, lengths_of_rows: np.ndarray) -> np.ndarray:
         """The weighted values of consecutive rows given by their ``counts``, ``indices`` and
-        how many values each row has."""
-        weights = (np.log(counts) + 1.0) * self.idf_[indices]
+        how many values each row has. By the compiled loop (``_ngrams.weigh``) where it was
+        built, else (and by definition) in these NumPy steps."""
         starts = self.counter_.block_starts_
+        log_counts = np.log(counts) + 1.0
+        if _ngrams is not None and len(starts) <= 3 and np.can_cast(log_counts.dtype, self.idf_.dtype):
+            # float32 counts times float64 weights are multiplied in float64 by NumPy too
+            return _ngrams.weigh(log_counts.astype(self.idf_.dtype, copy=False), indices, lengths_of_rows, self.idf_,
+                                 int(starts[1]) if len(starts) == 3 else -1, float(self.opening_weight))
+        weights = log_counts * self.idf_[indices]
         rows = np.repeat(np.arange(len(lengths_of_rows)), lengths_of_rows)
         blocks = len(starts) - 1
         cell = rows

@@ -8,11 +8,7 @@ import pytest
 from triage import explain
 
 
-def test_the_compiled_merging_is_built():
-    assert explain._merging is not None, "triage/_merging.pyx was not built: pip install -e . on a machine with a C compiler"
-
-
-@pytest.mark.skipif(explain._merging is None, reason="not built: test_the_compiled_merging_is_built says so")
+@pytest.mark.skipif(explain._merging is None, reason="not built: tests/test_compiled.py says so")
 @pytest.mark.parametrize("explain_top", [1, 3, 5, 12])
 def test_the_compiled_merging_explains_as_the_python_loop(small_model, small_corpus_path, monkeypatch, explain_top):
     """Every head's explanation of every seed-corpus text, in lists and one at a time."""

@@ -13,11 +13,7 @@ EDGES = ["", "abc 123", "𠮷野家门口\U00020000油烟", "工地\ud800打桩"
          "楼下油烟直排，晚上十点还有", "红绿灯ABC坏了123天", "饭店" * 400]
 
 
-def test_the_compiled_counting_is_built():
-    assert features._ngrams is not None, "triage/_ngrams.pyx was not built: pip install -e . on a machine with a C compiler"
-
-
-@pytest.mark.skipif(features._ngrams is None, reason="not built: test_the_compiled_counting_is_built says so")
+@pytest.mark.skipif(features._ngrams is None, reason="not built: tests/test_compiled.py says so")
 @pytest.mark.parametrize("char_ngram_max, opening_chars", [(1, 20), (2, 6), (3, 20), (3, 0)])
 def test_the_compiled_counting_counts_what_the_array_steps_count(char_ngram_max, opening_chars, small_corpus_path,
                                                                 monkeypatch):
@@ -40,7 +36,7 @@ def test_the_compiled_counting_counts_what_the_array_steps_count(char_ngram_max,
     assert compiled[0].nnz > 10 * len(corpus) and compiled[0][len(corpus) + 7].max() >= 400  # 饭店 400 times
 
 
-@pytest.mark.skipif(features._ngrams is None, reason="not built: test_the_compiled_counting_is_built says so")
+@pytest.mark.skipif(features._ngrams is None, reason="not built: tests/test_compiled.py says so")
 @pytest.mark.parametrize("opening_chars, idf_type", [(20, np.float64), (0, np.float64), (20, np.float32)])
 def test_the_compiled_weighing_gives_the_array_steps_values_to_the_last_bit(opening_chars, idf_type,
                                                                             small_corpus_path, monkeypatch):

@@ -43,8 +43,8 @@ def counting_loop(request, monkeypatch):
     through the NumPy array steps that do its work where it was not built."""
     if request.param == "array steps":
         monkeypatch.setattr(features, "_ngrams", None)
-    else:
-        assert features._ngrams is not None, "triage/_ngrams.pyx was not built: pip install -e . on a machine with a C compiler"
+    elif features._ngrams is None:
+        pytest.skip("triage/_ngrams.pyx was not built (tests/test_compiled.py fails for it)")
     return request.param
 
 

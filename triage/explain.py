@@ -62,19 +62,26 @@ def top_terms(features, weights: np.ndarray, label_rows: np.ndarray,
         terms: ``display_terms(feature_names)`` of the same features.
         words: each row's tokens joined by ``WORD_SEPARATOR`` (``features.transform``'s
             ``words_out``); a character n-gram is shown as the token it lies in, or not at all.
-        compiled: merge by the compiled loop (``_merging``) where it was built; False: by
-            ``_merge_overlapping`` as Python.
+        compiled: find and merge the candidates by the compiled loops (``_merging``) where
+            they were built; False: by the NumPy steps below and ``_merge_overlapping``,
+            their definition.
     Returns:
         per head, per row, ``[{"term": "油烟扰民", "weight": 0.41}, ...]``; weights are
         signed pushes (a character n-gram's own, under its word), positive towards the
         label, and only positive ones are listed.
     """
     names, shown, fragments = terms
-    count = features.shape[0]
+    count, heads = features.shape[0], len(label_rows)
+    if _merging is not None and compiled and weights.dtype == np.float32 and features.data.dtype in _VALUE_TYPES:
+        starts, columns, pushes = _merging.strongest_candidates(
+            features.indptr, features.indices, features.data, weights, np.asarray(label_rows, np.int64),
+            shown.view(np.uint8), max(6 * limit, 0))
+        found = _merging.merge_overlapping(starts, columns, pushes, names, fragments, words, count, heads, limit,
+                                           _unexplaining_words(), NUMBER_TOKEN)
+        return [found[number * count:(number + 1) * count] for number in range(heads)]
     visible = shown[features.indices]
     value_rows = np.repeat(np.arange(count), np.diff(features.indptr))[visible]
     value_columns, values = features.indices[visible], features.data[visible]
-    heads = len(label_rows)
     every_push = values * weights[label_rows[:, value_rows], value_columns]  # per head, per value
     head, value = np.nonzero(every_push > 0)  # row ``head * count + r``: that head's answer for row r
     rows, columns, pushes = strongest_first(value_rows[value] + head * count, value_columns[value],
@@ -87,11 +94,7 @@ def top_terms(features, weights: np.ndarray, label_rows: np.ndarray,
     # Rounded at once: for pushes made in float32 (never within a rounding error of a
     # half-thousandth) NumPy's scaled rounding equals round(push, 3), at a tenth of its cost.
     columns, pushes = columns[first].tolist(), np.round(pushes[first].astype(np.float64), 3).tolist()
-    if _merging is not None and compiled:
-        found = _merging.merge_overlapping(starts, columns, pushes, names, fragments, words, count, heads, limit,
-                                           _unexplaining_words(), NUMBER_TOKEN)
-    else:
-        found = _merge_overlapping(starts, columns, pushes, names, fragments, words, count, heads, limit)
+    found = _merge_overlapping(starts, columns, pushes, names, fragments, words, count, heads, limit)
     return [found[number * count:(number + 1) * count] for number in range(heads)]
 
 
@@ -149,6 +152,7 @@ def _word_around(text: str, fragment: str) -> str | None:
     return word if readable(word) else None
 
 
+_VALUE_TYPES = (np.dtype(np.float32), np.dtype(np.float64))  # feature values the compiled loop reads
 _PUSH_BITS = 31  # a positive float32's bits, sign bit aside, order as the floats do
 
 

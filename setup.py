@@ -1,6 +1,6 @@
 """The compiled parts of triage, built by Cython at install: the character n-gram loop of
-featurising (``triage/_ngrams.pyx``) and the merging of explanation terms
-(``triage/_merging.pyx``). Everything else is declared in pyproject.toml. Both are
+featurising, with its TF-IDF weighing (``triage/_ngrams.pyx``), and the choosing and
+merging of explanation terms (``triage/_merging.pyx``). Everything else is declared in pyproject.toml. Both are
 optional: without a C compiler the install goes on and ``triage.features`` and
 ``triage.explain`` do the same work as NumPy array steps and Python, slower
 (docs/BENCHMARKS.md, session 22). After editing a .pyx file, run ``pip install -e .`` again."""

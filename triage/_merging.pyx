@@ -10,6 +10,8 @@ from libc.stdint cimport int32_t, int64_t, uint8_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memmove
 
+from ._arrays cimport index_type, value_type
+
 
 def merge_overlapping(list starts, list columns, list pushes, list names, list fragments, list words,
                       Py_ssize_t count, Py_ssize_t heads, Py_ssize_t limit, frozenset unexplaining, str number_token):
@@ -57,16 +59,9 @@ def merge_overlapping(list starts, list columns, list pushes, list names, list f
     return found
 
 
-ctypedef fused _values:
-    float
-    double
 
-ctypedef fused _indices:
-    int32_t
-    int64_t
-
-
-def strongest_candidates(const _indices[::1] indptr, const _indices[::1] indices, const _values[::1] data,
+def strongest_candidates(const index_type[::1] indptr, const index_type[::1] columns_of,
+                         const value_type[::1] data,
                          const float[:, :] weights, const int64_t[:, :] label_rows, const uint8_t[::1] shown,
                          Py_ssize_t per_row):
     """``explain.top_terms``'s candidates as its NumPy steps find them (their definition,
@@ -79,7 +74,7 @@ def strongest_candidates(const _indices[::1] indptr, const _indices[::1] indices
     cdef Py_ssize_t count = indptr.shape[0] - 1, heads = label_rows.shape[0]
     cdef Py_ssize_t head, text, value, kept, place
     cdef int64_t label, column
-    cdef _values push
+    cdef value_type push
     cdef list starts = [0], columns = [], pushes = []
     cdef double *best = <double *>malloc(max(per_row, 1) * sizeof(double))
     cdef int64_t *best_columns = <int64_t *>malloc(max(per_row, 1) * sizeof(int64_t))
@@ -93,7 +88,7 @@ def strongest_candidates(const _indices[::1] indptr, const _indices[::1] indices
                 label = label_rows[head, text]
                 kept = 0
                 for value in range(indptr[text], indptr[text + 1]):
-                    column = indices[value]
+                    column = columns_of[value]
                     if not shown[column]:
                         continue
                     push = data[value] * weights[label, column]

@@ -10,6 +10,8 @@ request their fixed cost was most of featurising it (docs/BENCHMARKS.md, session
 import numpy as np
 
 from libc.stdint cimport int32_t, int64_t, uint64_t
+
+from ._arrays cimport index_type, length_type, value_type
 from libc.stdlib cimport calloc, free, realloc
 from libc.math cimport sqrt
 from libc.string cimport memset
@@ -192,48 +194,37 @@ def count(list words_per_text, list joined, dict word_index, const int64_t[::1] 
 
 
 
-ctypedef fused _values:
-    float
-    double
 
-ctypedef fused _indices:
-    int32_t
-    int64_t
-
-ctypedef fused _lengths:
-    int32_t
-    int64_t
-
-
-def weigh(const _values[::1] log_counts, const _indices[::1] indices, const _lengths[::1] lengths_of_rows,
-          const _values[::1] idf, int64_t opening_start, double opening_weight):
+def weigh(const value_type[::1] log_counts, const index_type[::1] columns,
+          const length_type[::1] lengths_of_rows, const value_type[::1] idf, int64_t opening_start,
+          double opening_weight):
     """``features.Featuriser._weigh_rows`` of consecutive rows (its definition, and what runs
     where this module was not built), given ``log_counts`` = ``np.log(counts) + 1.0``: each
     value times its column's ``idf``, scaled to unit length within its row's block (columns
     from ``opening_start`` on are the opening's; -1: one block), the opening's then times
-    ``opening_weight``. The NumPy steps' floating-point operations in their order and
+    ``opening_weight``; ``columns``: each value's column. The NumPy steps' floating-point operations in their order and
     precision (products and squares in the values' type, float32 or float64, lengths summed
     and the scalings done in float64, then rounded to the values' type), so the same values
     to the last bit."""
-    weights_array = np.empty(len(log_counts), np.float32 if _values is float else np.float64)
-    cdef _values[::1] weights = weights_array
+    weights_array = np.empty(len(log_counts), np.float32 if value_type is float else np.float64)
+    cdef value_type[::1] weights = weights_array
     cdef double lengths[2]
-    cdef _values weight
+    cdef value_type weight
     cdef Py_ssize_t row, value, first = 0, last
     cdef int block
     for row in range(len(lengths_of_rows)):
         last = first + lengths_of_rows[row]
         lengths[0] = lengths[1] = 0.0
         for value in range(first, last):
-            weight = log_counts[value] * idf[indices[value]]
+            weight = log_counts[value] * idf[columns[value]]
             weights[value] = weight
             weight = weight * weight
-            lengths[opening_start >= 0 and indices[value] >= opening_start] += <double>weight
+            lengths[opening_start >= 0 and columns[value] >= opening_start] += <double>weight
         lengths[0], lengths[1] = sqrt(lengths[0]), sqrt(lengths[1])
         for value in range(first, last):
-            block = opening_start >= 0 and indices[value] >= opening_start
-            weights[value] = <_values>(<double>weights[value] / lengths[block])
+            block = opening_start >= 0 and columns[value] >= opening_start
+            weights[value] = <value_type>(<double>weights[value] / lengths[block])
             if opening_start >= 0:
-                weights[value] = <_values>(<double>weights[value] * (opening_weight if block else 1.0))
+                weights[value] = <value_type>(<double>weights[value] * (opening_weight if block else 1.0))
         first = last
     return weights_array

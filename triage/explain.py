@@ -18,7 +18,7 @@ from .segment import NUMBER_TOKEN
 from .taxonomy import resource_lines
 
 try:
-    from . import _merging  # compiled at install (setup.py); where it was not, _merge_overlapping runs as Python
+    from . import _merging  # compiled at install (setup.py); where it was not, top_terms runs as NumPy and Python
 except ImportError:  # pragma: no cover - exercised by the equality test through the Python loop
     _merging = None
 

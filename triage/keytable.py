@@ -79,7 +79,7 @@ class KeyTable(DerivedState):
         return result
 
     def probe_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-        """What a compiled lookup reads (``_ngrams.known_char_ngrams``): the index of each
+        """What the compiled counting reads (``_ngrams.count``): the index of each
         key below ``_DENSE_LIMIT`` by value, the slots, the key in each slot, and the
         shift that takes a key's hash to its home slot."""
         return self._dense(), self._slots, self._slot_keys(), int(self._shift)

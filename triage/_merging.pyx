@@ -59,7 +59,6 @@ def merge_overlapping(list starts, list columns, list pushes, list names, list f
     return found
 
 
-
 def strongest_candidates(const index_type[::1] indptr, const index_type[::1] columns_of,
                          const value_type[::1] data,
                          const float[:, :] weights, const int64_t[:, :] label_rows, const uint8_t[::1] shown,

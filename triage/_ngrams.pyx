@@ -9,12 +9,12 @@ request their fixed cost was most of featurising it (docs/BENCHMARKS.md, session
 """
 import numpy as np
 
+from libc.math cimport sqrt
 from libc.stdint cimport int32_t, int64_t, uint64_t
+from libc.stdlib cimport calloc, free, realloc
+from libc.string cimport memset
 
 from ._arrays cimport index_type, length_type, value_type
-from libc.stdlib cimport calloc, free, realloc
-from libc.math cimport sqrt
-from libc.string cimport memset
 
 cdef uint64_t _GOLDEN = 0x9E3779B97F4A7C15ULL  # keytable._GOLDEN
 cdef int _CODE_POINT_BITS = 21  # features._CODE_POINT_BITS
@@ -116,7 +116,7 @@ def count(list words_per_text, list joined, dict word_index, const int64_t[::1] 
     cdef list words
     cdef object column
     cdef Py_UCS4 character
-    cdef int64_t code, position, before = 0, before_that = 0, smallest, largest, word_index_of
+    cdef int64_t code, position, before = 0, before_that = 0, smallest, largest
     cdef bint unigram, bigram, unigram_before, bigram_before  # whether those n-grams are known
     indptr = np.zeros(n_rows + 1, np.int64)
     cdef int64_t[::1] row_starts = indptr
@@ -193,8 +193,6 @@ def count(list words_per_text, list joined, dict word_index, const int64_t[::1] 
         free(counts.values)
 
 
-
-
 def weigh(const value_type[::1] log_counts, const index_type[::1] columns,
           const length_type[::1] lengths_of_rows, const value_type[::1] idf, int64_t opening_start,
           double opening_weight):
@@ -202,10 +200,10 @@ def weigh(const value_type[::1] log_counts, const index_type[::1] columns,
     where this module was not built), given ``log_counts`` = ``np.log(counts) + 1.0``: each
     value times its column's ``idf``, scaled to unit length within its row's block (columns
     from ``opening_start`` on are the opening's; -1: one block), the opening's then times
-    ``opening_weight``; ``columns``: each value's column. The NumPy steps' floating-point operations in their order and
-    precision (products and squares in the values' type, float32 or float64, lengths summed
-    and the scalings done in float64, then rounded to the values' type), so the same values
-    to the last bit."""
+    ``opening_weight``; ``columns``: each value's column. The NumPy steps' floating-point
+    operations in their order and precision (products and squares in the values' type,
+    float32 or float64, lengths summed and the scalings done in float64, then rounded to
+    the values' type), so the same values to the last bit."""
     weights_array = np.empty(len(log_counts), np.float32 if value_type is float else np.float64)
     cdef value_type[::1] weights = weights_array
     cdef double lengths[2]

@@ -361,8 +361,8 @@ def _csr_counts(rows: np.ndarray, columns: np.ndarray, n_rows: int, n_columns: i
 def _csr(indptr: np.ndarray, indices: np.ndarray, counts: np.ndarray, n_columns: int) -> sp.csr_matrix:
     """The float32 CSR matrix of canonical (sorted, distinct) ``indices`` and their ``counts``."""
     index_type = _index_type(n_columns, len(indices))
-    return sp.csr_matrix((counts.astype(np.float32), indices.astype(index_type), indptr.astype(index_type)),
-                         shape=(len(indptr) - 1, n_columns))
+    return sp.csr_matrix((counts.astype(np.float32, copy=False), indices.astype(index_type, copy=False),
+                          indptr.astype(index_type, copy=False)), shape=(len(indptr) - 1, n_columns))
 
 
 def _stack_rows(parts: list[sp.csr_matrix]) -> sp.csr_matrix:

@@ -8,7 +8,7 @@ import pytest
 
 import triage
 
-MODULES = ["_ngrams", "_merging"]
+MODULES = ["_ngrams", "_products", "_merging"]
 
 
 @pytest.mark.parametrize("name", MODULES)

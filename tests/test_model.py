@@ -245,7 +245,7 @@ def test_fast_inference_paths_give_the_stock_numbers(small_model):
     stock = featuriser.transform(texts)
     # The stock TF-IDF of each block (idf from the training counts), each scaled to unit
     # length, the opening's weighed.
-    counts = featuriser.counter_.counts(texts).toarray()
+    counts = featuriser.counter_.transform(texts).toarray()
     tfidf = TfidfTransformer(sublinear_tf=True, norm=None)
     tfidf.idf_ = featuriser.idf_
     weighted = tfidf.transform(counts).toarray()

@@ -28,6 +28,10 @@ try:
     from . import _ngrams  # compiled at install (setup.py); where it was not, NumPy array steps do its work
 except ImportError:  # pragma: no cover - exercised by the equality tests through the NumPy path
     _ngrams = None
+try:
+    from . import _products  # compiled at install (setup.py); where it was not, SciPy multiplies
+except ImportError:  # pragma: no cover - exercised by the equality test through SciPy
+    _products = None
 
 _CODE_POINT_BITS = 21  # every code point is below 2**21, so a 3-gram fits in an int64
 _HAN_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF))  # the characters n-grams are made of
@@ -96,11 +100,11 @@ class NgramCounter(DerivedState, TransformerMixin, BaseEstimator):
 
     def transform(self, texts):
         check_is_fitted(self, "vocabularies_")
-        return self.counts(texts)
+        return self.counts(texts).matrix()
 
-    def counts(self, texts, words_out: list | None = None) -> sp.csr_matrix:
-        """``transform`` without scikit-learn's wrapper and checks (a tenth of a
-        millisecond per call, for ``Featuriser.transform``). ``words_out``, when given,
+    def counts(self, texts, words_out: list | None = None) -> Rows:
+        """``transform``'s counts as ``Rows``, without scikit-learn's wrapper and checks (a
+        tenth of a millisecond per call, for ``Featuriser.rows``). ``words_out``, when given,
         receives each text's tokens joined by ``WORD_SEPARATOR`` (what explanations show)."""
         words_per_text, joined = self._analyse(texts, words_out)
         return self._count(words_per_text, joined, self._openings(words_per_text))
@@ -119,7 +123,7 @@ class NgramCounter(DerivedState, TransformerMixin, BaseEstimator):
         return [_opening(words, self.opening_chars) for words in words_per_text] if self.opening_chars else None
 
     def _count(self, words_per_text: list[list[str]], joined: list[str], openings: list[list[str]] | None
-               ) -> sp.csr_matrix:
+               ) -> Rows:
         # The opening's tokens joined are a prefix of the text's (``joined``): its words are the
         # text's first ones, its character n-grams those of the text that end inside that
         # prefix. Each is a feature of the text as well (seen in as many training texts as
@@ -139,7 +143,7 @@ class NgramCounter(DerivedState, TransformerMixin, BaseEstimator):
         return _csr(indptr, indices, counts, self.n_features_)
 
     def _count_by_array_steps(self, words_per_text: list[list[str]], joined: list[str],
-                              opening_tokens: list[int] | None, opening_lengths: list[int] | None) -> sp.csr_matrix:
+                              opening_tokens: list[int] | None, opening_lengths: list[int] | None) -> Rows:
         """``_count`` in NumPy array steps: what runs where the compiled loop (``_ngrams``)
         was not built, and its definition. The opening is each text's first
         ``opening_tokens`` tokens, the first ``opening_lengths`` characters of its ``joined``."""
@@ -348,8 +352,8 @@ def _ngram_layers(joined: list[str], char_ngram_max: int):
         yield row_of_position[:usable], key, row_of_position[:usable] == row_of_position[n - 1:], place[n - 1:]
 
 
-def _csr_counts(rows: np.ndarray, columns: np.ndarray, n_rows: int, n_columns: int) -> sp.csr_matrix:
-    """How often each (row, column) pair occurs, as a canonical float32 CSR matrix (sorted
+def _csr_counts(rows: np.ndarray, columns: np.ndarray, n_rows: int, n_columns: int) -> Rows:
+    """How often each (row, column) pair occurs, as canonical float32 CSR ``Rows`` (sorted
     indices, no duplicates). One sort of combined keys: half the time of scipy's COO to
     CSR conversion, whose input checks dominated for a single text."""
     pairs, counts = _unique_counts(rows * n_columns + columns)
@@ -358,14 +362,44 @@ def _csr_counts(rows: np.ndarray, columns: np.ndarray, n_rows: int, n_columns: i
     return _csr(indptr, pairs % n_columns, counts, n_columns)
 
 
-def _csr(indptr: np.ndarray, indices: np.ndarray, counts: np.ndarray, n_columns: int) -> sp.csr_matrix:
-    """The float32 CSR matrix of canonical (sorted, distinct) ``indices`` and their ``counts``."""
+def _csr(indptr: np.ndarray, indices: np.ndarray, counts: np.ndarray, n_columns: int) -> Rows:
+    """The float32 CSR ``Rows`` of canonical (sorted, distinct) ``indices`` and their ``counts``,
+    with the index type SciPy would choose."""
     index_type = _index_type(n_columns, len(indices))
-    return sp.csr_matrix((counts.astype(np.float32, copy=False), indices.astype(index_type, copy=False),
-                          indptr.astype(index_type, copy=False)), shape=(len(indptr) - 1, n_columns))
+    return Rows(counts.astype(np.float32, copy=False), indices.astype(index_type, copy=False),
+                indptr.astype(index_type, copy=False), (len(indptr) - 1, n_columns))
 
 
-def _stack_rows(parts: list[sp.csr_matrix]) -> sp.csr_matrix:
+class Rows:
+    """A CSR matrix's arrays, canonical (each row's indices sorted and distinct), without
+    SciPy's matrix around them: what predicting reads (``explain.top_terms`` its arrays,
+    ``HeadStack.predict_proba`` its product). SciPy checks every matrix it makes, and one
+    text's matrix and product took a tenth of its predict (docs/BENCHMARKS.md, session 23).
+    ``matrix()`` makes the SciPy matrix of the same arrays."""
+
+    __slots__ = ("data", "indices", "indptr", "shape")
+
+    def __init__(self, data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, shape: tuple[int, int]):
+        self.data, self.indices, self.indptr, self.shape = data, indices, indptr, shape
+
+    @property
+    def nnz(self) -> int:
+        return len(self.data)
+
+    def matrix(self) -> sp.csr_matrix:
+        return sp.csr_matrix((self.data, self.indices, self.indptr), shape=self.shape)
+
+    def __matmul__(self, dense: np.ndarray) -> np.ndarray:
+        """The rows times ``dense`` (a row per column), a dense array: by the compiled loop
+        (``_products``, SciPy's own loop) for float32 values and a C-ordered float32
+        ``dense``, else by SciPy; the same bits either way."""
+        if _products is not None and self.data.dtype == dense.dtype == np.float32 and dense.ndim == 2 \
+                and dense.flags.c_contiguous and dense.shape[0] == self.shape[1]:
+            return _products.product(self.indptr, self.indices, self.data, dense)
+        return np.asarray(self.matrix() @ dense)
+
+
+def _stack_rows(parts: list[Rows]) -> sp.csr_matrix:
     """The rows of canonical ``parts`` one after another, each part let go, and its heap
     pages handed back, once copied (the list is emptied). Concatenated, every part and the
     whole matrix were held at once: featurising 100,000 texts peaked at 1,475 MB, 1,166 so
@@ -440,8 +474,12 @@ class Featuriser(TransformerMixin, BaseEstimator):
 
     def transform(self, texts, words_out: list | None = None) -> sp.csr_matrix:
         """The features of ``texts``; ``words_out``, when given, receives each text's
-        tokens joined by ``WORD_SEPARATOR`` (what explanations show). Array arithmetic
-        only: scikit-learn's input checks cost more than it when a request carries one text."""
+        tokens joined by ``WORD_SEPARATOR`` (what explanations show)."""
+        return self.rows(texts, words_out).matrix()
+
+    def rows(self, texts, words_out: list | None = None) -> Rows:
+        """``transform`` as ``Rows``, what predicting reads. Array arithmetic only:
+        scikit-learn's input checks cost more than it when a request carries one text."""
         return self._weigh(self.counter_.counts(texts, words_out))
 
     def wording(self, texts) -> sp.csr_matrix:
@@ -472,7 +510,7 @@ class Featuriser(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "idf_")
         return self.counter_.get_feature_names_out()
 
-    def _weigh(self, counts: sp.csr_matrix) -> sp.csr_matrix:
+    def _weigh(self, counts: sp.csr_matrix | Rows) -> sp.csr_matrix | Rows:
         """``counts`` TF-IDF weighted in place, ``COUNT_CHUNK`` rows at a time: on 100,000
         texts each temporary of the whole matrix (a row, a block, a weight per value) was
         47 million values, and together they were retraining's peak of memory."""

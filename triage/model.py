@@ -222,7 +222,7 @@ class TriageModel(DerivedState, BaseEstimator):
         if not readable:
             return results, rows
         words: list[str] = []
-        features = self.featuriser_.transform([prepared[index]["masked"] for index in readable], words)
+        features = self.featuriser_.rows([prepared[index]["masked"] for index in readable], words)
         hits = [safety.check(prepared[index]["masked"]) for index in readable]
         stack = self._heads_at_once()
         every = stack.predict_proba(features)

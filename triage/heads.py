@@ -372,6 +372,7 @@ class HeadStack:
     def __init__(self, heads: Mapping[str, "LinearHead"]):
         self.names = list(heads)
         self.starts = np.cumsum([0, *(len(head.classes_) for head in heads.values())])
+        self._blocks = _blocks(self.starts[:-1], self.starts[-1])  # each label's head, for the softmax by heads
         self.coef_ = np.asfortranarray(np.vstack([head.coef_ for head in heads.values()]))
         self.intercept_ = np.concatenate([head.intercept_ for head in heads.values()])
         calibrations = [head.calibration_map() for head in heads.values()]
@@ -389,7 +390,7 @@ class HeadStack:
     def predict_proba(self, features) -> np.ndarray:
         """Every head's ``predict_proba`` of ``features`` side by side, a column per row of ``coef_``."""
         scores = np.asarray(features @ self.coef_.T) + self.intercept_
-        return _softmax(scores @ self._calibration + self._calibration_intercept, self.starts[:-1])
+        return _softmax(scores @ self._calibration + self._calibration_intercept, self.starts[:-1], self._blocks)
 
     def by_head(self, probabilities: np.ndarray) -> dict[str, np.ndarray]:
         """Each head's columns of ``probabilities`` (``predict_proba``), by name: views."""
@@ -413,17 +414,24 @@ def _bands(confidences: np.ndarray, auto, suggest) -> list:
         [BANDS[level] for level in levels]
 
 
-def _softmax(logits: np.ndarray, starts: np.ndarray | None = None) -> np.ndarray:
+def _softmax(logits: np.ndarray, starts: np.ndarray | None = None, block: np.ndarray | None = None) -> np.ndarray:
     """The softmax of each row of ``logits``, or of each block of its columns, the blocks
-    beginning at ``starts``."""
+    beginning at ``starts`` (``block``: each column's, ``_blocks(starts, columns)``, when
+    the caller keeps it)."""
     if starts is None:
         logits = logits - logits.max(axis=1, keepdims=True)
         exponentials = np.exp(logits)
         return exponentials / exponentials.sum(axis=1, keepdims=True)
-    block = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, logits.shape[1])))
+    if block is None:
+        block = _blocks(starts, logits.shape[1])
     exponentials = np.exp(logits - np.maximum.reduceat(logits, starts, axis=1)[:, block])
     exponentials /= np.add.reduceat(exponentials, starts, axis=1)[:, block]
     return exponentials
+
+
+def _blocks(starts: np.ndarray, columns: int) -> np.ndarray:
+    """Each of ``columns`` columns' block, the blocks beginning at ``starts``."""
+    return np.repeat(np.arange(len(starts)), np.diff(np.append(starts, columns)))
 
 
 def usable_rows(labels) -> tuple[np.ndarray, dict[str, int]]:

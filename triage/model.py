@@ -231,7 +231,7 @@ class TriageModel(DerivedState, BaseEstimator):
         if "department" in heads:
             best = np.argsort(-probabilities["department"], axis=1)[:, :TOP_DEPARTMENTS]
             labels = self.heads_["department"].classes_[best].tolist()
-            confidences = np.take_along_axis(probabilities["department"], best, axis=1).round(4).tolist()
+            confidences = probabilities["department"][np.arange(len(best))[:, None], best].round(4).tolist()
             for row, (found, top_labels, top_confidences) in enumerate(zip(heads["department"], labels, confidences)):
                 found["top"] = [{"label": str(label), "confidence": confidence}
                                 for label, confidence in zip(top_labels, top_confidences)]

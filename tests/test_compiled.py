@@ -8,7 +8,7 @@ import pytest
 
 import triage
 
-MODULES = ["_ngrams", "_products", "_merging"]
+MODULES = ["_scan", "_ngrams", "_products", "_merging"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -21,7 +21,14 @@ from importlib import resources
 from itertools import repeat
 from operator import or_
 
+import numpy as np
+
 from .taxonomy import URGENCY_LEVELS
+
+try:
+    from . import _scan  # compiled at install (setup.py); where it was not, two expressions find the places
+except ImportError:  # pragma: no cover - exercised by tests/test_scan.py through the expressions
+    _scan = None
 
 _SENTENCE_END = re.compile(r"[。!?;！？；\n]")
 _CLAUSE_END = re.compile(r"[，,。!?;！？；\n]")
@@ -95,13 +102,26 @@ class _Prefilter:
                 (heads if len(word) > 1 else singles).add(word[0])
         self.heads = re.compile("(?=([" + "".join(sorted(map(re.escape, heads))) + "].))") if heads else None
         self.singles = re.compile("[" + "".join(sorted(map(re.escape, singles))) + "]") if singles else None
+        self.marks = None  # the same two sets as marks by code point, for the compiled scan
+        if _scan is not None:
+            self.marks = np.zeros(max(map(ord, heads | singles), default=-1) + 1, np.uint8)
+            for characters, mark in ((heads, _scan.HEAD), (singles, _scan.SINGLE)):
+                self.marks[[ord(character) for character in characters]] |= mark
 
-    def candidates(self, text: str) -> list[tuple[int, re.Pattern[str]]]:
-        """(rule number, pattern) of each pattern that may match ``text``, in rule order."""
+    def places(self, text: str, compiled: bool = True) -> set[str]:
+        """The places of ``text`` where a required word may start: the first two characters
+        there, or a one-character word. By the compiled scan where it was built, else (and
+        by definition) by the two expressions."""
+        if self.marks is not None and compiled:
+            return _scan.places(text, self.marks)
         places = set(self.heads.findall(text)) if self.heads is not None else set()
         if self.singles is not None:
             places.update(self.singles.findall(text))
-        bits = reduce(or_, map(self.by_head.get, places, repeat(0)), self.always)
+        return places
+
+    def candidates(self, text: str) -> list[tuple[int, re.Pattern[str]]]:
+        """(rule number, pattern) of each pattern that may match ``text``, in rule order."""
+        bits = reduce(or_, map(self.by_head.get, self.places(text), repeat(0)), self.always)
         found = []
         while bits:
             lowest = bits & -bits

@@ -19,6 +19,11 @@ from functools import lru_cache
 from .errors import SettingError
 from .taxonomy import resource_lines
 
+try:
+    from ._scan import tripled  # compiled at install (setup.py)
+except ImportError:  # pragma: no cover - exercised by tests/test_scan.py through the expression
+    tripled = None
+
 _PIECES = re.compile(
     r"(?P<han>[\u3400-\u4dbf\u4e00-\u9fff]+)"
     r"|(?P<placeholder>〔[\u4e00-\u9fff]{2,5}〕)"
@@ -51,7 +56,12 @@ def fillers() -> frozenset[str]:
 # A character three times in a row (砰砰砰, 修修修) makes two splits exactly equally
 # probable; jieba and rjieba then break the floating-point tie differently. Such runs,
 # about 1 in 2,000 texts, go to the reference engine so that tokens stay identical.
+# ``tripled``'s definition.
 _TIE_PRONE = re.compile(r"(.)\1\1")
+
+
+def _tie_prone(text: str) -> bool:
+    return tripled(text) if tripled else _TIE_PRONE.search(text) is not None
 
 
 # The pieces of one text go to rjieba in one call: runs of Chinese as they are, every
@@ -88,7 +98,7 @@ class _Engine:
             self.tokens = self._tokens_run_by_run
 
     def _cut_fast(self, run: str) -> list[str]:
-        if _TIE_PRONE.search(run):
+        if _tie_prone(run):
             return engine("jieba").cut(run)
         return self._tokenizer.cut(run, True)
 
@@ -100,7 +110,7 @@ class _Engine:
         text has about 30 runs, and each call cost more in Python than the cutting)."""
         pieces = _PIECES.findall(text)
         joined = _RUN_BREAK.join([han or _OTHER_PIECE for han, _, _, _ in pieces])
-        if _TIE_PRONE.search(joined):
+        if _tie_prone(joined):
             return self._tokens_run_by_run(text, pieces)
         others = iter(_other_tokens(pieces))
         # Filler is dropped before the other pieces are put back: filler phrases are

@@ -1,0 +1,67 @@
+"""The compiled scans of a text (``triage/_scan.pyx``) against the regular expressions they
+stand for, on random texts over the characters each one tells apart (digits of several
+scripts, spaces, hyphens, line breaks, the edges of the Chinese ranges, surrogates,
+characters outside the Basic Multilingual Plane) and on the seed corpus; and the callers
+give the same answers with and without them."""
+import csv
+import random
+
+import pytest
+
+from triage import privacy, safety, screening, segment
+
+_scan = pytest.importorskip("triage._scan", reason="not built: tests/test_compiled.py says so")
+
+ALPHABET = ["1", "7", "0", "٣", "७", "０", "²", " ", "-", "--", "\n", "a", "Z", "，", "〔电话〕",
+            "\u33ff", "\u3400", "\u4dbf", "\u4dc0", "\u4dff", "\u4e00", "\u9fff", "\ua000", "燃", "气", "\ud800",
+            "\U00020000", "\ufffd", "\ue000", "喂喂喂", "\n\n\n", "---", "   ", "11", "1 2-3"]
+
+
+def random_texts(count: int, seed: int) -> list[str]:
+    generator = random.Random(seed)
+    texts = ["", " ", "\n", "1", "燃", "燃燃燃", "1234567", "123 456-7", "123  4567", "12-34 56-7", "123--4567",
+             "٣٣٣٣٣٣٣", "０１２３４５６"]
+    texts += ["".join(generator.choices(ALPHABET, k=generator.randint(1, 40))) for _ in range(count)]
+    return texts
+
+
+def corpus(path) -> list[str]:
+    with open(path, encoding="utf-8") as file:
+        return [row["text"] for row in csv.DictReader(file)]
+
+
+def test_each_scan_answers_as_its_expression(small_corpus_path):
+    for text in random_texts(3000, 1) + corpus(small_corpus_path):
+        assert _scan.han_count(text) == len(screening._NOT_HAN.sub("", text)), text
+        assert _scan.long_number(text) == (privacy._LONG_NUMBER.search(text) is not None), text
+        assert _scan.tripled(text) == (segment._TIE_PRONE.search(text) is not None), text
+
+
+def test_the_places_of_the_safety_rules_are_the_expressions_places(small_corpus_path):
+    prefilter = safety._prefilter()
+    words = [word for _, pattern in prefilter.patterns for word in safety.required_words(pattern.pattern) or ()]
+    generator = random.Random(2)
+    texts = random_texts(500, 3) + corpus(small_corpus_path)
+    texts += ["".join(generator.choices(words + ["\n", "，", "有", "a"], k=generator.randint(1, 12))) for _ in range(2000)]
+    found = 0
+    for text in texts:
+        places = prefilter.places(text)
+        assert places == prefilter.places(text, compiled=False), text
+        found += bool(places)
+    assert found > len(texts) // 2  # most of these texts hold a rule's word
+
+
+def test_the_callers_answer_the_same_without_the_scans(small_corpus_path, monkeypatch):
+    texts = corpus(small_corpus_path) + random_texts(300, 4) + ["电话13812345678，身份证110101199003071234", "砰砰砰地响"]
+
+    def answers():
+        return [(screening.screen(text, text, min_chars=6), privacy.mask_personal_data(text), segment.tokens(text),
+                 safety.check(text)) for text in texts]
+
+    compiled = answers()
+    monkeypatch.setattr(screening, "han_count", None)
+    monkeypatch.setattr(privacy, "long_number", None)
+    monkeypatch.setattr(segment, "tripled", None)
+    monkeypatch.setattr(safety._prefilter(), "marks", None)
+    assert answers() == compiled
+    assert any(hits for *_, hits in compiled) and any(kinds for _, (_, kinds), *_ in compiled)

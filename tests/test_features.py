@@ -161,3 +161,18 @@ def test_learning_stacks_its_chunks_into_one_matrix_letting_each_go(monkeypatch)
     stacked = features._stack_rows(parts)
     assert parts == [] and (stacked != whole).nnz == 0 and np.array_equal(stacked.indptr, whole.indptr)
     assert sp.isspmatrix_csr(stacked) and stacked.indices.dtype == whole.indices.dtype
+
+
+def test_weighing_in_chunks_gives_the_values_of_weighing_whole(monkeypatch):
+    """Rows beyond one chunk are weighed a chunk at a time in place; rows within one are
+    weighed whole: the same values to the bit either way."""
+    from triage import features
+    from triage.features import Featuriser
+
+    texts = [f"第{number}号楼楼道燃气泄漏，物业不管，已经{number % 7}天" for number in range(23)] + TRAINING
+    featuriser = Featuriser(min_df=2).fit(texts)
+    whole = featuriser.transform(texts + QUERIES)
+    monkeypatch.setattr(features, "COUNT_CHUNK", 4)  # ten chunks of 37 texts, the last of one
+    chunked = featuriser.transform(texts + QUERIES)
+    assert whole.data.dtype == chunked.data.dtype and whole.data.tobytes() == chunked.data.tobytes()
+    assert np.array_equal(whole.indptr, chunked.indptr) and whole.nnz > 10 * len(texts)

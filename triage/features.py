@@ -513,7 +513,11 @@ class Featuriser(TransformerMixin, BaseEstimator):
     def _weigh(self, counts: sp.csr_matrix | Rows) -> sp.csr_matrix | Rows:
         """``counts`` TF-IDF weighted in place, ``COUNT_CHUNK`` rows at a time: on 100,000
         texts each temporary of the whole matrix (a row, a block, a weight per value) was
-        47 million values, and together they were retraining's peak of memory."""
+        47 million values, and together they were retraining's peak of memory. Rows that
+        fit one chunk (a request's, a batch chunk's) are weighed whole, without the slices."""
+        if counts.shape[0] <= COUNT_CHUNK:  # ``_weigh_rows`` gives the values in the type below
+            counts.data = self._weigh_rows(counts.data, counts.indices, np.diff(counts.indptr))
+            return counts
         dtype = np.result_type(counts.data, self.idf_)
         data = counts.data if counts.data.dtype == dtype else np.empty(counts.nnz, dtype)  # in place: no second copy
         for start in range(0, counts.shape[0], COUNT_CHUNK):

@@ -14,7 +14,8 @@ _scan = pytest.importorskip("triage._scan", reason="not built: tests/test_compil
 
 ALPHABET = ["1", "7", "0", "٣", "७", "０", "²", " ", "-", "--", "\n", "a", "Z", "，", "〔电话〕",
             "\u33ff", "\u3400", "\u4dbf", "\u4dc0", "\u4dff", "\u4e00", "\u9fff", "\ua000", "燃", "气", "\ud800",
-            "\U00020000", "\ufffd", "\ue000", "喂喂喂", "\n\n\n", "---", "   ", "11", "1 2-3"]
+            "\U00020000", "\ufffd", "\ue000", "喂喂喂", "\n\n\n", "---", "   ", "11", "1 2-3", "〔", "〕", "〔身份证号〕",
+            "〔数字〕", "〔abc〕", "〔一二三四五六〕", "〔㐀㐀〕", ".", "1.5", "'", "Don't", "a-b", "٣.٣", "\u3000"]
 
 
 def random_texts(count: int, seed: int) -> list[str]:
@@ -35,6 +36,21 @@ def test_each_scan_answers_as_its_expression(small_corpus_path):
         assert _scan.han_count(text) == len(screening._NOT_HAN.sub("", text)), text
         assert _scan.long_number(text) == (privacy._LONG_NUMBER.search(text) is not None), text
         assert _scan.tripled(text) == (segment._TIE_PRONE.search(text) is not None), text
+        assert segment._pieces(text) == segment._pieces(text, compiled=False), text
+
+
+def test_the_tokens_put_back_are_the_expressions(small_corpus_path):
+    """rjieba's words of each text's pieces, filler and run breaks dropped and the other
+    pieces put back, by the compiled loop and by the list comprehension that defines it."""
+    cut = segment.engine("rjieba")._tokenizer.cut
+    texts = corpus(small_corpus_path) + random_texts(500, 5) + ["喂，你好，那个就是说电话〔电话〕，12.5 米 Wi-Fi"]
+    filled = 0
+    for text in texts:
+        joined, others = segment._pieces(text)
+        words = cut(joined, True)
+        assert segment._put_back(words, others) == segment._put_back(words, others, compiled=False), text
+        filled += len(others) > 0 and len(segment._put_back(words, others)) < len(words)
+    assert filled > 50  # texts with other pieces and dropped words
 
 
 def test_the_places_of_the_safety_rules_are_the_expressions_places(small_corpus_path):
@@ -61,7 +77,7 @@ def test_the_callers_answer_the_same_without_the_scans(small_corpus_path, monkey
     compiled = answers()
     monkeypatch.setattr(screening, "han_count", None)
     monkeypatch.setattr(privacy, "long_number", None)
-    monkeypatch.setattr(segment, "tripled", None)
+    monkeypatch.setattr(segment, "_scan", None)
     monkeypatch.setattr(safety._prefilter(), "marks", None)
     assert answers() == compiled
     assert any(hits for *_, hits in compiled) and any(kinds for _, (_, kinds), *_ in compiled)

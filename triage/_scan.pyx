@@ -72,3 +72,73 @@ def places(str text, const uint8_t[::1] table):
         if marks & SINGLE:
             found.add(text[at])
     return found
+
+
+cdef inline bint _han(Py_UCS4 character) noexcept:
+    return 0x3400 <= character <= 0x4DBF or 0x4E00 <= character <= 0x9FFF
+
+
+cdef inline bint _latin(Py_UCS4 character) noexcept:
+    return u'A' <= character <= u'Z' or u'a' <= character <= u'z'
+
+
+def pieces(str text, str run_break, str other_piece, str number_token):
+    """``segment._pieces``: the pieces of ``text`` that ``segment._PIECES`` finds, as the one
+    string rjieba cuts (runs of Chinese as they are, any other piece as ``other_piece``,
+    joined by ``run_break``) and the tokens of the other pieces in order (a placeholder as
+    it is, a number as ``number_token``, a Latin word in lower case)."""
+    cdef list runs = [], others = []
+    cdef Py_ssize_t length = len(text), at = 0, end
+    cdef Py_UCS4 character
+    while at < length:
+        character = text[at]
+        end = at + 1
+        if _han(character):  # (?P<han>[\u3400-\u4dbf\u4e00-\u9fff]+)
+            while end < length and _han(text[end]):
+                end += 1
+            runs.append(text[at:end])
+        elif character == u'〔':  # (?P<placeholder>〔[\u4e00-\u9fff]{2,5}〕)
+            while end < length and end - at <= 5 and 0x4E00 <= <Py_UCS4>text[end] <= 0x9FFF:
+                end += 1
+            if end - at < 3 or end >= length or text[end] != u'〕':
+                at += 1
+                continue
+            end += 1
+            runs.append(other_piece)
+            others.append(text[at:end])
+        elif Py_UNICODE_ISDECIMAL(character):  # (?P<number>\d+(?:\.\d+)?)
+            while end < length and Py_UNICODE_ISDECIMAL(text[end]):
+                end += 1
+            if end + 1 < length and text[end] == u'.' and Py_UNICODE_ISDECIMAL(text[end + 1]):
+                end += 2
+                while end < length and Py_UNICODE_ISDECIMAL(text[end]):
+                    end += 1
+            runs.append(other_piece)
+            others.append(number_token)
+        elif _latin(character):  # (?P<latin>[A-Za-z][A-Za-z'\-]*)
+            while end < length and (_latin(text[end]) or text[end] == u"'" or text[end] == u'-'):
+                end += 1
+            runs.append(other_piece)
+            others.append(text[at:end].lower())
+        else:
+            at += 1
+            continue
+        at = end
+    return run_break.join(runs), others
+
+
+def put_back(list words, list others, str other_piece, frozenset skipped):
+    """``segment._put_back``: ``words`` without the ``skipped`` ones, each ``other_piece``
+    replaced by the next of ``others``."""
+    cdef list found = []
+    cdef Py_ssize_t next_other = 0
+    cdef str word
+    for word in words:
+        if word in skipped:
+            continue
+        if word == other_piece:
+            found.append(others[next_other])
+            next_other += 1
+        else:
+            found.append(word)
+    return found

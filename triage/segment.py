@@ -20,9 +20,9 @@ from .errors import SettingError
 from .taxonomy import resource_lines
 
 try:
-    from ._scan import tripled  # compiled at install (setup.py)
-except ImportError:  # pragma: no cover - exercised by tests/test_scan.py through the expression
-    tripled = None
+    from . import _scan  # compiled at install (setup.py)
+except ImportError:  # pragma: no cover - exercised by tests/test_scan.py through the expressions
+    _scan = None
 
 _PIECES = re.compile(
     r"(?P<han>[\u3400-\u4dbf\u4e00-\u9fff]+)"
@@ -60,8 +60,9 @@ def fillers() -> frozenset[str]:
 _TIE_PRONE = re.compile(r"(.)\1\1")
 
 
-def _tie_prone(text: str) -> bool:
-    return tripled(text) if tripled else _TIE_PRONE.search(text) is not None
+def _tie_prone(text: str, compiled: bool = True) -> bool:
+    """Whether ``text`` holds a tie-prone run; by ``_scan.tripled`` where it was built."""
+    return _scan.tripled(text) if _scan is not None and compiled else _TIE_PRONE.search(text) is not None
 
 
 # The pieces of one text go to rjieba in one call: runs of Chinese as they are, every
@@ -102,29 +103,46 @@ class _Engine:
             return engine("jieba").cut(run)
         return self._tokenizer.cut(run, True)
 
-    def _tokens_run_by_run(self, text: str, pieces: list[tuple[str, str, str, str]] | None = None) -> list[str]:
-        return tokens_run_by_run(self.cut, text, pieces)
+    def _tokens_run_by_run(self, text: str) -> list[str]:
+        return tokens_run_by_run(self.cut, text)
 
     def _tokens_fast(self, text: str) -> list[str]:
         """One call into Rust for the whole text instead of one per run (a 300-character
         text has about 30 runs, and each call cost more in Python than the cutting)."""
-        pieces = _PIECES.findall(text)
-        joined = _RUN_BREAK.join([han or _OTHER_PIECE for han, _, _, _ in pieces])
+        joined, others = _pieces(text)
         if _tie_prone(joined):
-            return self._tokens_run_by_run(text, pieces)
-        others = iter(_other_tokens(pieces))
-        # Filler is dropped before the other pieces are put back: filler phrases are
-        # Chinese words, never a number, a Latin word or a placeholder.
-        skipped = _skipped_words()
-        return [next(others) if word == _OTHER_PIECE else word
-                for word in self._tokenizer.cut(joined, True) if word not in skipped]
+            return self._tokens_run_by_run(text)
+        return _put_back(self._tokenizer.cut(joined, True), others)
 
 
-def tokens_run_by_run(cut, text: str, pieces: list[tuple[str, str, str, str]] | None = None) -> list[str]:
+def _pieces(text: str, compiled: bool = True) -> tuple[str, list[str]]:
+    """The pieces of normalised ``text`` (``_PIECES``) as one string for rjieba, runs of
+    Chinese as they are and any other piece as ``_OTHER_PIECE``, joined by ``_RUN_BREAK``;
+    and the tokens of those other pieces, in order (``_other_tokens``). By the compiled scan
+    (``_scan.pieces``) where it was built, else (and by definition) by the expression."""
+    if _scan is not None and compiled:
+        return _scan.pieces(text, _RUN_BREAK, _OTHER_PIECE, NUMBER_TOKEN)
+    pieces = _PIECES.findall(text)
+    return _RUN_BREAK.join([han or _OTHER_PIECE for han, _, _, _ in pieces]), _other_tokens(pieces)
+
+
+def _put_back(words: list[str], others: list[str], compiled: bool = True) -> list[str]:
+    """rjieba's ``words`` of ``_pieces``' string without filler and run breaks, each
+    ``_OTHER_PIECE`` replaced by the next of ``others``. Filler is dropped before the
+    other pieces are put back: filler phrases are Chinese words, never a number, a Latin
+    word or a placeholder. By the compiled loop (``_scan.put_back``) where it was built."""
+    skipped = _skipped_words()
+    if _scan is not None and compiled:
+        return _scan.put_back(words, others, _OTHER_PIECE, skipped)
+    others = iter(others)
+    return [next(others) if word == _OTHER_PIECE else word for word in words if word not in skipped]
+
+
+def tokens_run_by_run(cut, text: str) -> list[str]:
     """``tokens`` of normalised ``text`` with ``cut`` (a run of Chinese characters -> its
     words) called on each run: how the reference engine works, and how
     ``bench/segmenters.py`` tries other implementations of jieba on the same input."""
-    pieces = _PIECES.findall(text) if pieces is None else pieces
+    pieces = _PIECES.findall(text)
     others = iter(_other_tokens(pieces))
     words: list[str] = []
     for han, _, _, _ in pieces:

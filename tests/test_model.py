@@ -608,8 +608,10 @@ def test_matter_heads_read_the_opening_urgency_and_comparisons_the_whole_text_on
         opening_weights = np.abs(head.coef_[:, body:]).sum()
         assert (opening_weights > 0) == (name in MATTER_HEADS), name
         assert head.coef_.flags["F_CONTIGUOUS"]  # else every product copies the weights (1 ms a text)
-    results, rows = small_model.predict_with_features(["饭店油烟直排熏得不敢开窗", "", "老板拖欠工资三个月了"])
+    texts = ["饭店油烟直排熏得不敢开窗", "", "老板拖欠工资三个月了"]
+    results, rows = small_model.predict_with_features(texts)
     assert rows[1] is None and results[1]["status"] == "unreadable"
+    assert small_model.predict_with_features(texts, rows=False) == (results, [None] * 3)  # predict's: no rows
     wording = small_model.featuriser_.wording([results[0]["text"], results[2]["text"]])
     for row, position in ((rows[0], 0), (rows[2], 1)):
         indices, values = row

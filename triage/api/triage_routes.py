@@ -21,7 +21,7 @@ blueprint = Blueprint("triage", __name__)
 def predict():
     """The engine's answer for one text; nothing is stored."""
     item = parsing.submission(parsing.json_object(), context().settings["max_chars"])
-    return _predict([item])[0][0]
+    return _predict([item], rows=False)[0][0]
 
 
 @blueprint.post("/v1/triage")
@@ -73,12 +73,12 @@ def triage_batch():
     return {"items": answers, "succeeded": len(items) - failed, "failed": failed}
 
 
-def _predict(items: list[dict]) -> tuple[list[dict], list, TriageModel]:
-    """Results, each text's feature row (for hot issues) and the model that made them: one
-    model for the whole request, even if a reload swaps the slot meanwhile."""
+def _predict(items: list[dict], rows: bool = True) -> tuple[list[dict], list, TriageModel]:
+    """Results, each text's feature row (for hot issues; ``rows=False``: None) and the model
+    that made them: one model for the whole request, even if a reload swaps the slot meanwhile."""
     ctx = context()
     model = ctx.slot.model
-    results, rows = model.predict_with_features([item["text"] for item in items], ctx.settings)
+    results, rows = model.predict_with_features([item["text"] for item in items], ctx.settings, rows)
     ctx.metrics.observe_results(results)
     return results, rows, model
 

@@ -17,7 +17,8 @@ def test_each_compiled_module_is_built_from_the_source_beside_it(name):
         module = importlib.import_module(f"triage.{name}")
     except ImportError:
         pytest.fail(f"triage/{name}.pyx was not built: pip install -e . on a machine with a C compiler")
-    source = Path(triage.__file__).parent / f"{name}.pyx"
-    if source.exists():  # an editable install or a checkout; an installed wheel carries no source
-        assert Path(module.__file__).stat().st_mtime >= source.stat().st_mtime, \
-            f"{module.__file__} is older than {source}: run pip install -e . to build it again"
+    folder = Path(triage.__file__).parent
+    for source in (folder / f"{name}.pyx", folder / "_arrays.pxd"):  # its code, and what every loop cimports
+        if source.exists():  # an editable install or a checkout; an installed wheel carries no source
+            assert Path(module.__file__).stat().st_mtime >= source.stat().st_mtime, \
+                f"{module.__file__} is older than {source}: run pip install -e . to build it again"

@@ -53,18 +53,21 @@ def test_the_tokens_put_back_are_the_expressions(small_corpus_path):
     assert filled > 50  # texts with other pieces and dropped words
 
 
-def test_the_places_of_the_safety_rules_are_the_expressions_places(small_corpus_path):
+def test_the_safety_rules_that_may_match_are_the_expressions(small_corpus_path):
+    """The patterns the prefilter lets through, from the compiled scan of a table of places
+    and from the two expressions, on texts made of the rules' own words too."""
     prefilter = safety._prefilter()
     words = [word for _, pattern in prefilter.patterns for word in safety.required_words(pattern.pattern) or ()]
     generator = random.Random(2)
     texts = random_texts(500, 3) + corpus(small_corpus_path)
-    texts += ["".join(generator.choices(words + ["\n", "，", "有", "a"], k=generator.randint(1, 12))) for _ in range(2000)]
+    texts += ["".join(generator.choices(words + ["\n", "，", "有", "a", "\U00020000"], k=generator.randint(1, 12)))
+              for _ in range(2000)]
     found = 0
     for text in texts:
-        places = prefilter.places(text)
-        assert places == prefilter.places(text, compiled=False), text
-        found += bool(places)
-    assert found > len(texts) // 2  # most of these texts hold a rule's word
+        bits = prefilter.bits(text)
+        assert bits == prefilter.bits(text, compiled=False), text
+        found += bits.bit_count() > 1
+    assert found > len(texts) // 2 and len(prefilter.patterns) > 64  # most texts hold words; two words of bits
 
 
 def test_the_callers_answer_the_same_without_the_scans(small_corpus_path, monkeypatch):
@@ -78,6 +81,6 @@ def test_the_callers_answer_the_same_without_the_scans(small_corpus_path, monkey
     monkeypatch.setattr(screening, "han_count", None)
     monkeypatch.setattr(privacy, "long_number", None)
     monkeypatch.setattr(segment, "_scan", None)
-    monkeypatch.setattr(safety._prefilter(), "marks", None)
+    monkeypatch.setattr(safety._prefilter(), "table", None)
     assert answers() == compiled
     assert any(hits for *_, hits in compiled) and any(kinds for _, (_, kinds), *_ in compiled)

@@ -1,5 +1,6 @@
-# The array element types the compiled loops (_ngrams.pyx, _merging.pyx) are specialised for.
-from libc.stdint cimport int32_t, int64_t
+# What the compiled loops share: the array element types they are specialised for, and the
+# lookup of one key in a ``keytable.KeyTable``'s probe arrays.
+from libc.stdint cimport int32_t, int64_t, uint64_t
 
 ctypedef fused value_type:  # feature values and weights: float32 as the shipped model holds them, float64 as learned
     float
@@ -12,3 +13,17 @@ ctypedef fused index_type:  # a CSR matrix's indices and indptr (scipy's int32, 
 ctypedef fused length_type:  # values per row, of the indptr's type, which need not be the indices'
     int32_t
     int64_t
+
+
+cdef inline int64_t table_position(int64_t key, const int32_t[::1] slots, const int64_t[::1] slot_keys,
+                                   int shift) noexcept nogil:
+    """KeyTable.lookup of one key (its index in the table's keys, or -1): its home slot by
+    Fibonacci hashing (keytable._GOLDEN), then linear probing."""
+    cdef uint64_t mask = slots.shape[0] - 1
+    cdef uint64_t slot = (<uint64_t>key * 0x9E3779B97F4A7C15ULL) >> shift
+    cdef int32_t index
+    while True:
+        index = slots[slot]
+        if index < 0 or slot_keys[slot] == key:
+            return index
+        slot = (slot + 1) & mask

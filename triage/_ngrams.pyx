@@ -14,27 +14,14 @@ from libc.stdint cimport int32_t, int64_t, uint64_t
 from libc.stdlib cimport calloc, free, realloc
 from libc.string cimport memset
 
-from ._arrays cimport index_type, length_type, value_type
+from ._arrays cimport index_type, length_type, table_position, value_type
 
-cdef uint64_t _GOLDEN = 0x9E3779B97F4A7C15ULL  # keytable._GOLDEN
 cdef int _CODE_POINT_BITS = 21  # features._CODE_POINT_BITS
 
 
 cdef inline bint _han(Py_UCS4 character) noexcept nogil:
     # features._HAN_RANGES
     return 0x3400 <= character <= 0x4DBF or 0x4E00 <= character <= 0x9FFF
-
-
-cdef inline int64_t _position(int64_t key, const int32_t[::1] slots, const int64_t[::1] slot_keys,
-                              int shift, uint64_t mask) noexcept nogil:
-    """KeyTable.lookup of one key: its home slot by Fibonacci hashing, then linear probing."""
-    cdef uint64_t slot = (<uint64_t>key * _GOLDEN) >> shift
-    cdef int32_t index
-    while True:
-        index = slots[slot]
-        if index < 0 or slot_keys[slot] == key:
-            return index
-        slot = (slot + 1) & mask
 
 
 cdef extern from *:
@@ -109,7 +96,7 @@ def count(list words_per_text, list joined, dict word_index, const int64_t[::1] 
     open-addressing table of the longer keys; ``char_columns`` the column of each position."""
     cdef Py_ssize_t n_rows = len(joined), row, place, token, first, value, word_count
     cdef _Buffer entries = _Buffer(NULL, 0, 0), indices = _Buffer(NULL, 0, 0), counts = _Buffer(NULL, 0, 0)
-    cdef uint64_t mask = slots.shape[0] - 1, bits
+    cdef uint64_t bits
     cdef bint with_opening = opening_tokens is not None
     cdef Py_ssize_t opening_words = 0, opening_length = 0
     cdef str text
@@ -146,14 +133,15 @@ def count(list words_per_text, list joined, dict word_index, const int64_t[::1] 
                                 opening_columns, opening_start)
                     bigram = False
                     if char_ngram_max >= 2 and unigram and unigram_before:
-                        position = _position((before << _CODE_POINT_BITS) | code, slots, slot_keys, shift, mask)
+                        position = table_position((before << _CODE_POINT_BITS) | code, slots, slot_keys, shift)
                         if position >= 0:
                             bigram = True
                             _column(&entries, char_columns[position], with_opening and place < opening_length,
                                     opening_columns, opening_start)
                     if char_ngram_max >= 3 and bigram and bigram_before:
-                        position = _position((((before_that << _CODE_POINT_BITS) | before) << _CODE_POINT_BITS) | code,
-                                             slots, slot_keys, shift, mask)
+                        position = table_position(
+                            (((before_that << _CODE_POINT_BITS) | before) << _CODE_POINT_BITS) | code, slots, slot_keys,
+                            shift)
                         if position >= 0:
                             _column(&entries, char_columns[position], with_opening and place < opening_length,
                                     opening_columns, opening_start)

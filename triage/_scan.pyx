@@ -6,10 +6,10 @@ expressions beside their callers: ``screening._NOT_HAN``, ``privacy._LONG_NUMBER
 ``segment._TIE_PRONE`` and ``safety._Prefilter``'s ``heads`` and ``singles``
 (tests/test_scan.py compares each with its expression)."""
 from cpython.unicode cimport Py_UNICODE_ISDECIMAL
-from libc.stdint cimport uint8_t
+from libc.stdint cimport int32_t, int64_t, uint64_t
+from libc.stdlib cimport calloc, free
 
-HEAD = 1  # ``places``' table: a character a word of two or more characters starts with
-SINGLE = 2  # a word of one character
+from ._arrays cimport table_position
 
 
 def han_count(str text):
@@ -53,24 +53,38 @@ def tripled(str text):
     return False
 
 
-def places(str text, const uint8_t[::1] table):
-    """The places where a rule's word may start (``safety._Prefilter.candidates``): each
-    character marked ``HEAD`` in ``table`` (by code point) with the character after it,
-    unless that is a line break or the text's end, and each character marked ``SINGLE``."""
-    cdef set found = set()
-    cdef Py_ssize_t length = len(text), at
-    cdef Py_ssize_t size = table.shape[0]
-    cdef Py_UCS4 character
-    cdef uint8_t marks
+def rule_bits(str text, const int32_t[::1] dense, const int32_t[::1] slots, const int64_t[::1] slot_keys, int shift,
+              const uint64_t[:, ::1] masks):
+    """The safety patterns that may match ``text`` (``safety._Prefilter.bits``), as the
+    bits of ``masks``' rows (64 patterns a column) ORed into one number: the row of each
+    of the text's characters, and of each two characters in a row (the second no line
+    break), found in a ``KeyTable`` of those places (its ``probe_arrays``: ``dense``,
+    ``slots``, ``slot_keys``, ``shift``), whose keys are a character's code point and two
+    characters' code points as ``(first << 21) | second``."""
+    cdef Py_ssize_t length = len(text), at, word, words = masks.shape[1]
+    cdef Py_ssize_t dense_size = dense.shape[0]
+    cdef Py_UCS4 character, after
+    cdef int64_t position
+    cdef uint64_t *bits = <uint64_t *>calloc(max(words, 1), sizeof(uint64_t))
+    if bits == NULL:
+        raise MemoryError()
     for at in range(length):
         character = text[at]
-        if character >= size:
-            continue
-        marks = table[character]
-        if marks & HEAD and at + 1 < length and text[at + 1] != u'\n':
-            found.add(text[at:at + 2])
-        if marks & SINGLE:
-            found.add(text[at])
+        position = dense[character] if character < dense_size else table_position(<int64_t>character, slots, slot_keys, shift)
+        if position >= 0:
+            for word in range(words):
+                bits[word] |= masks[position, word]
+        if at + 1 < length:
+            after = text[at + 1]
+            if after != u'\n':
+                position = table_position((<int64_t>character << 21) | <int64_t>after, slots, slot_keys, shift)
+                if position >= 0:
+                    for word in range(words):
+                        bits[word] |= masks[position, word]
+    found = 0
+    for word in range(words):
+        found |= int(bits[word]) << (64 * word)
+    free(bits)
     return found
 
 

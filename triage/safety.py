@@ -23,6 +23,7 @@ from operator import or_
 
 import numpy as np
 
+from .keytable import KeyTable
 from .taxonomy import URGENCY_LEVELS
 
 try:
@@ -102,26 +103,33 @@ class _Prefilter:
                 (heads if len(word) > 1 else singles).add(word[0])
         self.heads = re.compile("(?=([" + "".join(sorted(map(re.escape, heads))) + "].))") if heads else None
         self.singles = re.compile("[" + "".join(sorted(map(re.escape, singles))) + "]") if singles else None
-        self.marks = None  # the same two sets as marks by code point, for the compiled scan
+        # The same places as keys of a table (a character's code point; two characters'
+        # as ``first << 21 | second``) to their patterns' bits, for the compiled scan
+        self.table = None
         if _scan is not None:
-            self.marks = np.zeros(max(map(ord, heads | singles), default=-1) + 1, np.uint8)
-            for characters, mark in ((heads, _scan.HEAD), (singles, _scan.SINGLE)):
-                self.marks[[ord(character) for character in characters]] |= mark
+            places = list(self.by_head)
+            keys = [ord(place[0]) if len(place) == 1 else ord(place[0]) << 21 | ord(place[1]) for place in places]
+            words = max(1, -(-len(self.patterns) // 64))
+            masks = np.array([[self.by_head[place] >> (64 * word) & (2**64 - 1) for word in range(words)]
+                              for place in places], np.uint64).reshape(len(places), words)
+            self.table = (*KeyTable(np.array(keys, np.int64)).probe_arrays(), masks)
 
-    def places(self, text: str, compiled: bool = True) -> set[str]:
-        """The places of ``text`` where a required word may start: the first two characters
-        there, or a one-character word. By the compiled scan where it was built, else (and
-        by definition) by the two expressions."""
-        if self.marks is not None and compiled:
-            return _scan.places(text, self.marks)
+    def bits(self, text: str, compiled: bool = True) -> int:
+        """The patterns that may match ``text``, as bits (``1 << number`` in ``patterns``):
+        those of the required words that may start at a place of the text (its first two
+        characters there, or a one-character word), and those always searched. By the
+        compiled scan (``_scan.rule_bits``) where it was built, else (and by definition) by
+        the two expressions."""
+        if self.table is not None and compiled:
+            return _scan.rule_bits(text, *self.table) | self.always
         places = set(self.heads.findall(text)) if self.heads is not None else set()
         if self.singles is not None:
             places.update(self.singles.findall(text))
-        return places
+        return reduce(or_, map(self.by_head.get, places, repeat(0)), self.always)
 
     def candidates(self, text: str) -> list[tuple[int, re.Pattern[str]]]:
         """(rule number, pattern) of each pattern that may match ``text``, in rule order."""
-        bits = reduce(or_, map(self.by_head.get, self.places(text), repeat(0)), self.always)
+        bits = self.bits(text)
         found = []
         while bits:
             lowest = bits & -bits

@@ -417,6 +417,39 @@ def test_a_worker_far_behind_starts_again_from_the_newest_cases(store):
     assert store._recent.highest_id == made[-1] and not store._recent.holes
 
 
+def test_hot_candidates_read_past_many_holes_and_keep_looking_in_them(store):
+    """Ids that never became a case (retried submissions burn them on PostgreSQL; here
+    cases deleted) stay holes for the worker to look in on every request, however many:
+    on PostgreSQL one array parameter, not one parameter per hole."""
+    from sqlalchemy import delete, event
+
+    from triage.store import CaseStore
+    from triage.store.schema import caller_keys, case_events, cases
+
+    other_worker = CaseStore(store.engine, store.settings)
+    first = sketched(store, "路灯坏了", "1")
+    assert candidates(store, "0") == [first]
+    made = [sketched(other_worker, f"路灯坏了第{number}天", f"p{number}") for number in range(60)]
+    # the last stays: SQLite would give its id to the next case
+    gone, kept = [case for case in made[:-1] if case % 4], [case for case in made if not case % 4 or case == made[-1]]
+    with store.engine.begin() as connection:
+        for table, column in ((caller_keys, caller_keys.c.case_id), (case_events, case_events.c.case_id),
+                              (cases, cases.c.id)):
+            connection.execute(delete(table).where(column.in_(gone)))
+    latest = sketched(other_worker, "小区路灯全坏", "q")
+    found = candidates(store, "0", since=NOW - timedelta(days=1))
+    assert found[:1] == [latest] and set(found) <= {latest, first, *kept} and not set(found) & set(gone)
+    assert set(gone) <= store._recent.holes  # the deleted ids, all below the highest seen
+    statements = []
+    event.listen(store.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    newest = sketched(other_worker, "路灯还是坏的", "r")
+    assert candidates(store, "0", since=NOW - timedelta(days=1))[:2] == [newest, latest]
+    assert set(gone) <= store._recent.holes  # still looked in
+    refresh = [statement for statement in statements if "UNION ALL" in statement]
+    if store.engine.dialect.name == "postgresql":
+        assert len(refresh) == 1 and refresh[0].count("%(") <= 3  # after and the holes as one array
+
+
 def test_unreadable_cases_and_other_models_count_as_seen_not_as_holes(store):
     from triage.store import CaseStore
 

@@ -419,9 +419,8 @@ def test_a_worker_far_behind_starts_again_from_the_newest_cases(store):
 
 def test_hot_candidates_read_past_many_holes_and_keep_looking_in_them(store):
     """Ids that never became a case (retried submissions burn them on PostgreSQL; here
-    cases deleted) stay holes for the worker to look in on every request, however many:
-    on PostgreSQL one array parameter, not one parameter per hole."""
-    from sqlalchemy import delete, event
+    cases deleted) stay holes for the worker to look in on every request."""
+    from sqlalchemy import delete
 
     from triage.store import CaseStore
     from triage.store.schema import caller_keys, case_events, cases
@@ -440,14 +439,9 @@ def test_hot_candidates_read_past_many_holes_and_keep_looking_in_them(store):
     found = candidates(store, "0", since=NOW - timedelta(days=1))
     assert found[:1] == [latest] and set(found) <= {latest, first, *kept} and not set(found) & set(gone)
     assert set(gone) <= store._recent.holes  # the deleted ids, all below the highest seen
-    statements = []
-    event.listen(store.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
     newest = sketched(other_worker, "路灯还是坏的", "r")
     assert candidates(store, "0", since=NOW - timedelta(days=1))[:2] == [newest, latest]
     assert set(gone) <= store._recent.holes  # still looked in
-    refresh = [statement for statement in statements if "UNION ALL" in statement]
-    if store.engine.dialect.name == "postgresql":
-        assert len(refresh) == 1 and refresh[0].count("%(") <= 3  # after and the holes as one array
 
 
 def test_unreadable_cases_and_other_models_count_as_seen_not_as_holes(store):

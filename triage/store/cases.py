@@ -12,8 +12,7 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any, Iterator, Mapping, Sequence
 
-from sqlalchemy import (ARRAY, JSON, Engine, Integer, and_, any_, bindparam, func, insert, literal_column, select, text,
-                        union_all, update)
+from sqlalchemy import JSON, Engine, and_, any_, bindparam, func, insert, literal_column, select, text, union_all, update
 from sqlalchemy import case as when_then
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
@@ -52,13 +51,12 @@ _GROUP_FIRST = select(cases.c.id, cases.c.received_at, cases.c.status,
                       select(func.count()).select_from(cases).where(cases.c.hot_group == bindparam("group"))
                       .scalar_subquery()).where(cases.c.id == bindparam("group"))
 _HIGHEST_ID = select(func.max(cases.c.id))
-MANY_HOLES = 16  # a worker with more holes than this looks in them by one array (``_sketched_since``)
 _SKETCHED = select(cases.c.id, cases.c.category, cases.c.received_at, cases.c.hot_group, cases.c.sketch,
                    cases.c.sketch_model, caller_keys.c.key).select_from(
     cases.outerjoin(caller_keys, caller_keys.c.case_id == cases.c.id))
 
 
-def _sketched_since(dialect: str, many_holes: bool = False):
+def _sketched_since(dialect: str):
     """The cases stored since a worker's last look: the next REFRESH_LIMIT ids in order, and
     the ``holes``. Every case comes back, of any model or none, so that it counts as seen.
     Each part must be an index range or lookup whatever statistics the planner has, or
@@ -70,14 +68,7 @@ def _sketched_since(dialect: str, many_holes: bool = False):
     1,300 cases, growing with them, in a benchmark's fresh database): so the newer cases
     are read first, by the primary key, and their keys fetched by ``case_id = ANY(ARRAY(...))``,
     which it always reads through the index (0.1-0.4 ms). SQLite, whose planner does not
-    hash tables, takes the plain ``IN``.
-
-    ``many_holes``: the holes as one array (``id = ANY(:holes)``, PostgreSQL), for a worker
-    that has more than ``MANY_HOLES``. In an ``IN`` list each hole is a parameter of its
-    own, compiled anew by SQLAlchemy and psycopg whenever their number changes; with
-    hundreds (ids burnt by retried submissions, kept up to ``recent.HOLE_SPAN``) that took
-    half of a worker's time. With the usual none or few the list is faster: the array's
-    lookup cost /v1/triage 6 % of its rate (docs/BENCHMARKS.md, session 23)."""
+    hash tables, takes the plain ``IN``."""
     newer = (select(cases.c.id, cases.c.category, cases.c.received_at, cases.c.hot_group, cases.c.sketch,
                     cases.c.sketch_model).where(cases.c.id > bindparam("after"))
              .order_by(cases.c.id).limit(literal_column(str(REFRESH_LIMIT))).cte("newer").prefix_with("MATERIALIZED"))
@@ -85,10 +76,8 @@ def _sketched_since(dialect: str, many_holes: bool = False):
     of_newer = (caller_keys.c.case_id == any_(func.array(newer_ids.scalar_subquery())) if dialect == "postgresql"
                 else caller_keys.c.case_id.in_(newer_ids))
     keys = select(caller_keys.c.case_id, caller_keys.c.key).where(of_newer).subquery("keys")
-    in_holes = (cases.c.id == any_(bindparam("holes", type_=ARRAY(Integer))) if many_holes and dialect == "postgresql"
-                else cases.c.id.in_(bindparam("holes", expanding=True)))
     return union_all(select(*newer.c, keys.c.key).select_from(newer.outerjoin(keys, keys.c.case_id == newer.c.id)),
-                     _SKETCHED.where(in_holes))
+                     _SKETCHED.where(cases.c.id.in_(bindparam("holes", expanding=True))))
 
 
 _SKETCHED_LATEST = _SKETCHED.where(cases.c.id.in_(
@@ -108,7 +97,6 @@ class CaseStore:
         self.settings = settings
         self._recent = RecentSketches(keep=2 * hot_issues.CANDIDATES)
         self._sketched_since = _sketched_since(engine.dialect.name)
-        self._sketched_since_many_holes = _sketched_since(engine.dialect.name, many_holes=True)
 
     # -- intake -------------------------------------------------------------------
     def create(self, submission: Mapping[str, Any], result: Mapping[str, Any],
@@ -291,9 +279,9 @@ class CaseStore:
         Read through the worker's ``RecentSketches`` (``recent.py``)."""
         recent = self._recent
         with recent.lock, self._begin(read_only=True) as connection:
-            since_last = self._sketched_since_many_holes if len(recent.holes) > MANY_HOLES else self._sketched_since
             stored = None if recent.model_version != model_version else _sketched(connection.execute(
-                since_last, {"after": recent.highest_id, "holes": sorted(recent.holes)}), model_version)
+                self._sketched_since, {"after": recent.highest_id, "holes": sorted(recent.holes)}),
+                model_version)
             if stored is None or sum(row.case_id > recent.highest_id for row in stored) >= REFRESH_LIMIT:
                 # A new model, or this worker is far behind (idle while others stored thousands):
                 # start again from the newest cases instead of reading every one since.

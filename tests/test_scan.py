@@ -78,8 +78,8 @@ def test_the_callers_answer_the_same_without_the_scans(small_corpus_path, monkey
                  safety.check(text)) for text in texts]
 
     compiled = answers()
-    monkeypatch.setattr(screening, "han_count", None)
-    monkeypatch.setattr(privacy, "long_number", None)
+    monkeypatch.setattr(screening, "_scan", None)
+    monkeypatch.setattr(privacy, "_scan", None)
     monkeypatch.setattr(segment, "_scan", None)
     monkeypatch.setattr(safety._prefilter(), "table", None)
     assert answers() == compiled

@@ -13,14 +13,12 @@ from typing import Sequence
 
 import numpy as np
 
+from .compiled import optional
 from .features import CHAR_MARK, OPENING_MARK, WORD_SEPARATOR
 from .segment import NUMBER_TOKEN
 from .taxonomy import resource_lines
 
-try:
-    from . import _merging  # compiled at install (setup.py); where it was not, top_terms runs as NumPy and Python
-except ImportError:  # pragma: no cover - exercised by the equality test through the Python loop
-    _merging = None
+_merging = optional("_merging")  # where it was not built, top_terms runs as NumPy and Python
 
 
 def display_terms(feature_names: np.ndarray) -> tuple[list[str], np.ndarray, list[bool]]:

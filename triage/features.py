@@ -18,20 +18,15 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.utils.validation import check_is_fitted
 
+from .compiled import optional
 from .derived import DerivedState
 from .errors import ModelError
 from .keytable import KeyTable
 from .memory import give_back_freed_memory
 from .segment import stopwords, tokens
 
-try:
-    from . import _ngrams  # compiled at install (setup.py); where it was not, NumPy array steps do its work
-except ImportError:  # pragma: no cover - exercised by the equality tests through the NumPy path
-    _ngrams = None
-try:
-    from . import _products  # compiled at install (setup.py); where it was not, SciPy multiplies
-except ImportError:  # pragma: no cover - exercised by the equality test through SciPy
-    _products = None
+_ngrams = optional("_ngrams")  # where it was not built, NumPy array steps do its work
+_products = optional("_products")  # where it was not built, SciPy multiplies
 
 _CODE_POINT_BITS = 21  # every code point is below 2**21, so a 3-gram fits in an int64
 _HAN_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF))  # the characters n-grams are made of

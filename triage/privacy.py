@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import re
 
-try:
-    from ._scan import long_number  # compiled at install (setup.py)
-except ImportError:  # pragma: no cover - exercised by tests/test_scan.py through the expression
-    long_number = None
+from .compiled import optional
+
+_scan = optional("_scan")
 
 # Order matters: an 18-digit ID number would also match the bank-card pattern.
 _PATTERNS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
@@ -29,7 +28,7 @@ _PATTERNS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
 # Every number pattern above needs seven or more digits in one run (digits joined by at
 # most one space or hyphen); a text without such a run skips them: one cheap search
 # instead of four scans in most complaints, whose numbers are dates, floors and prices.
-# ``long_number``'s definition.
+# ``_scan.long_number``'s definition.
 _LONG_NUMBER = re.compile(r"\d(?:[- ]?\d){6}")
 _NUMBER_KINDS = frozenset({"id_number", "phone", "bank_card"})
 
@@ -43,7 +42,7 @@ def mask_personal_data(text: str) -> tuple[str, list[str]]:
         The masked text and the sorted kinds found (``phone``, ``id_number``, ...).
     """
     kinds = set()
-    numbers = long_number(text) if long_number else _LONG_NUMBER.search(text) is not None
+    numbers = _scan.long_number(text) if _scan else _LONG_NUMBER.search(text) is not None
     for kind, placeholder, pattern in _PATTERNS:
         if kind in _NUMBER_KINDS and not numbers:
             continue

@@ -23,13 +23,11 @@ from operator import or_
 
 import numpy as np
 
+from .compiled import optional
 from .keytable import KeyTable
 from .taxonomy import URGENCY_LEVELS
 
-try:
-    from . import _scan  # compiled at install (setup.py); where it was not, two expressions find the places
-except ImportError:  # pragma: no cover - exercised by tests/test_scan.py through the expressions
-    _scan = None
+_scan = optional("_scan")  # where it was not built, two expressions find the places
 
 _SENTENCE_END = re.compile(r"[。!?;！？；\n]")
 _CLAUSE_END = re.compile(r"[，,。!?;！？；\n]")

@@ -9,13 +9,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-try:
-    from ._scan import han_count  # compiled at install (setup.py)
-except ImportError:  # pragma: no cover - exercised by tests/test_scan.py through the expression
-    han_count = None
+from .compiled import optional
+
+_scan = optional("_scan")
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
-# Counted by deleting everything else: three times faster than len(findall(...)); ``han_count``'s definition.
+# Counted by deleting everything else: three times faster than len(findall(...)); ``_scan.han_count``'s definition.
 _NOT_HAN = re.compile(r"[^\u3400-\u4dbf\u4e00-\u9fff]+")
 _NOT_LETTER = re.compile(r"[\W\d_]+")
 # Signatures of mojibake: UTF-8 replacement chars seen through GBK, and the runs a
@@ -47,7 +46,7 @@ def screen(raw_text: str, normalised_text: str, *, min_chars: int) -> list[Flag]
     garbled = _garbled_reason(raw_text)
     if garbled:
         return [Flag("unreadable", garbled)]
-    han = han_count(normalised_text) if han_count else len(_NOT_HAN.sub("", normalised_text))
+    han = _scan.han_count(normalised_text) if _scan else len(_NOT_HAN.sub("", normalised_text))
     # Letters are never more than characters: a text that is 30 % Chinese characters needs no count.
     letters = len(_NOT_LETTER.sub("", normalised_text)) if han < 0.3 * len(normalised_text) else 0
     if han == 0 or han < 0.3 * letters:

@@ -16,13 +16,11 @@ import logging
 import re
 import threading
 from functools import lru_cache
+from .compiled import optional
 from .errors import SettingError
 from .taxonomy import resource_lines
 
-try:
-    from . import _scan  # compiled at install (setup.py)
-except ImportError:  # pragma: no cover - exercised by tests/test_scan.py through the expressions
-    _scan = None
+_scan = optional("_scan")
 
 _PIECES = re.compile(
     r"(?P<han>[\u3400-\u4dbf\u4e00-\u9fff]+)"
@@ -56,13 +54,13 @@ def fillers() -> frozenset[str]:
 # A character three times in a row (砰砰砰, 修修修) makes two splits exactly equally
 # probable; jieba and rjieba then break the floating-point tie differently. Such runs,
 # about 1 in 2,000 texts, go to the reference engine so that tokens stay identical.
-# ``tripled``'s definition.
+# ``_scan.tripled``'s definition.
 _TIE_PRONE = re.compile(r"(.)\1\1")
 
 
-def _tie_prone(text: str, compiled: bool = True) -> bool:
+def _tie_prone(text: str) -> bool:
     """Whether ``text`` holds a tie-prone run; by ``_scan.tripled`` where it was built."""
-    return _scan.tripled(text) if _scan is not None and compiled else _TIE_PRONE.search(text) is not None
+    return _scan.tripled(text) if _scan is not None else _TIE_PRONE.search(text) is not None
 
 
 # The pieces of one text go to rjieba in one call: runs of Chinese as they are, every

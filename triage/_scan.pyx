@@ -3,8 +3,9 @@
 expression engine, a few microseconds each of a 300-character text: the same answers from
 one plain loop. Their definitions, which run where this module was not built, are the
 expressions beside their callers: ``screening._NOT_HAN``, ``privacy._LONG_NUMBER``,
-``segment._TIE_PRONE`` and ``safety._Prefilter``'s ``heads`` and ``singles``
-(tests/test_scan.py compares each with its expression)."""
+``segment._TIE_PRONE``, ``segment._pieces`` and ``segment._put_back`` (the ``_PIECES``
+expression and a list comprehension), and ``safety._Prefilter.bits`` (its ``heads`` and
+``singles``) (tests/test_scan.py compares each with its definition)."""
 from cpython.unicode cimport Py_UNICODE_ISDECIMAL
 from libc.stdint cimport int32_t, int64_t, uint64_t
 from libc.stdlib cimport calloc, free

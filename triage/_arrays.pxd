@@ -1,6 +1,15 @@
-# What the compiled loops share: the array element types they are specialised for, and the
-# lookup of one key in a ``keytable.KeyTable``'s probe arrays.
+# What the compiled loops share: the array element types they are specialised for, which
+# characters are Chinese, how code points pack into one key, and the lookup of one key in a
+# ``keytable.KeyTable``'s probe arrays.
 from libc.stdint cimport int32_t, int64_t, uint64_t
+
+cdef enum:
+    CODE_POINT_BITS = 21  # features.CODE_POINT_BITS: a key of n characters is their code points, this many bits each
+
+
+cdef inline bint is_han(Py_UCS4 character) noexcept nogil:
+    """A Chinese character (``features._HAN_RANGES``, the expressions' ``[\u3400-\u4dbf\u4e00-\u9fff]``)."""
+    return 0x3400 <= character <= 0x4DBF or 0x4E00 <= character <= 0x9FFF
 
 ctypedef fused value_type:  # feature values and weights: float32 as the shipped model holds them, float64 as learned
     float

@@ -14,14 +14,8 @@ from libc.stdint cimport int32_t, int64_t, uint64_t
 from libc.stdlib cimport calloc, free, realloc
 from libc.string cimport memset
 
-from ._arrays cimport index_type, length_type, table_position, value_type
+from ._arrays cimport CODE_POINT_BITS, index_type, is_han, length_type, table_position, value_type
 
-cdef int _CODE_POINT_BITS = 21  # features._CODE_POINT_BITS
-
-
-cdef inline bint _han(Py_UCS4 character) noexcept nogil:
-    # features._HAN_RANGES
-    return 0x3400 <= character <= 0x4DBF or 0x4E00 <= character <= 0x9FFF
 
 
 cdef extern from *:
@@ -124,7 +118,7 @@ def count(list words_per_text, list joined, dict word_index, const int64_t[::1] 
             unigram_before = bigram_before = False
             place = 0
             for character in text:
-                if _han(character):
+                if is_han(character):
                     code = <int64_t>character
                     position = dense[code]
                     unigram = position >= 0
@@ -133,14 +127,14 @@ def count(list words_per_text, list joined, dict word_index, const int64_t[::1] 
                                 opening_columns, opening_start)
                     bigram = False
                     if char_ngram_max >= 2 and unigram and unigram_before:
-                        position = table_position((before << _CODE_POINT_BITS) | code, slots, slot_keys, shift)
+                        position = table_position((before << CODE_POINT_BITS) | code, slots, slot_keys, shift)
                         if position >= 0:
                             bigram = True
                             _column(&entries, char_columns[position], with_opening and place < opening_length,
                                     opening_columns, opening_start)
                     if char_ngram_max >= 3 and bigram and bigram_before:
                         position = table_position(
-                            (((before_that << _CODE_POINT_BITS) | before) << _CODE_POINT_BITS) | code, slots, slot_keys,
+                            (((before_that << CODE_POINT_BITS) | before) << CODE_POINT_BITS) | code, slots, slot_keys,
                             shift)
                         if position >= 0:
                             _column(&entries, char_columns[position], with_opening and place < opening_length,

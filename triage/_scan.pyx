@@ -10,7 +10,7 @@ from cpython.unicode cimport Py_UNICODE_ISDECIMAL
 from libc.stdint cimport int32_t, int64_t, uint64_t
 from libc.stdlib cimport calloc, free
 
-from ._arrays cimport table_position
+from ._arrays cimport CODE_POINT_BITS, is_han, table_position
 
 
 def han_count(str text):
@@ -18,7 +18,7 @@ def han_count(str text):
     cdef Py_ssize_t count = 0
     cdef Py_UCS4 character
     for character in text:
-        if 0x3400 <= character <= 0x4DBF or 0x4E00 <= character <= 0x9FFF:
+        if is_han(character):
             count += 1
     return count
 
@@ -61,7 +61,7 @@ def rule_bits(str text, const int32_t[::1] dense, const int32_t[::1] slots, cons
     of the text's characters, and of each two characters in a row (the second no line
     break), found in a ``KeyTable`` of those places (its ``probe_arrays``: ``dense``,
     ``slots``, ``slot_keys``, ``shift``), whose keys are a character's code point and two
-    characters' code points as ``(first << 21) | second``."""
+    characters' code points as ``(first << CODE_POINT_BITS) | second``."""
     cdef Py_ssize_t length = len(text), at, word, words = masks.shape[1]
     cdef Py_ssize_t dense_size = dense.shape[0]
     cdef Py_UCS4 character, after
@@ -78,7 +78,8 @@ def rule_bits(str text, const int32_t[::1] dense, const int32_t[::1] slots, cons
         if at + 1 < length:
             after = text[at + 1]
             if after != u'\n':
-                position = table_position((<int64_t>character << 21) | <int64_t>after, slots, slot_keys, shift)
+                position = table_position((<int64_t>character << CODE_POINT_BITS) | <int64_t>after, slots, slot_keys,
+                                          shift)
                 if position >= 0:
                     for word in range(words):
                         bits[word] |= masks[position, word]
@@ -87,10 +88,6 @@ def rule_bits(str text, const int32_t[::1] dense, const int32_t[::1] slots, cons
         found |= int(bits[word]) << (64 * word)
     free(bits)
     return found
-
-
-cdef inline bint _han(Py_UCS4 character) noexcept:
-    return 0x3400 <= character <= 0x4DBF or 0x4E00 <= character <= 0x9FFF
 
 
 cdef inline bint _latin(Py_UCS4 character) noexcept:
@@ -108,8 +105,8 @@ def pieces(str text, str run_break, str other_piece, str number_token):
     while at < length:
         character = text[at]
         end = at + 1
-        if _han(character):  # (?P<han>[\u3400-\u4dbf\u4e00-\u9fff]+)
-            while end < length and _han(text[end]):
+        if is_han(character):  # (?P<han>[\u3400-\u4dbf\u4e00-\u9fff]+)
+            while end < length and is_han(text[end]):
                 end += 1
             runs.append(text[at:end])
         elif character == u'〔':  # (?P<placeholder>〔[\u4e00-\u9fff]{2,5}〕)

@@ -28,7 +28,7 @@ from .segment import stopwords, tokens
 _ngrams = optional("_ngrams")  # where it was not built, NumPy array steps do its work
 _products = optional("_products")  # where it was not built, SciPy multiplies
 
-_CODE_POINT_BITS = 21  # every code point is below 2**21, so a 3-gram fits in an int64
+CODE_POINT_BITS = 21  # every code point is below 2**21, so a 3-gram fits in an int64 (_arrays.pxd, safety)
 _HAN_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF))  # the characters n-grams are made of
 CHAR_MARK = "#"  # feature names of character n-grams start with it
 OPENING_MARK = "^"  # feature names of the opening's block start with it (no token holds either)
@@ -343,7 +343,7 @@ def _ngram_layers(joined: list[str], char_ngram_max: int):
         usable = len(points) - n + 1
         if usable <= 0:
             return
-        key = (key[:usable] << _CODE_POINT_BITS) | points[n - 1:n - 1 + usable]
+        key = (key[:usable] << CODE_POINT_BITS) | points[n - 1:n - 1 + usable]
         yield row_of_position[:usable], key, row_of_position[:usable] == row_of_position[n - 1:], place[n - 1:]
 
 
@@ -436,8 +436,8 @@ def _decode(key: int) -> str:
     characters = []
     key = int(key)
     while key:
-        characters.append(chr(key & ((1 << _CODE_POINT_BITS) - 1)))
-        key >>= _CODE_POINT_BITS
+        characters.append(chr(key & ((1 << CODE_POINT_BITS) - 1)))
+        key >>= CODE_POINT_BITS
     return "".join(reversed(characters))
 
 

@@ -79,9 +79,9 @@ class KeyTable(DerivedState):
         return result
 
     def probe_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-        """What the compiled counting reads (``_ngrams.count``): the index of each
-        key below ``_DENSE_LIMIT`` by value, the slots, the key in each slot, and the
-        shift that takes a key's hash to its home slot."""
+        """What the compiled loops read (``_ngrams.count``, ``_scan.rule_bits``): the index
+        of each key below ``_DENSE_LIMIT`` by value, the slots, the key in each slot, and
+        the shift that takes a key's hash to its home slot."""
         return self._dense(), self._slots, self._slot_keys(), int(self._shift)
 
     def _search(self, queries: np.ndarray) -> np.ndarray:

@@ -24,6 +24,7 @@ from operator import or_
 import numpy as np
 
 from .compiled import optional
+from .features import CODE_POINT_BITS
 from .keytable import KeyTable
 from .taxonomy import URGENCY_LEVELS
 
@@ -102,11 +103,12 @@ class _Prefilter:
         self.heads = re.compile("(?=([" + "".join(sorted(map(re.escape, heads))) + "].))") if heads else None
         self.singles = re.compile("[" + "".join(sorted(map(re.escape, singles))) + "]") if singles else None
         # The same places as keys of a table (a character's code point; two characters'
-        # as ``first << 21 | second``) to their patterns' bits, for the compiled scan
+        # packed as the n-gram keys of ``features`` are) to their patterns' bits, for the compiled scan
         self.table = None
         if _scan is not None:
             places = list(self.by_head)
-            keys = [ord(place[0]) if len(place) == 1 else ord(place[0]) << 21 | ord(place[1]) for place in places]
+            keys = [ord(place[0]) if len(place) == 1 else ord(place[0]) << CODE_POINT_BITS | ord(place[1])
+                    for place in places]
             words = max(1, -(-len(self.patterns) // 64))
             masks = np.array([[self.by_head[place] >> (64 * word) & (2**64 - 1) for word in range(words)]
                               for place in places], np.uint64).reshape(len(places), words)

@@ -367,6 +367,34 @@ def test_reads_and_intake_on_postgresql_are_one_statement_and_other_writes_keep_
     assert {mode for verb, mode in seen if verb == "SELECT"} == {True, False}  # the claim's locking read: False
 
 
+def test_postgresql_connections_are_replaced_as_the_case_ids_double(store, monkeypatch):
+    """PostgreSQL keeps a prepared statement's generic plan until the tables' statistics
+    change, which without autovacuum they never do: a plan made on a nearly empty ``cases``
+    (a sequential scan) would serve it at any size. So a store replaces its process's
+    connections, which then plan afresh, when the ids pass ``REPLAN_FROM_ID`` and each time
+    they double after that, by intake and by history import alike."""
+    from triage.store import CaseStore
+    from triage.store import cases as store_module
+
+    if store.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite plans each statement as it is prepared, from the table as it is then")
+    monkeypatch.setattr(store_module, "REPLAN_FROM_ID", 3)
+    growing = CaseStore(store.engine, store.settings)
+
+    def session() -> int:
+        with store.engine.connect() as connection:
+            return connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+
+    sessions = [session()]
+    for number in range(1, 13):
+        assert make(growing, f"路灯坏了第{number}天")["case_id"] == number
+        sessions.append(session())
+    growing.import_history([{"text": f"路灯坏了第{number}天", "received_at": NOW} for number in range(13, 33)])
+    sessions.append(session())
+    replaced_after = [case_id for case_id in range(1, 14) if sessions[case_id] != sessions[case_id - 1]]
+    assert replaced_after == [3, 6, 12, 13]  # 13: the import, whose newest id is 32 (past 24)
+
+
 def test_an_escalated_grouped_case_with_caller_keys_is_stored_whole(store):
     """Everything of one intake lands together: the case escalated, both its events, each
     caller key, its features row, and the hot-issue group named after its first case (on

@@ -24,6 +24,9 @@ from .recent import REFRESH_LIMIT, RecentSketches, Sketched
 from .schema import caller_keys, case_events, cases, labels
 
 LARGEST_ID = 2**31 - 1  # an Integer column on every database
+# On PostgreSQL, a process's connections are replaced when the case ids pass this and each
+# time they double after that (``CaseStore._plan_again_as_cases_grow``).
+REPLAN_FROM_ID = 1000
 QUEUE_ORDERS = {"urgency": (cases.c.urgency_rank, cases.c.respond_by),
                 "deadline": (cases.c.respond_by, cases.c.urgency_rank)}
 LABEL_FIELDS = ("category", "subcategory", "department", "urgency", "request_type")
@@ -97,6 +100,7 @@ class CaseStore:
         self.settings = settings
         self._recent = RecentSketches(keep=2 * hot_issues.CANDIDATES)
         self._sketched_since = _sketched_since(engine.dialect.name)
+        self._replan_at = REPLAN_FROM_ID if engine.dialect.name == "postgresql" else LARGEST_ID + 1
 
     # -- intake -------------------------------------------------------------------
     def create(self, submission: Mapping[str, Any], result: Mapping[str, Any],
@@ -161,6 +165,7 @@ class CaseStore:
             if existing is None:
                 raise
             return existing, False
+        self._plan_again_as_cases_grow(row["id"])
         return {**_case_view(row, now), "events": [_event_view(event) for event in events]}, True
 
     def import_history(self, records: Sequence[Mapping[str, Any]], now: datetime | None = None) -> int:
@@ -195,7 +200,24 @@ class CaseStore:
             for table, values in ((case_events, events), (caller_keys, keys)):
                 if values:
                     _bulk_insert(connection, table, values)
+        self._plan_again_as_cases_grow(max(ids))
         return len(ids)
+
+    def _plan_again_as_cases_grow(self, newest_id: int) -> None:
+        """Replace this process's PostgreSQL connections once the case ids reach
+        ``REPLAN_FROM_ID``, and whenever they have doubled since.
+
+        psycopg prepares a statement on its fifth run on a connection, and PostgreSQL then
+        keeps the statement's generic plan until the tables' statistics change. Where
+        autovacuum does not run (this machine's server) they never do: the plans made while
+        ``cases`` held a few rows stay, and the hot-issue refresh read the whole table on
+        every request, a cost growing with every case stored (bench/service_load.py on a new
+        database: 458-513 stored requests/s, 591-595 with sequential scans off). New
+        connections plan for the table as it is now; the doubling keeps that to a dozen
+        reconnections from a thousand cases to a million."""
+        if newest_id >= self._replan_at:
+            self._replan_at = 2 * newest_id
+            self.engine.dispose()
 
     def _new_row(self, raw_text: str, stored_text: str, received_at: datetime, now: datetime, *,
                  external_id: str | None, channel: str | None, urgency: str | None, status: str,

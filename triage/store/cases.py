@@ -41,8 +41,10 @@ _VIEWED = tuple(column for column in cases.c if column.name not in ("sketch", "s
 _INSERT_CASE = insert(cases).returning(cases.c.id)
 _INSERT_EVENT = insert(case_events)
 _INSERT_KEYS = insert(caller_keys)
-_NAME_FIRST_OF_GROUP = (update(cases).where(cases.c.id == bindparam("group"), cases.c.hot_group.is_(None))
-                        .values(hot_group=bindparam("group")))
+# A case joining a group: the group's first case names the group (itself included) and
+# counts the new member, so that reading a group's size is one row, however large it grows.
+_JOIN_GROUP = (update(cases).where(cases.c.id == bindparam("group"))
+               .values(hot_group=bindparam("group"), hot_group_size=func.coalesce(cases.c.hot_group_size, 1) + 1))
 _PRIOR_CASES = (select(cases.c.id, cases.c.text, cases.c.status, cases.c.received_at, cases.c.channel,
                        cases.c.category, cases.c.model_version, cases.c.features, caller_keys.c.kind)
                 .join(caller_keys, caller_keys.c.case_id == cases.c.id)
@@ -50,9 +52,8 @@ _PRIOR_CASES = (select(cases.c.id, cases.c.text, cases.c.status, cases.c.receive
                        caller_keys.c.received_at >= bindparam("since"),
                        caller_keys.c.received_at <= bindparam("until"))
                 .order_by(cases.c.received_at.desc()))
-_GROUP_FIRST = select(cases.c.id, cases.c.received_at, cases.c.status,
-                      select(func.count()).select_from(cases).where(cases.c.hot_group == bindparam("group"))
-                      .scalar_subquery()).where(cases.c.id == bindparam("group"))
+_GROUP_FIRST = select(cases.c.id, cases.c.received_at, cases.c.status, cases.c.hot_group_size).where(
+    cases.c.id == bindparam("group"))
 _HIGHEST_ID = select(func.max(cases.c.id))
 _SKETCHED = select(cases.c.id, cases.c.category, cases.c.received_at, cases.c.hot_group, cases.c.sketch,
                    cases.c.sketch_model, caller_keys.c.key).select_from(
@@ -153,8 +154,8 @@ class CaseStore:
             else:
                 with self._begin() as connection:
                     row["id"] = connection.execute(_INSERT_CASE, row).scalar_one()
-                    if row["hot_group"] is not None:  # the group's first case names the group, itself included
-                        connection.execute(_NAME_FIRST_OF_GROUP, {"group": row["hot_group"]})
+                    if row["hot_group"] is not None:
+                        connection.execute(_JOIN_GROUP, {"group": row["hot_group"]})
                     connection.execute(_INSERT_EVENT, [{"case_id": row["id"], **event} for event in events])
                     if key_rows:
                         connection.execute(_INSERT_KEYS, [{"case_id": row["id"], **key} for key in key_rows])
@@ -317,12 +318,14 @@ class CaseStore:
         return [{"case_id": row.case_id, "hot_group": row.hot_group, "sketch": row.sketch} for row in found]
 
     def hot_group(self, group_id: int) -> tuple[int, dict | None]:
-        """How many cases the group has and its first case (case_id, received_at, status)."""
+        """How many cases the group has (0 while its first case is alone) and its first case
+        (case_id, received_at, status)."""
         with self._begin(read_only=True) as connection:
             first = connection.execute(_GROUP_FIRST, {"group": group_id}).first()
         if first is None:
             return 0, None
-        return first[3], {"case_id": first.id, "received_at": utc_iso(first.received_at), "status": first.status}
+        return first.hot_group_size or 0, {"case_id": first.id, "received_at": utc_iso(first.received_at),
+                                           "status": first.status}
 
     def hot_issues(self, *, since: datetime | None = None, min_size: int = 2, limit: int = 50) -> list[dict]:
         """Hot-issue groups, largest first: size, open cases, first and latest time, and the
@@ -584,7 +587,7 @@ def _one_statement_intake(row: dict, events: list[dict], key_rows: list[dict]) -
         parameters.update((f"key{number}_{name}", value) for name, value in key.items())
     grouped = row["hot_group"] is not None
     if grouped:
-        parameters["group"] = row["hot_group"]  # _NAME_FIRST_OF_GROUP's
+        parameters["group"] = row["hot_group"]  # _JOIN_GROUP's
     return _intake_statement(tuple(row), tuple(events[0]), len(events), len(key_rows), grouped), parameters
 
 
@@ -609,8 +612,8 @@ def _intake_statement(case_columns: tuple[str, ...], event_columns: tuple[str, .
     parts = [rows_of_new_case(case_events, event_columns, "event", event_count).cte("new_events")]
     if key_count:
         parts.append(rows_of_new_case(caller_keys, ("kind", "key", "received_at"), "key", key_count).cte("new_keys"))
-    if grouped:  # the group's first case names the group
-        parts.append(_NAME_FIRST_OF_GROUP.cte("named_group"))
+    if grouped:
+        parts.append(_JOIN_GROUP.cte("joined_group"))
     return select(new_case.c.id).add_cte(*parts)
 
 

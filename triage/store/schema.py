@@ -38,6 +38,7 @@ cases = Table(
     Column("meeting_at", DateTime, nullable=False),
     Column("resolved_at", DateTime, nullable=True),
     Column("hot_group", Integer, nullable=True),         # first case of its hot-issue group (hot_issues.py)
+    Column("hot_group_size", Integer, nullable=True),    # on a group's first case: the cases it has, itself included
     Column("sketch", LargeBinary, nullable=True),        # the text's strongest features, for hot issues
     Column("sketch_model", String(64), nullable=True),   # the model whose features the sketch holds
     # A case with a caller: its TF-IDF row (repeat.pack_row) by the model of model_version,

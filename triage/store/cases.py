@@ -213,7 +213,7 @@ class CaseStore:
         autovacuum does not run (this machine's server) they never do: the plans made while
         ``cases`` held a few rows stay, and the hot-issue refresh read the whole table on
         every request, a cost growing with every case stored (bench/service_load.py on a new
-        database: 458-513 stored requests/s, 591-595 with sequential scans off). New
+        database, side by side: 408-506 stored requests/s before this, 502-595 with it). New
         connections plan for the table as it is now; the doubling keeps that to a dozen
         reconnections from a thousand cases to a million."""
         if newest_id >= self._replan_at:

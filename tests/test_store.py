@@ -416,7 +416,7 @@ def test_an_escalated_grouped_case_with_caller_keys_is_stored_whole(store):
     assert store.hot_group(first) == (2, {"case_id": first, "received_at": utc_iso(NOW), "status": "new"})
 
 
-def join(store, group, text):
+def join_group(store, group, text):
     case, _ = store.create({"text": text, "received_at": NOW}, result(text=text), now=NOW,
                            hot={"sketch": text.encode("utf-8"), "sketch_model": "m-test", "group_id": group})
     return case["case_id"]
@@ -427,9 +427,9 @@ def test_a_groups_size_is_counted_as_members_join_even_at_once(store):
     0 while it is alone, then every member, joined one by one or by several workers at once."""
     first = sketched(store, "水管爆了", "1")
     assert store.hot_group(first)[0] == 0
-    join(store, first, "水管爆了，街上全是水")
+    join_group(store, first, "水管爆了，街上全是水")
     assert store.hot_group(first)[0] == 2
-    threads = [threading.Thread(target=join, args=(store, first, f"水管爆了第{number}处")) for number in range(8)]
+    threads = [threading.Thread(target=join_group, args=(store, first, f"水管爆了第{number}处")) for number in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -447,15 +447,15 @@ def test_an_upgraded_database_counts_its_groups_existing_members(store):
 
     first, other = sketched(store, "水管爆了", "1"), sketched(store, "路灯坏了", "2")
     for number in range(3):
-        join(store, first, f"水管爆了第{number}处")
-    join(store, other, "路灯也坏了")
+        join_group(store, first, f"水管爆了第{number}处")
+    join_group(store, other, "路灯也坏了")
     config = _alembic_config()
     with store.engine.begin() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, "0004")
     assert migrate(store.engine) == head_revision()
     assert [store.hot_group(group)[0] for group in (first, other)] == [4, 2]
-    join(store, other, "路灯又坏了")
+    join_group(store, other, "路灯又坏了")
     assert store.hot_group(other)[0] == 3
 
 

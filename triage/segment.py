@@ -12,10 +12,10 @@ agree).
 """
 from __future__ import annotations
 
-import logging
 import re
 import threading
 from functools import lru_cache
+from . import reference_jieba
 from .compiled import optional
 from .errors import SettingError
 from .taxonomy import resource_lines
@@ -86,11 +86,7 @@ class _Engine:
             self.cut = self._cut_fast
             self.tokens = self._tokens_fast
         else:
-            import jieba
-
-            jieba.setLogLevel(logging.WARNING)
-            self._tokenizer = jieba.Tokenizer()
-            self._tokenizer.initialize()
+            self._tokenizer = reference_jieba.tokenizer()
             for word, frequency in domain_words():
                 self._tokenizer.add_word(word, frequency)
             self.cut = lambda run: self._tokenizer.lcut(run, HMM=True)

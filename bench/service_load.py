@@ -5,6 +5,7 @@ from 127.0.0.1 with 8 connections, side by side with a trivial JSON endpoint.
     python bench/service_load.py --database postgresql://postgres@127.0.0.1/triage_bench
     python bench/service_load.py --soak 600                         # 10-minute soak on /v1/triage
     python bench/service_load.py --callers 1999                     # /v1/triage bodies with phone numbers
+    python bench/service_load.py --cold-starts 10                   # only: start to /readyz, 10 times
 
 Needs wrk (Debian: apt-get install wrk). Bodies are 300-character slices of real messages
 (../shared/data) when present, else of the seed corpus. Each /v1/triage request carries
@@ -123,6 +124,25 @@ def start_server(database: str, workers: int, port: int, folder: Path) -> tuple[
             time.sleep(0.05)
 
 
+def cold_starts(database: str | None, workers: int, port: int, runs: int) -> dict:
+    """Seconds from starting gunicorn to /readyz answering 200, ``runs`` times, each
+    stopped before the next starts (a new SQLite file each, unless ``database``)."""
+    seconds = []
+    for _ in range(runs):
+        folder = Path(tempfile.mkdtemp(prefix="triage-start-"))
+        try:
+            server, ready = start_server(database or f"sqlite:///{folder / 'cases.db'}", workers, port, folder)
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+            seconds.append(ready)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+    ordered = sorted(seconds)
+    return {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+            "date": time.strftime("%Y-%m-%d"), "workers": workers, "cold_start_to_ready_s": seconds,
+            "median_s": ordered[len(ordered) // 2], "max_s": ordered[-1]}
+
+
 def check_cases(database: str, folder: Path) -> dict:
     """Every 201 answered has exactly one case; nothing else was refused."""
     from sqlalchemy import func, select
@@ -163,7 +183,12 @@ def main() -> None:
                              "detection runs as on a hotline (1999: each caller's texts differ; 0: no caller)")
     parser.add_argument("--soak", type=int, default=0, help="instead: this many seconds on /v1/triage, "
                                                              "with worker memory before and after")
+    parser.add_argument("--cold-starts", type=int, default=0,
+                        help="instead: start the server this many times and time each start to /readyz")
     arguments = parser.parse_args()
+    if arguments.cold_starts:
+        print(json.dumps(cold_starts(arguments.database, arguments.workers, arguments.port, arguments.cold_starts)))
+        return
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
     folder = Path(tempfile.mkdtemp(prefix="triage-load-"))

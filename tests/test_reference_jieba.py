@@ -1,3 +1,8 @@
+import json
+import os
+import subprocess
+import sys
+
 import jieba
 import pytest
 
@@ -51,3 +56,17 @@ def test_a_folder_that_cannot_be_written_still_gives_the_dictionary(tmp_path, mo
     assert reference_jieba.prefix_dictionary(jieba.Tokenizer()) == jiebas_own
     assert "could not cache jieba's dictionary" in caplog.text
     assert not (tmp_path / "missing").exists()
+
+
+def test_jieba_is_imported_without_pkg_resources_and_cuts_the_same(cache_folder):
+    """In a new process (here jieba is imported already): jieba reads its HMM tables by
+    path instead, and the unknown words that the HMM joins come out as jieba's."""
+    text = "楼下新开的螺蛳粉店天天排油烟，邻居老郑说找过综执也没用"
+    script = ("import json, sys; from triage import reference_jieba; "
+              f"words = reference_jieba.tokenizer().lcut({text!r}, HMM=True); "
+              "print(json.dumps([words, 'pkg_resources' in sys.modules]))")
+    answer = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                            env={**os.environ, "TMPDIR": str(cache_folder)})
+    words, imported = json.loads(answer.stdout)
+    assert imported is False
+    assert words == jieba.Tokenizer().lcut(text, HMM=True)

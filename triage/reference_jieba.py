@@ -6,7 +6,7 @@ about 500,000 entries, with their frequencies) in a ``marshal`` file; loading it
 dictionary is kept as its words joined by line breaks and their frequencies as one
 array, and rebuilt with ``dict(zip(...))`` in about 0.17 s (docs/BENCHMARKS.md). The
 dictionary is the one ``jieba.Tokenizer.gen_pfdict`` builds from jieba's own file,
-so the tokens are jieba's (tests/test_segment.py compares both dictionaries).
+so the tokens are jieba's (tests/test_reference_jieba.py compares both dictionaries).
 
 The cache lives in the temporary folder, as jieba's does, named after jieba's version
 and its dictionary file, written once by whichever process needs it first (to a
@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy
 
 _MAGIC = b"triage-jieba-prefixes.v1\n"
-_WORD_BREAK = "\n"  # jieba's dictionary words never hold white space
+_WORD_BREAK = "\n"  # never inside a word: each comes from one line of jieba's file
 _FREQUENCY = numpy.dtype("<i8")
 
 

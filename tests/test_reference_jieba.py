@@ -58,6 +58,15 @@ def test_a_folder_that_cannot_be_written_still_gives_the_dictionary(tmp_path, mo
     assert not (tmp_path / "missing").exists()
 
 
+def test_a_dictionary_that_is_not_a_file_is_built_without_a_cache(cache_folder, monkeypatch, jiebas_own):
+    def no_file():
+        raise FileNotFoundError("dict.txt")
+
+    monkeypatch.setattr(reference_jieba, "cache_path", no_file)
+    assert reference_jieba.prefix_dictionary(jieba.Tokenizer()) == jiebas_own
+    assert list(cache_folder.iterdir()) == []
+
+
 def test_jieba_is_imported_without_pkg_resources_and_cuts_the_same(cache_folder):
     """In a new process (here jieba is imported already): jieba reads its HMM tables by
     path instead, and the unknown words that the HMM joins come out as jieba's."""

@@ -43,7 +43,10 @@ def tokenizer():
 def prefix_dictionary(blank) -> tuple[dict[str, int], int]:
     """jieba's prefix dictionary and total frequency for ``blank``, a new
     ``jieba.Tokenizer`` on the default dictionary: from the cache, else built and cached."""
-    path = cache_path()
+    try:
+        path = cache_path()
+    except OSError:  # jieba's dictionary is not a file of its own (not a pip install): no cache
+        return blank.gen_pfdict(blank.get_dict_file())
     try:
         return _read(path.read_bytes())
     except (OSError, ValueError):

@@ -34,9 +34,8 @@ def tokenizer():
     jieba = _jieba()
     jieba.setLogLevel(logging.WARNING)
     loaded = jieba.Tokenizer()
-    with loaded.lock:
-        loaded.FREQ, loaded.total = prefix_dictionary(loaded)
-        loaded.initialized = True
+    loaded.FREQ, loaded.total = prefix_dictionary(loaded)  # what its ``initialize`` sets, and:
+    loaded.initialized = True
     return loaded
 
 

@@ -8,7 +8,7 @@ import pytest
 
 import triage
 
-MODULES = ["_scan", "_ngrams", "_products", "_merging"]
+MODULES = ["_scan", "_ngrams", "_products", "_merging", "_sketch_index"]
 
 
 @pytest.mark.parametrize("name", MODULES)

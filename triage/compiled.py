@@ -1,7 +1,7 @@
-"""The compiled modules (``setup.py``: ``_scan``, ``_ngrams``, ``_products``, ``_merging``),
-each optional at install. Where one was not built its callers do the same work by its
-definitions, the regular expressions, NumPy steps, SciPy and Python beside them, which the
-tests compare it with: the same results, slower."""
+"""The compiled modules (``setup.py``: ``_scan``, ``_ngrams``, ``_products``, ``_merging``,
+``_sketch_index``), each optional at install. Where one was not built its callers do the
+same work by its definitions, the regular expressions, NumPy steps, SciPy and Python beside
+them, which the tests compare it with: the same results, slower."""
 from __future__ import annotations
 
 from importlib import import_module

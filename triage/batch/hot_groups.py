@@ -24,7 +24,10 @@ from typing import Any, Iterator, Mapping, NamedTuple
 
 import numpy as np
 
+from ..compiled import optional
 from ..hot_issues import CANDIDATES, SKETCH_TERMS, cosines, unpack
+
+_sketch_index = optional("_sketch_index")  # where it was not built, every candidate's terms are read
 
 NO_GROUP = -1
 SHOWN_TEXT = 80  # characters of a group's first row in the report
@@ -50,11 +53,16 @@ def entry(row: dict) -> Entry | None:
 
 
 class _Recent:
-    """The latest ``CANDIDATES`` rows of one category as arrays, compared all at once."""
+    """The latest ``CANDIDATES`` rows of one category, compared all at once: their sketches
+    indexed by feature (``_sketch_index``) where it was built, else as arrays."""
 
-    def __init__(self):
-        self.indices = np.full((CANDIDATES, SKETCH_TERMS), -1, dtype=np.int32)
-        self.values = np.zeros((CANDIDATES, SKETCH_TERMS), dtype=np.float32)
+    def __init__(self, n_features: int, scratch: np.ndarray):
+        if _sketch_index is not None:
+            self.index = _sketch_index.SketchIndex(CANDIDATES, SKETCH_TERMS, n_features)
+        else:
+            self.index, self.scratch = None, scratch
+            self.indices = np.full((CANDIDATES, SKETCH_TERMS), -1, dtype=np.int32)
+            self.values = np.zeros((CANDIDATES, SKETCH_TERMS), dtype=np.float32)
         self.rows = np.zeros(CANDIDATES, dtype=np.int64)          # 0: an empty slot
         self.times = np.full(CANDIDATES, np.nan)                  # seconds; nan: no time
         self.callers = np.zeros(CANDIDATES, dtype=np.int64)       # 0: no caller
@@ -65,11 +73,21 @@ class _Recent:
 
     def add(self, row: int, indices, values, moment: float, caller: int, group: int) -> None:
         slot = self.slot
-        self.indices[slot], self.values[slot], self.rows[slot] = indices, values, row
+        if self.index is not None:
+            self.index.put(slot, indices, values)
+        else:
+            self.indices[slot], self.values[slot] = indices, values
+        self.rows[slot] = row
         self.times[slot], self.callers[slot], self.groups[slot] = moment, caller, group
         self.slot = (slot + 1) % CANDIDATES
         self.added += 1
         self.timed = self.timed or not np.isnan(moment)
+
+    def cosines(self, indices: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """The cosine of an unpacked sketch with each slot's (0 for an empty slot)."""
+        if self.index is not None:
+            return self.index.cosines(indices, values)
+        return cosines(indices, values, self.indices, self.values, self.scratch)
 
     def eligible(self, moment: float, caller: int, window: float) -> np.ndarray | None:
         """Which slots the row may join: filled, another caller's, within the window;
@@ -91,8 +109,8 @@ class HotGroups:
     def __init__(self, n_features: int, settings: Mapping[str, Any], path: Path):
         self.window = settings["hot_issue_window_days"] * 86400.0
         self.threshold = settings["hot_issue_similarity"]
-        self.recent: dict[str, _Recent] = defaultdict(_Recent)
-        self.scratch = np.zeros(n_features + 1, dtype=np.float32)  # one for the whole file (hot_issues.cosines)
+        scratch = np.zeros(n_features + 1, dtype=np.float32)  # one for the whole file (hot_issues.cosines)
+        self.recent: dict[str, _Recent] = defaultdict(lambda: _Recent(n_features, scratch))
         self.first_rows, self.sizes, self.last_rows = array("q"), array("q"), array("q")  # per group
         self.path = path
         self.file = open(path, "wb")
@@ -109,7 +127,7 @@ class HotGroups:
     def _group(self, found: Entry) -> int:
         indices, values = unpack(found.sketch)
         known = self.recent[found.category]
-        similarity = cosines(indices, values, known.indices, known.values, self.scratch)
+        similarity = known.cosines(indices, values)
         eligible = known.eligible(found.moment, found.caller, self.window)
         if eligible is not None:
             similarity[~eligible] = -1.0

@@ -13,7 +13,7 @@ from triage import hot_issues, lifecycle, sla
 from triage.errors import CaseNotFoundError, InputError, TransitionError
 from triage.settings import load_settings
 from triage.store import utc_iso
-from triage.store.database import head_revision, migrate
+from triage.store.database import HEAD_REVISION, migrate
 from triage.store.schema import metadata
 
 NOW = datetime(2026, 11, 2, 9, 0)
@@ -36,9 +36,30 @@ def make(store, text="路灯坏了一个月没人修", **kwargs):
 def test_migrations_build_exactly_the_declared_schema(store):
     with store.engine.connect() as connection:
         context = MigrationContext.configure(connection)
-        assert context.get_current_revision() == head_revision()
+        assert context.get_current_revision() == HEAD_REVISION
         assert compare_metadata(context, metadata) == []
-    assert migrate(store.engine) == head_revision()  # a second run is a no-op
+    assert migrate(store.engine) == HEAD_REVISION  # a second run is a no-op
+
+
+def test_the_head_revision_is_the_newest_migration_script():
+    from alembic.script import ScriptDirectory
+
+    from triage.store.database import _alembic_config
+
+    assert ScriptDirectory.from_config(_alembic_config()).get_current_head() == HEAD_REVISION
+
+
+def test_a_restart_on_a_migrated_database_does_not_import_alembic(tmp_path):
+    """Only a database behind the newest revision needs Alembic (0.13 s of a start to import)."""
+    import subprocess
+    import sys
+
+    script = ("import sys; from triage.store import migrate, open_engine; "
+              f"engine = open_engine('sqlite:///{tmp_path / 'cases.db'}'); "
+              "print(migrate(engine), 'alembic' in sys.modules)")
+    runs = [subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split()
+            for _ in range(2)]
+    assert runs == [[HEAD_REVISION, "True"], [HEAD_REVISION, "False"]]
 
 
 def test_a_database_of_the_previous_revision_upgrades_with_its_cases(store):
@@ -56,14 +77,14 @@ def test_a_database_of_the_previous_revision_upgrades_with_its_cases(store):
         config.attributes["connection"] = connection
         command.downgrade(config, "0003")
         assert MigrationContext.configure(connection).get_current_revision() == "0003"
-    assert migrate(store.engine) == head_revision()
+    assert migrate(store.engine) == HEAD_REVISION
     [prior] = store.prior_cases([("phone", "key-1")], NOW, 1)
     assert (prior["case_id"], prior["text"], prior["features"]) == (case["case_id"], "路灯又坏了", None)
     assert store.get(case["case_id"])["status"] == case["status"]
     with store.engine.begin() as connection:  # every step back keeps the cases (SQLite: in place)
         config.attributes["connection"] = connection
         command.downgrade(config, "0001")
-    assert migrate(store.engine) == head_revision() and store.count() == 1
+    assert migrate(store.engine) == HEAD_REVISION and store.count() == 1
 
 
 def test_auto_routed_case_is_assigned_and_others_wait_for_a_dispatcher(store):
@@ -262,7 +283,7 @@ def test_a_schema_lost_or_stepped_back_behind_the_store_is_a_store_error(store):
     with store.engine.begin() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, "0003")
-    with pytest.raises(StoreError, match=f"at revision 0003, this triage needs {head_revision()}"):
+    with pytest.raises(StoreError, match=f"at revision 0003, this triage needs {HEAD_REVISION}"):
         store.ping()
     with store.engine.begin() as connection:
         config.attributes["connection"] = connection
@@ -274,7 +295,7 @@ def test_a_schema_lost_or_stepped_back_behind_the_store_is_a_store_error(store):
         make(store, external_id="after-the-loss")
     with pytest.raises(StoreError, match="lost its schema"):
         store.get(1)
-    assert migrate(store.engine) == head_revision()  # what a restart does
+    assert migrate(store.engine) == HEAD_REVISION  # what a restart does
     store.ping()
     assert make(store, external_id="after-the-restart")["case_id"] == 1
 
@@ -453,7 +474,7 @@ def test_an_upgraded_database_counts_its_groups_existing_members(store):
     with store.engine.begin() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, "0004")
-    assert migrate(store.engine) == head_revision()
+    assert migrate(store.engine) == HEAD_REVISION
     assert [store.hot_group(group)[0] for group in (first, other)] == [4, 2]
     join_group(store, other, "路灯又坏了")
     assert store.hot_group(other)[0] == 3

@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from .. import hot_issues, jsontext, lifecycle, sla
 from ..errors import CaseNotFoundError, InputError, StoreError, TransitionError
 from ..identity import masked_caller
-from .database import head_revision
+from .database import HEAD_REVISION
 from .recent import REFRESH_LIMIT, RecentSketches, Sketched
 from .schema import caller_keys, case_events, cases, labels
 
@@ -388,9 +388,9 @@ class CaseStore:
         backup, or dropped and created again, behind a running service)."""
         with self._begin(read_only=True) as connection:
             found = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        if found != head_revision():
+        if found != HEAD_REVISION:
             raise StoreError(f"the case store's schema is at revision {found}, this triage needs "
-                             f"{head_revision()}: {_MIGRATE_HINT}")
+                             f"{HEAD_REVISION}: {_MIGRATE_HINT}")
 
     # -- handling -----------------------------------------------------------------
     def act(self, case_id: int, action: str, actor: str, *, reason: str | None = None,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import weakref
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
@@ -22,6 +23,9 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from .. import jsontext
 from ..errors import SettingError, StoreError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration's revision, which a database at it needs no migrating to (a restart):
@@ -88,7 +92,7 @@ def _sqlite_engine(url) -> Engine:
     return engine
 
 
-def _alembic_config():
+def _alembic_config() -> Config:
     from alembic.config import Config
 
     config = Config()
@@ -106,20 +110,20 @@ def migrate(engine: Engine) -> str:
         with engine.begin() as connection:
             if connection.dialect.name == "postgresql":  # one migrator at a time across workers
                 connection.execute(text("SELECT pg_advisory_xact_lock(1234512345)"))
-            if stored_revision(connection) == HEAD_REVISION:
+            if _stored_revision(connection) == HEAD_REVISION:
                 return HEAD_REVISION
             from alembic import command
 
             config = _alembic_config()
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
-            return stored_revision(connection)
+            return _stored_revision(connection)
     except SQLAlchemyError as error:
         raise StoreError(f"cannot open the case store at {engine.url.render_as_string()}: "
                          f"{error.__class__.__name__}: {error.orig if hasattr(error, 'orig') else error}") from None
 
 
-def stored_revision(connection) -> str | None:
+def _stored_revision(connection) -> str | None:
     """The revision the database on ``connection`` is at (Alembic's table), or None."""
     if not inspect(connection).has_table("alembic_version"):
         return None

@@ -9,7 +9,8 @@ The runner feeds ``HotGroups`` each chunk's entries (``entry``, made by the work
 the chunk arrives, so grouping runs beside the workers instead of after them.
 
 Memory stays flat however long the file: the sketches of ``CANDIDATES`` rows per
-category, three numbers per group (first row, size, last row), and the group of every
+category (with the compiled index, also one number per feature: 224 KB a category for the
+shipped model), three numbers per group (first row, size, last row), and the group of every
 row in a file beside the output (4 bytes a row), read back in order when the output is
 written. A group's name (its first row's id) is held only from its first row to its last
 while the output is written.

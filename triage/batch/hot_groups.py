@@ -57,7 +57,7 @@ class _Recent:
     """The latest ``CANDIDATES`` rows of one category, compared all at once: their sketches
     indexed by feature (``_sketch_index``) where it was built, else as arrays."""
 
-    def __init__(self, n_features: int, scratch: np.ndarray):
+    def __init__(self, n_features: int, scratch: np.ndarray | None):
         if _sketch_index is not None:
             self.index = _sketch_index.SketchIndex(CANDIDATES, SKETCH_TERMS, n_features)
         else:
@@ -110,7 +110,8 @@ class HotGroups:
     def __init__(self, n_features: int, settings: Mapping[str, Any], path: Path):
         self.window = settings["hot_issue_window_days"] * 86400.0
         self.threshold = settings["hot_issue_similarity"]
-        scratch = np.zeros(n_features + 1, dtype=np.float32)  # one for the whole file (hot_issues.cosines)
+        # hot_issues.cosines's zeros, one for the whole file, where the index was not built
+        scratch = np.zeros(n_features + 1, dtype=np.float32) if _sketch_index is None else None
         self.recent: dict[str, _Recent] = defaultdict(lambda: _Recent(n_features, scratch))
         self.first_rows, self.sizes, self.last_rows = array("q"), array("q"), array("q")  # per group
         self.path = path

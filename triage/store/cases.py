@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from .. import hot_issues, jsontext, lifecycle, sla
 from ..errors import CaseNotFoundError, InputError, StoreError, TransitionError
 from ..identity import masked_caller
-from .database import HEAD_REVISION
+from .database import HEAD_REVISION, revision
 from .recent import REFRESH_LIMIT, RecentSketches, Sketched
 from .schema import caller_keys, case_events, cases, labels
 
@@ -387,7 +387,7 @@ class CaseStore:
         the one this triage migrated it to at start-up (a database restored from an older
         backup, or dropped and created again, behind a running service)."""
         with self._begin(read_only=True) as connection:
-            found = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            found = revision(connection)
         if found != HEAD_REVISION:
             raise StoreError(f"the case store's schema is at revision {found}, this triage needs "
                              f"{HEAD_REVISION}: {_MIGRATE_HINT}")

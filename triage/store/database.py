@@ -124,7 +124,12 @@ def migrate(engine: Engine) -> str:
 
 
 def _stored_revision(connection) -> str | None:
-    """The revision the database on ``connection`` is at (Alembic's table), or None."""
+    """The revision the database on ``connection`` is at, or None before its first migration."""
     if not inspect(connection).has_table("alembic_version"):
         return None
+    return revision(connection)
+
+
+def revision(connection) -> str | None:
+    """The revision in Alembic's table; a database error where the table is missing."""
     return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()

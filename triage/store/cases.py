@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any, Iterator, Mapping, Sequence
 
-from sqlalchemy import JSON, Engine, and_, any_, bindparam, func, insert, literal_column, select, text, union_all, update
+from sqlalchemy import JSON, Engine, and_, any_, bindparam, func, insert, literal_column, select, union_all, update
 from sqlalchemy import case as when_then
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 

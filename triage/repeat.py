@@ -32,7 +32,7 @@ import scipy.sparse as sp
 
 from .identity import link
 from .model import TriageModel
-from .store import utc_iso
+from .sla import utc_iso
 from .taxonomy import resource_lines
 
 

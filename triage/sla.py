@@ -8,7 +8,7 @@ days: a centre that counts working days sets the hours accordingly.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping
 
 URGENCY_SETTINGS = {"特急": "sla_critical", "紧急": "sla_urgent", "一般": "sla_normal"}
@@ -16,6 +16,16 @@ URGENCY_RANK = {"特急": 0, "紧急": 1, "一般": 2}
 STAGES = ("on_time", "overdue", "escalated", "meeting")
 STAGE_TITLES = {"on_time": "未超期", "overdue": "已超期，待答复", "escalated": "已升级至主管",
                 "meeting": "提交调度会"}
+
+
+def utc_now() -> datetime:
+    """Now as the store keeps times: naive UTC."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def utc_iso(moment: datetime | None) -> str | None:
+    """A stored (naive UTC) time as ISO 8601 with its offset."""
+    return None if moment is None else moment.replace(tzinfo=timezone.utc).isoformat()
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), so two dispatchers never both claim 
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, Iterator, Mapping, Sequence
 
@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from .. import hot_issues, jsontext, lifecycle, sla
 from ..errors import CaseNotFoundError, InputError, StoreError, TransitionError
 from ..identity import masked_caller
+from ..sla import utc_iso, utc_now
 from .database import HEAD_REVISION, revision
 from .recent import REFRESH_LIMIT, RecentSketches, Sketched
 from .schema import caller_keys, case_events, cases, labels
@@ -87,10 +88,6 @@ def _sketched_since(dialect: str):
 _SKETCHED_LATEST = _SKETCHED.where(cases.c.id.in_(
     select(cases.c.id).where(cases.c.category == bindparam("category"), cases.c.sketch_model == bindparam("model"))
     .order_by(cases.c.received_at.desc(), cases.c.id.desc()).limit(bindparam("keep"))))
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 class CaseStore:
@@ -677,11 +674,6 @@ def _predicted_labels(result: Mapping[str, Any]) -> dict:
             "department": (result.get("department") or {}).get("label"),
             "urgency": (result.get("urgency") or {}).get("label"),
             "request_type": (result.get("request_type") or {}).get("label")}
-
-
-def utc_iso(moment: datetime | None) -> str | None:
-    """A stored (naive UTC) time as ISO 8601 with its offset."""
-    return None if moment is None else moment.replace(tzinfo=timezone.utc).isoformat()
 
 
 def _case_view(row: Mapping[str, Any], now: datetime, summary: bool = False, clear_caller: bool = False) -> dict:

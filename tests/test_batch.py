@@ -393,7 +393,7 @@ def test_the_progress_bar_follows_each_phase(small_model, tmp_path, capsys):
     batch(small_model, source, tmp_path / "out.csv", columns=Columns(id="id", caller="phone"), workers=1, progress=True)
     shown = capsys.readouterr().err
     assert "triage" in shown and "repeats" in shown and "output" in shown
-    assert "12/12" in shown  # the output bar ends full, though 12 rows are less than its step
+    assert "12/12" in shown  # the output bar ends full
 
 
 def test_deciding_priors_are_the_best_and_the_first_at_the_shown_score():
@@ -425,3 +425,36 @@ def test_judging_from_the_deciding_priors_gives_the_columns_of_judging_from_all(
         assert repeat_columns(row, {position + 1: verdicts[position + 1]}, settings, False) == \
             repeat_columns(row, {position + 1: full}, settings, False)
     assert any(found["is_repeat"] for found in verdicts.values())
+
+
+def test_summaries_of_blocks_merge_into_the_summary_of_every_row():
+    """The workers count each block of the output (``Summary.add``) and the parent merges
+    them in order: the counts, and the rows the report lists, must be those of counting
+    every row in one place."""
+    from triage.batch.report import ERRORS_SHOWN, REPEATER_ROWS_SHOWN, REVIEW_SHOWN, Summary
+
+    rows = []
+    for number in range(1, 700):
+        status = "error" if number % 11 == 0 else "unreadable" if number % 13 == 0 else "ok"
+        rows.append({"row": number, "id": f"R{number}", "status": status, "category": TEXTS[number % 5][:2],
+                     "department": None if number % 7 == 0 else f"d{number % 4}", "urgency": "一般",
+                     "decision": "review" if number % 3 else "auto", "is_repeat": number % 4 == 0,
+                     "_caller": ["phone", f"c{number % 6}"]})
+    whole = Summary()
+    for row in rows:
+        whole.add(row)
+    merged = Summary()
+    start = 0
+    for size in (1, 150, 7, 300, 241):  # uneven blocks, covering every row
+        part = Summary()
+        for row in rows[start:start + size]:
+            part.add(row)
+        merged.merge(part)
+        start += size
+    assert start == len(rows)
+    assert merged.to_dict() == whole.to_dict()
+    assert merged.review == whole.review and len(merged.review) == REVIEW_SHOWN
+    assert merged.error_rows == whole.error_rows and len(merged.error_rows) == ERRORS_SHOWN
+    assert list(merged.repeaters.most_common()) == list(whole.repeaters.most_common())
+    assert merged.repeater_rows == whole.repeater_rows
+    assert all(len(ids) == REPEATER_ROWS_SHOWN for ids in merged.repeater_rows.values())

@@ -1,6 +1,7 @@
 """Hot issues (多人反映): sketches, grouping of other callers' cases on one matter, the
 group listing, and the urgency raise for a large group."""
 import numpy as np
+import orjson
 import pytest
 
 from triage.hot_issues import SKETCH_TERMS, cosines, similarities, sketch, strongest, unpack
@@ -156,12 +157,16 @@ def test_batch_grouping_follows_the_rule_stated_plainly(seed, tmp_path):
     hot = HotGroups(n_features, settings, tmp_path / "out.csv.groups")
     for start in range(0, 720, 120):  # chunks of 120 rows; rows 700-719 hold no entry (errors, say)
         hot.add(120, [found for found in entries if start < found.row <= start + 120])
-    rows = [{"row": row, "id": f"R{row}", "category": "c", "text": "t"} for row in range(1, 721)]
-    annotated = list(hot.annotate(iter(rows), hot.biggest(3)))
+    lines = [orjson.dumps({"row": row, "id": f"R{row}", "category": "c", "text": "t"}) + b"\n" for row in range(1, 721)]
+    blocks = [lines[start:start + 250] for start in range(0, 720, 250)]  # blocks unlike the chunks
+    labelled = list(hot.label(iter(blocks), hot.biggest(3)))
+    assert [block for block, _ in labelled] == blocks  # the lines handed on as they were
+    columns = {start + index + 1: found for start, (_, hot_columns) in zip(range(0, 720, 250), labelled)
+               for index, found in hot_columns.items()}
     expected = _grouped_one_at_a_time(entries, n_features, settings)
-    assert {row["row"]: int(row["hot_group"][1:]) for row in annotated if "hot_group" in row} == expected
+    assert {row: int(name[1:]) for row, (name, _) in columns.items()} == expected
     sizes = {first: list(expected.values()).count(first) for first in set(expected.values())}
-    assert all(row["hot_group_size"] == sizes[expected[row["row"]]] for row in annotated if "hot_group" in row)
+    assert all(size == sizes[expected[row]] for row, (_, size) in columns.items())
     biggest = hot.biggest(3)  # for the report: the largest groups and their first rows
     assert [sizes[int(hot.shown[group]["id"][1:])] for group in biggest] == sorted(sizes.values(), reverse=True)[:3]
     assert len(expected) > 50  # the rule was exercised: many rows joined groups

@@ -11,7 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from itertools import islice
 from pathlib import Path
+from typing import Iterator
 
 import orjson
 
@@ -71,6 +73,14 @@ class PartFile:
         with open(self.path, "rb") as handle:
             for line in handle:
                 yield orjson.loads(line)
+
+    def blocks(self, size: int) -> Iterator[list[bytes]]:
+        """The rows written so far as their JSON lines, not decoded, ``size`` at a time, in
+        input order."""
+        self.handle.flush()
+        with open(self.path, "rb") as handle:
+            while lines := list(islice(handle, size)):
+                yield lines
 
     def close(self) -> None:
         self.handle.close()

@@ -21,9 +21,10 @@ from array import array
 from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterator, Mapping, NamedTuple
+from typing import Any, Iterable, Iterator, Mapping, NamedTuple
 
 import numpy as np
+import orjson
 
 from ..compiled import optional
 from ..hot_issues import CANDIDATES, SKETCH_TERMS, cosines, unpack
@@ -152,40 +153,41 @@ class HotGroups:
         sizes = np.frombuffer(self.sizes, dtype=np.int64) if self.sizes else np.zeros(0, np.int64)
         return np.argsort(-sizes, kind="stable")[:count].tolist()
 
-    def annotate(self, rows: Iterator[dict], shown: list[int]) -> Iterator[dict]:
-        """``rows`` (the file's, in order) with their hot-issue columns: the id of the
-        group's first row and the group's size in the whole file. Fills ``self.shown``
-        with the first rows of the groups in ``shown`` (id, category, text), for the report."""
+    def label(self, blocks: Iterable[list[bytes]], shown: list[int]) -> Iterator[tuple[list[bytes], dict]]:
+        """Each block of the file's part-file lines (in order, one a row), with the
+        hot-issue columns of its rows that joined a group: ``{index in the block: (the id
+        of the group's first row, the group's size in the whole file)}``. Only a group's
+        first row is decoded here: it names the group. Fills ``self.shown`` with the first
+        rows of the groups in ``shown`` (id, category, text), for the report."""
         self.file.close()
         first_rows = np.frombuffer(self.first_rows, dtype=np.int64) if self.first_rows else np.zeros(0, np.int64)
-        by_first_row = np.append(np.argsort(first_rows), NO_GROUP)  # groups in the order their first rows come
-        first_rows = np.append(first_rows, 0)  # row 0 never comes: the end
-        taken = 0
-        next_group = int(by_first_row[0])
-        next_first = int(first_rows[next_group])
+        by_first_row = np.argsort(first_rows, kind="stable")  # groups in the order their first rows come
+        firsts = first_rows[by_first_row]
         names: dict[int, str] = {}  # group -> its first row's id, from its first row to its last
         wanted, self.shown = set(shown), {}
-        for row, group in zip(rows, self._stored_groups(), strict=True):  # one stored group per row, always
-            if row["row"] == next_first:  # a group's first row: it names the group
-                group = next_group
-                names[group] = row["id"]
-                if group in wanted:
-                    self.shown[group] = {"id": row["id"], "category": row["category"],
-                                         "text": (row["text"] or "")[:SHOWN_TEXT]}
-                taken += 1
-                next_group = int(by_first_row[taken])
-                next_first = int(first_rows[next_group])
-            if group == NO_GROUP:
-                yield row
-                continue
-            yield {**row, "hot_group": names[group], "hot_group_size": self.sizes[group]}
-            if row["row"] == self.last_rows[group]:
-                del names[group]
-
-    def _stored_groups(self) -> Iterator[int]:
-        with open(self.path, "rb") as handle:
-            while block := handle.read(1 << 16):
-                yield from array("i", block)
+        done = taken = 0  # rows before the block; groups named so far
+        with open(self.path, "rb") as stored:
+            for lines in blocks:
+                groups = np.fromfile(stored, dtype=np.int32, count=len(lines))
+                if len(groups) != len(lines):
+                    raise ValueError(f"{self.path} holds the groups of {done + len(groups)} rows, not more")
+                upto = int(np.searchsorted(firsts, done + len(lines), side="right"))
+                for group in by_first_row[taken:upto].tolist():  # groups whose first row is in the block
+                    index = int(first_rows[group]) - done - 1
+                    row = orjson.loads(lines[index])
+                    names[group], groups[index] = row["id"], group
+                    if group in wanted:
+                        self.shown[group] = {"id": row["id"], "category": row["category"],
+                                             "text": (row["text"] or "")[:SHOWN_TEXT]}
+                taken = upto
+                columns = {}
+                for index in np.flatnonzero(groups != NO_GROUP).tolist():
+                    group = int(groups[index])
+                    columns[index] = (names[group], self.sizes[group])
+                    if done + index + 1 == self.last_rows[group]:
+                        del names[group]
+                yield lines, columns
+                done += len(lines)
 
     def remove(self) -> None:
         self.file.close()

@@ -56,6 +56,22 @@ class Summary:
             if len(shown) < REPEATER_ROWS_SHOWN:
                 shown.append(str(row["id"]))
 
+    def merge(self, later: Summary) -> None:
+        """Count ``later``'s rows (those after this summary's, as the workers count them)
+        as if ``add`` had been given them here, in order."""
+        self.rows += later.rows
+        self.errors += later.errors
+        self.unreadable += later.unreadable
+        self.repeats += later.repeats
+        for name in CHARTS:
+            self.counts[name].update(later.counts[name])
+        self.review.extend(later.review[:REVIEW_SHOWN - len(self.review)])
+        self.error_rows.extend(later.error_rows[:ERRORS_SHOWN - len(self.error_rows)])
+        self.repeaters.update(later.repeaters)
+        for caller, ids in later.repeater_rows.items():
+            shown = self.repeater_rows.setdefault(caller, [])
+            shown.extend(ids[:REPEATER_ROWS_SHOWN - len(shown)])
+
     def to_dict(self) -> dict:
         return {"input": self.input, "encoding": self.encoding, "model_version": self.model_version,
                 "rows": self.rows, "errors": self.errors, "unreadable": self.unreadable, "repeats": self.repeats,

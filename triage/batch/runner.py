@@ -3,7 +3,8 @@
     readers (stream records) -> engines (triage chunks in parallel, in order)
     -> checkpoint (part file, resumable) + hot_groups (other callers, same matter, as chunks arrive)
     -> repeats (same caller, earlier rows; judged on the same workers)
-    -> writers (CSV / JSONL / XLSX) + report (summary, HTML)
+    -> output (each row's columns across the file, counted and encoded on the workers)
+    -> writers (CSV / JSONL / XLSX, in input order) + report (summary, HTML)
 """
 from __future__ import annotations
 
@@ -23,9 +24,10 @@ from .engines import DaskEngine, Engine, LocalEngine
 from .readers import Columns, open_records
 from .report import Summary, render_html
 from .hot_groups import HotGroups, entry
-from .repeats import judge_rows, repeat_columns
+from .output import blocks, finish_block
+from .repeats import judge_rows
 from .rows import HOT_COLUMNS, PREDICTION_COLUMNS, REPEAT_COLUMNS, triage_chunk
-from .writers import EXCEL_ROW_LIMIT, check_output, write_rows
+from .writers import EXCEL_ROW_LIMIT, Layout, OutputFile, check_output
 
 CHUNK_ROWS = 500
 HOT_GROUPS_KEPT = 20  # the report's list of the biggest groups
@@ -114,13 +116,13 @@ def run_batch(model: TriageModel, options: BatchOptions, settings: Mapping[str, 
 def _write_output(engine: Engine, options: BatchOptions, settings: Mapping[str, Any], part: PartFile,
                   hot: HotGroups, summary: Summary) -> None:
     """The part file's rows, with hot-issue groups and repeats across the file, into the
-    output; the summary counts them as they go."""
+    output; the summary counts them. Both run on the workers (``output.finish_block``)."""
     summary.hot_group_count = len(hot.sizes)
     biggest = hot.biggest(HOT_GROUPS_KEPT)
     columns = PREDICTION_COLUMNS + HOT_COLUMNS
-    rows: Iterator[dict] = hot.annotate(part.rows(), biggest)
+    verdicts = None
+    timed = options.columns.time is not None
     if options.columns.caller:
-        timed = options.columns.time is not None
         with _progress(options.progress, 0, "repeats") as progress:
             def judged(function, jobs):  # engine.map, counting the rows judged
                 for found in engine.map(function, jobs):
@@ -128,9 +130,15 @@ def _write_output(engine: Engine, options: BatchOptions, settings: Mapping[str, 
                     yield found
             verdicts = judge_rows(part.rows, settings, timed, judged)
         columns = columns + REPEAT_COLUMNS
-        rows = ({**row, **repeat_columns(row, verdicts, settings, timed)} for row in rows)
-    with _progress(options.progress, 0, "output", total=part.rows_done) as progress:
-        write_rows(options.output, columns, _counted(rows, summary, progress), total=part.rows_done)
+    layout = Layout.of(options.output, columns)
+    finish = partial(finish_block, layout=layout, settings=dict(settings), timed=timed)
+    labelled = hot.label(part.blocks(options.chunk_rows), biggest)
+    with OutputFile(options.output, layout, total=part.rows_done) as output, \
+            _progress(options.progress, 0, "output", total=part.rows_done) as progress:
+        for count, piece, counted in engine.map(finish, blocks(labelled, verdicts)):
+            output.write(piece)
+            summary.merge(counted)
+            progress.advance(count)
     summary.hot_groups = [{"group": hot.shown[group]["id"], "size": hot.sizes[group], **hot.shown[group]}
                           for group in biggest]
 
@@ -138,14 +146,6 @@ def _write_output(engine: Engine, options: BatchOptions, settings: Mapping[str, 
 def _chunks(records: Iterator, size: int) -> Iterator[list]:
     while chunk := list(islice(records, size)):
         yield chunk
-
-
-def _counted(rows: Iterator[dict], summary: Summary, progress: _progress) -> Iterator[dict]:
-    for number, row in enumerate(rows, start=1):
-        summary.add(row)
-        if number % 1000 == 0:
-            progress.advance(1000)
-        yield row
 
 
 class _progress:
@@ -171,6 +171,4 @@ class _progress:
 
     def __exit__(self, *exc) -> None:
         if self.bar is not None:
-            if exc[0] is None and self.bar.total:
-                self.bar.update(self.bar.total - self.bar.n)  # the rows after the last thousand
             self.bar.close()

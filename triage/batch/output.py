@@ -1,0 +1,55 @@
+"""The output phase of a batch run: the part file's rows with their columns across the
+whole file (hot-issue groups, repeats), counted for the summary and encoded for the
+output file on the workers, then written in input order by the parent.
+
+The parent reads the part file in blocks of lines without decoding them (a hot-issue
+group's first row, which names the group, is the exception: ``HotGroups.label``) and
+writes the encoded pieces; decoding, the columns, counting and encoding run on the
+workers, as ``rows.triage_chunk`` does: a pure function of its arguments, so the local and
+Dask engines write the same file.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable, Iterator, Mapping, NamedTuple
+
+import orjson
+
+from .repeats import repeat_columns
+from .report import Summary
+from .writers import Layout
+
+
+class Block(NamedTuple):
+    """Consecutive rows of the part file and what they need from the whole file."""
+    lines: list[bytes]                  # JSON lines, one a row
+    hot: dict[int, tuple[str, int]]     # index in ``lines`` -> (group name, group size)
+    verdicts: dict[int, dict] | None    # row number -> repeat verdict; None: no caller column
+
+
+def blocks(labelled: Iterable[tuple[list[bytes], dict]], verdicts: dict[int, dict] | None) -> Iterator[Block]:
+    """``HotGroups.label``'s blocks with the repeat verdicts of their rows (taken out of
+    ``verdicts`` as they are handed on)."""
+    done = 0
+    for lines, hot in labelled:
+        mine = None
+        if verdicts is not None:
+            mine = {row: verdicts.pop(row) for row in range(done + 1, done + len(lines) + 1) if row in verdicts}
+        yield Block(lines, hot, mine)
+        done += len(lines)
+
+
+def finish_block(model: Any, block: Block, layout: Layout, settings: Mapping[str, Any],
+                 timed: bool) -> tuple[int, bytes | list, Summary]:
+    """``(rows, the output's piece, their summary)`` of one block. An engine calls it as
+    ``partial(finish_block, layout=..., settings=..., timed=...)(model, block)``; the model
+    is not needed."""
+    rows = [orjson.loads(line) for line in block.lines]
+    for index, (name, size) in block.hot.items():
+        rows[index].update(hot_group=name, hot_group_size=size)
+    if block.verdicts is not None:
+        for row in rows:
+            row.update(repeat_columns(row, block.verdicts, settings, timed))
+    summary = Summary()
+    for row in rows:
+        summary.add(row)
+    return len(rows), layout.encode(rows), summary

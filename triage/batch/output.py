@@ -4,9 +4,10 @@ output file on the workers, then written in input order by the parent.
 
 The parent reads the part file in blocks of lines without decoding them (a hot-issue
 group's first row, which names the group, is the exception: ``HotGroups.label``) and
-writes the encoded pieces; decoding, the columns, counting and encoding run on the
-workers, as ``rows.triage_chunk`` does: a pure function of its arguments, so the local and
-Dask engines write the same file.
+writes the encoded pieces; decoding, the columns, counting and encoding (``finish_block``,
+a pure function of its arguments like ``rows.triage_chunk``) run on the local engine's
+workers, or in the parent itself under the Dask engine, whose workers would receive the
+lines through the cluster's scheduler.
 """
 from __future__ import annotations
 

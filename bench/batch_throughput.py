@@ -5,7 +5,8 @@
 Writes a CSV of 300-character texts (slices of real messages when ../shared/data is
 there, else of the seed corpus), then measures on all cores:
 - segmentation only (normalise + tokens) in as many processes as there are cores;
-- `triage batch` (local engine) on the same file, wall-clock, whole command;
+- `triage batch` (local engine) on the same file, wall-clock, whole command; then again with
+  its memory sampled (the sampling costs CPU, so the throughput is that of the first run);
 - with --dask, the same file on a LocalCluster of 2 single-threaded worker processes;
 - with --memory, peak memory of the whole process tree (RSS and PSS) at each row count;
 - with --callers N, the file has phone and time columns and the runs detect repeats.
@@ -61,9 +62,10 @@ def segmentation_rate(texts: list[str], rows: int) -> float:
     return done / (time.perf_counter() - started)
 
 
-def run_batch(arguments: list[str]) -> tuple[float, tuple[float, float]]:
-    """Wall seconds and peak (RSS, PSS) MB of the whole process tree of one `triage batch`."""
-    seconds, peak, _ = run_with_peak_memory([sys.executable, "-m", "triage", "batch", *arguments, "--quiet"])
+def run_batch(arguments: list[str], sample: bool = True) -> tuple[float, tuple[float, float] | None]:
+    """Wall seconds and peak (RSS, PSS) MB of the whole process tree of one `triage batch`
+    (None when not ``sample``d: a run timed for throughput is not sampled)."""
+    seconds, peak, _ = run_with_peak_memory([sys.executable, "-m", "triage", "batch", *arguments, "--quiet"], sample)
     return seconds, peak
 
 
@@ -85,16 +87,19 @@ def main():
         result["callers"] = options.callers or None
         result["segmentation_only_rows_per_s"] = round(segmentation_rate(texts, options.rows))
         repeats = ["--caller-col", "phone", "--time-col", "time"] if options.callers else []
-        seconds, peak = run_batch([str(source_file), "--out", str(folder / "out.csv"), "--id-col", "id", *repeats])
+        arguments = [str(source_file), "--out", str(folder / "out.csv"), "--id-col", "id", *repeats]
+        seconds, _ = run_batch(arguments, sample=False)
         result["batch_rows_per_s"] = round(options.rows / seconds)
+        seconds, peak = run_batch(arguments)  # again, for its memory
         result["batch_peak_rss_mb"], result["batch_peak_pss_mb"] = map(round, peak)
+        result["batch_rows_per_s_memory_sampled"] = round(options.rows / seconds)
         result["batch_over_segmentation"] = round(result["batch_rows_per_s"] / result["segmentation_only_rows_per_s"], 3)
         if options.dask:
             from distributed import LocalCluster
 
             with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
                 seconds, _ = run_batch([str(source_file), "--out", str(folder / "dask.csv"), "--id-col", "id", *repeats,
-                                        "--engine", "dask", "--scheduler", cluster.scheduler_address])
+                                        "--engine", "dask", "--scheduler", cluster.scheduler_address], sample=False)
             result["dask_rows_per_s"] = round(options.rows / seconds)
             result["dask_over_local"] = round(result["dask_rows_per_s"] / result["batch_rows_per_s"], 3)
             result["dask_output_identical"] = (folder / "dask.csv").read_bytes() == (folder / "out.csv").read_bytes()

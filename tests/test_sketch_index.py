@@ -1,11 +1,14 @@
-"""The index of a batch file's latest sketches by feature (``triage/_sketch_index.pyx``): the
-cosines ``hot_issues.cosines`` gives from the arrays, to the last bit, as slots are filled
-and replaced; and the grouping of a file the same with and without it."""
+"""Compiled hot-issue sketches (``triage/_sketch_index.pyx``): sketches made a chunk at a
+time, the bytes ``hot_issues.sketch`` makes one at a time; the index of a batch file's
+latest sketches by feature, the cosines ``hot_issues.cosines`` gives from the arrays, to
+the last bit, as slots are filled and replaced; and the grouping of a file the same with
+and without the index."""
 import numpy as np
 import pytest
 
 from triage.batch import hot_groups
-from triage.hot_issues import cosines
+from triage import hot_issues
+from triage.hot_issues import SKETCH_TERMS, cosines, sketch, sketches
 
 sketch_index = pytest.importorskip("triage._sketch_index", reason="not built: tests/test_compiled.py says so")
 
@@ -22,6 +25,38 @@ def random_sketch(generator, width, common=None):
     values = np.where(indices >= 0, generator.random(width, dtype=np.float32), 0).astype(np.float32)
     values /= np.float32(np.sqrt((values ** 2).sum()))
     return indices, values.astype(np.float32)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_sketches_of_a_chunk_are_those_made_one_at_a_time(seed):
+    """Rows short and long (a sketch keeps 64 terms), values drawn from a few so that most
+    rows tie at the cut, zeros of both signs, empty rows and rows with no sketch (None)."""
+    generator = np.random.default_rng(seed)
+    levels = np.array([0.0, -0.0, 0.05, 0.1, 0.1000001, 0.3, 0.7, 2.5], np.float32)
+    rows = []
+    for number in range(400):
+        length = int(generator.choice([0, 1, 7, 63, 64, 65, 200, 900])) if number % 5 else int(generator.integers(0, 400))
+        pool = levels if number % 2 else generator.random(50, dtype=np.float32)
+        rows.append(None if number % 17 == 0 else (generator.choice(N_FEATURES * 10, length).astype(np.int32),
+                                                   generator.choice(pool, length).astype(np.float32)))
+    expected = [None if row is None else sketch(*row) for row in rows]
+    assert sketches(rows) == expected
+    assert sum(row is not None and len(row[1]) > SKETCH_TERMS for row in rows) > 100  # many rows were cut
+
+
+def test_sketches_of_other_types_or_none_are_made_one_at_a_time(monkeypatch):
+    float64 = (np.arange(100, dtype=np.int32), np.linspace(1, 0, 100))  # chosen before float32, as sketch does
+    assert sketches([float64, None]) == [sketch(*float64), None]
+    assert sketches([None]) == [None] and sketches([]) == []
+    monkeypatch.setattr(hot_issues, "_sketch_index", None)  # not built
+    row = (np.arange(70, dtype=np.int32), np.ones(70, np.float32))
+    assert sketches([row]) == [sketch(*row)]
+
+
+@pytest.mark.parametrize("starts, message", [([0, 5, 3], "row 1 runs from 5 to 3"), ([0, 11], "row 0 runs from 0 to 11")])
+def test_rows_outside_the_values_are_refused(starts, message):
+    with pytest.raises(ValueError, match=message):
+        sketch_index.strongest_terms(np.zeros(10, np.int32), np.ones(10, np.float32), np.array(starts, np.int64), 64)
 
 
 @pytest.mark.parametrize("width", [64, 5, 13])  # the sketches'; below and not a multiple of NumPy's blocks

@@ -1,5 +1,11 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
-"""The latest sketches of one category, indexed by feature, for grouping a batch file's rows.
+"""Hot-issue sketches in compiled loops: made from TF-IDF rows (``strongest_terms``, a
+batch chunk at a time), and the latest sketches of one category indexed by feature
+(``SketchIndex``), for grouping a batch file's rows.
+
+``hot_issues.sketch`` sorts a row's values to keep its 64 strongest (9 µs of a batch row's
+150). ``strongest_terms`` keeps them in a heap of 64 instead, in the same order (value,
+then position), and scales them to unit length in float32 as NumPy does, so the same bits.
 
 ``hot_issues.cosines`` reads every term of every candidate (100 sketches of 64 terms, 51 KB)
 to find the few a new sketch shares, and in a batch run that reading missed the caches the
@@ -12,7 +18,8 @@ NumPy's order for a row (pairwise: eight running sums over blocks of eight).
 """
 import numpy as np
 
-from libc.stdint cimport int32_t
+from libc.math cimport sqrtf
+from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
 
 cdef enum:
     PAIRWISE_BLOCK = 128  # NumPy's PW_BLOCKSIZE
@@ -44,6 +51,95 @@ cdef float _pairwise_sum(const float *values, Py_ssize_t count) noexcept nogil:
     half = count // 2
     half -= half % 8
     return _pairwise_sum(values, half) + _pairwise_sum(values + half, count - half)
+
+
+cdef void _select(uint64_t *keys, Py_ssize_t length, Py_ssize_t count) noexcept nogil:
+    """Put the ``count`` smallest of ``keys`` (all different) first, in ascending order."""
+    cdef Py_ssize_t low = 0, high = length - 1, i, j
+    cdef uint64_t pivot, moved
+    while high > low and low < count <= high:  # quickselect: keys[:count] are the smallest
+        pivot = keys[(low + high) // 2]
+        i, j = low, high
+        while i <= j:
+            while keys[i] < pivot:
+                i += 1
+            while keys[j] > pivot:
+                j -= 1
+            if i <= j:
+                moved = keys[i]
+                keys[i] = keys[j]
+                keys[j] = moved
+                i += 1
+                j -= 1
+        if count <= j:
+            high = j
+        elif count >= i:
+            low = i
+        else:
+            break
+    for i in range(1, min(count, length)):  # insertion sort of the few kept
+        moved = keys[i]
+        j = i - 1
+        while j >= 0 and keys[j] > moved:
+            keys[j + 1] = keys[j]
+            j -= 1
+        keys[j + 1] = moved
+
+
+cdef Py_ssize_t _strongest(const float *values, Py_ssize_t length, Py_ssize_t count, uint64_t *keys) noexcept nogil:
+    """Positions of the ``count`` strongest ``values`` (non-negative), strongest first, ties
+    in position order (``hot_issues.strongest``), in the low half of ``keys[:count]``;
+    returns how many (fewer in a short row). Each key is the value's bits, turned so that a
+    larger value sorts first (a non-negative float's bits sort as its value), then the position."""
+    cdef Py_ssize_t position
+    cdef uint32_t bits
+    for position in range(length):
+        bits = 0 if values[position] == 0.0 else (<const uint32_t *> values)[position]  # -0.0 as 0.0
+        keys[position] = (<uint64_t> (~bits) << 32) | <uint64_t> position
+    _select(keys, length, count)
+    return min(length, count)
+
+
+cdef Py_ssize_t max_length(const int64_t[::1] starts):
+    cdef Py_ssize_t row, longest = 0
+    for row in range(starts.shape[0] - 1):
+        longest = max(longest, starts[row + 1] - starts[row])
+    return longest
+
+
+def strongest_terms(const int32_t[::1] indices, const float[::1] values, const int64_t[::1] starts,
+                    Py_ssize_t count):
+    """For each row of ``indices`` and ``values`` (row r from ``starts[r]`` to ``starts[r + 1]``),
+    its ``count`` strongest terms as ``hot_issues.sketch`` keeps them before storing the
+    weights as float16: ``(indices, weights)``, arrays of ``len(starts) - 1`` rows of
+    ``count``, padded with -1 and 0, the weights scaled to unit length."""
+    if indices.shape[0] != values.shape[0]:
+        raise ValueError(f"{indices.shape[0]} indices but {values.shape[0]} values")
+    cdef Py_ssize_t rows = starts.shape[0] - 1, row, place, kept, first, position
+    for row in range(rows):
+        if not 0 <= starts[row] <= starts[row + 1] <= values.shape[0]:
+            raise ValueError(f"row {row} runs from {starts[row]} to {starts[row + 1]}, outside the {values.shape[0]} values")
+    found_indices = np.full((rows, count), NONE, np.int32)
+    found_weights = np.zeros((rows, count), np.float32)
+    cdef int32_t[:, ::1] out_indices = found_indices
+    cdef float[:, ::1] out_weights = found_weights
+    cdef uint64_t[::1] keys = np.empty(max(count, max_length(starts)), np.uint64)
+    cdef float[::1] squares = np.empty(count, np.float32)
+    cdef float norm
+    for row in range(rows):
+        first = starts[row]
+        kept = _strongest(&values[first], starts[row + 1] - first, count, &keys[0])
+        for place in range(kept):
+            position = first + <Py_ssize_t> <uint32_t> keys[place]
+            out_indices[row, place] = indices[position]
+            out_weights[row, place] = values[position]
+            squares[place] = out_weights[row, place] * out_weights[row, place]
+        norm = sqrtf(_pairwise_sum(&squares[0], kept))
+        if norm == 0.0:
+            norm = 1.0
+        for place in range(kept):
+            out_weights[row, place] = out_weights[row, place] / norm
+    return found_indices, found_weights
 
 
 cdef class SketchIndex:

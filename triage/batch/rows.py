@@ -13,7 +13,7 @@ from typing import Any, Mapping, Sequence
 import orjson
 
 from ..errors import TriageError
-from ..hot_issues import sketch
+from ..hot_issues import sketches
 from ..identity import caller_column_key
 from ..model import TOP_DEPARTMENTS, TriageModel
 from .hot_groups import Entry, entry
@@ -54,13 +54,13 @@ def triage_records(model: TriageModel, settings: Mapping[str, Any], secret: str 
     except TriageError:  # one bad text (too long) must not fail its neighbours: one at a time
         pairs = [_predict_one(model, records[index].text, settings) for index in good]
         results, features = [pair[0] for pair in pairs], [pair[1] for pair in pairs]
-    for index, result, row in zip(good, results, features):
+    for index, result, made in zip(good, results, sketches(features)):
         if "error" in result:
             rows[index] = _error_row(records[index], result["error"])
             continue
         rows[index] = flatten(records[index], result)
-        if row is not None:  # for hot issues across the file (repeats.py)
-            rows[index]["_sketch"] = sketch(*row).hex()
+        if made is not None:  # for hot issues across the file (hot_groups.py)
+            rows[index]["_sketch"] = made.hex()
     for index, record in enumerate(records):
         if rows[index] is None:
             rows[index] = _error_row(record, record.error)

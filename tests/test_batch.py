@@ -363,10 +363,12 @@ def test_repeats_judged_in_jobs_on_workers_match_one_process(small_model, tmp_pa
     assert (tmp_path / "jobs.csv").read_bytes() == (tmp_path / "one.csv").read_bytes()
 
 
-def test_a_callers_similarities_in_a_job_are_those_of_their_texts_alone(small_model, monkeypatch):
+@pytest.mark.parametrize("pack_rows", [0, 2, 128])  # no caller packed; the first; both
+def test_a_callers_similarities_in_a_job_are_those_of_their_texts_alone(small_model, monkeypatch, pack_rows):
     """``judge_groups`` featurises a whole job at once and compares a caller's rows with
-    their past a block at a time; the numbers must be ``repeat.similarities`` of that
-    caller's texts alone, as the service computes them."""
+    their past a block at a time, or together with other callers' in a pack; the numbers
+    must be ``repeat.similarities`` of that caller's texts alone, as the service computes
+    them."""
     from triage.batch import repeats
     from triage.repeat import cross, similarities, views
 
@@ -379,7 +381,11 @@ def test_a_callers_similarities_in_a_job_are_those_of_their_texts_alone(small_mo
     assert np.array_equal(cross(wording, topic, np.arange(2, 6), np.arange(2, 6)), alone)
     assert np.array_equal(cross(wording, topic, np.arange(4, 6), np.arange(2, 6)), alone[2:])  # a block of rows
     monkeypatch.setattr(repeats, "BLOCK_ROWS", 3)
+    monkeypatch.setattr(repeats, "PACK_ROWS", pack_rows)
     verdicts = repeats.judge_groups(small_model, groups, {**SETTINGS, "repeat_window_days": 90}, timed=True)
+    packed = {caller for caller, *_ in repeats._compared(wording, topic, [np.arange(2), np.arange(2, 6)])
+              if len(groups[caller]) <= pack_rows}
+    assert packed == {0: set(), 2: {0}, 128: {0, 1}}[pack_rows]
     for position, member in enumerate(groups[1][1:], start=1):
         [best] = verdicts[member[0]]["prior_cases"]
         assert best["similarity"] == round(float(alone[position, :position].max()), 3)

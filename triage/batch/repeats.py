@@ -18,6 +18,7 @@ from functools import partial
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import numpy as np
+import scipy.sparse as sp
 
 from .. import identity
 from ..model import TriageModel
@@ -28,6 +29,7 @@ JOB_ROWS = 1000  # rows judged per worker task: enough to featurise as one list
 # A caller's rows are compared with their earlier rows this many at a time, so that one
 # caller with thousands of rows costs memory in proportion to them, not to their square.
 BLOCK_ROWS = 512
+PACK_ROWS = 128  # callers with at most this many rows are compared together (``_compared``)
 
 Member = tuple[int, str, str, str | None, str]  # row number, id, masked text, time (ISO) or None, identifier kind
 
@@ -84,35 +86,71 @@ def judge_groups(model: TriageModel, groups: list[list[Member]], settings: Mappi
     are ``repeat.cross`` of their rows, as ``repeat.similarities`` of their texts alone."""
     wording, topic = views(model, [member[2] for members in groups for member in members])
     window = settings["repeat_window_days"]
-    verdicts = {}
+    callers, positions_of = [], []  # each caller's rows in time order, and their rows of the views
     first = 0
     for members in groups:
         order = sorted(range(len(members)), key=lambda index: (members[index][3] or "", members[index][0]))
-        positions = np.asarray(order) + first
+        callers.append([members[index] for index in order])
+        positions_of.append(np.asarray(order) + first)
         first += len(members)
-        members = [members[index] for index in order]
-        times = [datetime.fromisoformat(member[3]) if member[3] else None for member in members]
-        for start in range(0, len(members), BLOCK_ROWS):
-            end = min(start + BLOCK_ROWS, len(members))
-            matrix = cross(wording, topic, positions[start:end], positions[:end])  # rows against their past
-            for position in range(start, end):
-                number, kind = members[position][0], members[position][4]
-                earlier = list(range(position - 1, -1, -1))  # newest first
-                if window is not None:
-                    since = times[position] - timedelta(days=window)
-                    earlier = [other for other in earlier if times[other] >= since]
-                similarity = matrix[position - start, earlier]
-                # Only the deciding earlier rows become priors (a caller with thousands of
-                # rows must not make millions): the most similar, which decides, and the
-                # first at the shown (rounded) score, which repeat_columns names.
-                deciding = sorted(_deciding(similarity))
-                priors = [{"case_id": members[earlier[index]][1], "status": None, "channel": None,
-                           "received_at": times[earlier[index]] if timed else None, "shared": [kind],
-                           "link": identity.link([(kind, "")], {members[earlier[index]][4]: 1})}
-                          for index in deciding]
-                verdicts[number] = verdict(priors, similarity[deciding], settings, True, count=len(earlier) + 1,
-                                           phrase=follow_up(members[position][2]))
+    times_of = [[datetime.fromisoformat(member[3]) if member[3] else None for member in members] for members in callers]
+    verdicts = {}
+    for caller, start, matrix in _compared(wording, topic, positions_of):
+        members, times = callers[caller], times_of[caller]
+        for position in range(start, start + len(matrix)):
+            number, kind = members[position][0], members[position][4]
+            earlier = list(range(position - 1, -1, -1))  # newest first
+            if window is not None:
+                since = times[position] - timedelta(days=window)
+                earlier = [other for other in earlier if times[other] >= since]
+            similarity = matrix[position - start, earlier]
+            # Only the deciding earlier rows become priors (a caller with thousands of
+            # rows must not make millions): the most similar, which decides, and the
+            # first at the shown (rounded) score, which repeat_columns names.
+            deciding = sorted(_deciding(similarity))
+            priors = [{"case_id": members[earlier[index]][1], "status": None, "channel": None,
+                       "received_at": times[earlier[index]] if timed else None, "shared": [kind],
+                       "link": identity.link([(kind, "")], {members[earlier[index]][4]: 1})}
+                      for index in deciding]
+            verdicts[number] = verdict(priors, similarity[deciding], settings, True, count=len(earlier) + 1,
+                                       phrase=follow_up(members[position][2]))
     return verdicts
+
+
+def _compared(wording: sp.csr_matrix, topic: sp.csr_matrix,
+              positions_of: list[np.ndarray]) -> Iterator[tuple[int, int, np.ndarray]]:
+    """Each caller's rows (``positions_of[caller]``, rows of ``views``) against their own
+    past, a block of rows at a time: ``(caller, the block's first row, matrix)``, row r of
+    the matrix being the caller's row ``start + r`` and column c their row c. Callers of up
+    to ``PACK_ROWS`` rows are compared in packs of about that many rows, one ``cross`` for
+    the pack instead of one per caller (its fixed cost was half of judging); a value of
+    ``cross`` depends on its own two rows only, so each caller's numbers are the same."""
+    pack: list[int] = []
+    size = 0
+    for caller, positions in enumerate(positions_of):
+        if len(positions) > PACK_ROWS:
+            for start in range(0, len(positions), BLOCK_ROWS):
+                end = min(start + BLOCK_ROWS, len(positions))
+                yield caller, start, cross(wording, topic, positions[start:end], positions[:end])
+            continue
+        if size + len(positions) > PACK_ROWS:
+            yield from _unpacked(wording, topic, positions_of, pack)
+            pack, size = [], 0
+        pack.append(caller)
+        size += len(positions)
+    if pack:
+        yield from _unpacked(wording, topic, positions_of, pack)
+
+
+def _unpacked(wording: sp.csr_matrix, topic: sp.csr_matrix, positions_of: list[np.ndarray],
+              pack: list[int]) -> Iterator[tuple[int, int, np.ndarray]]:
+    together = np.concatenate([positions_of[caller] for caller in pack])
+    matrix = cross(wording, topic, together, together)
+    offset = 0
+    for caller in pack:
+        count = len(positions_of[caller])
+        yield caller, 0, matrix[offset:offset + count, offset:offset + count]
+        offset += count
 
 
 def _deciding(similarity: np.ndarray) -> set[int]:

@@ -4,8 +4,9 @@ batch chunk at a time), and the latest sketches of one category indexed by featu
 (``SketchIndex``), for grouping a batch file's rows.
 
 ``hot_issues.sketch`` sorts a row's values to keep its 64 strongest (9 µs of a batch row's
-150). ``strongest_terms`` keeps them in a heap of 64 instead, in the same order (value,
-then position), and scales them to unit length in float32 as NumPy does, so the same bits.
+150). ``strongest_terms`` selects them instead (a quickselect over keys of value and
+position, then an insertion sort of the 64), in the same order (value, then position), and
+scales them to unit length in float32 as NumPy does, so the same bits.
 
 ``hot_issues.cosines`` reads every term of every candidate (100 sketches of 64 terms, 51 KB)
 to find the few a new sketch shares, and in a batch run that reading missed the caches the

@@ -38,8 +38,8 @@ def sketch(indices: np.ndarray, values: np.ndarray) -> bytes:
 
 def sketches(rows: Sequence[tuple[np.ndarray, np.ndarray] | None]) -> list[bytes | None]:
     """``sketch`` of each of ``rows`` (``(indices, values)``, or None for no sketch), the
-    compiled heap (``_sketch_index.strongest_terms``) choosing the terms where it was built:
-    the same bytes in a fifth of the time."""
+    compiled selection (``_sketch_index.strongest_terms``) choosing the terms where it was built:
+    the same bytes in a third of the time."""
     present = [row for row in rows if row is not None]
     if (_sketch_index is None or not present
             or any(indices.dtype != np.int32 or values.dtype != np.float32 for indices, values in present)):

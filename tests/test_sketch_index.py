@@ -30,9 +30,10 @@ def random_sketch(generator, width, common=None):
 @pytest.mark.parametrize("seed", range(4))
 def test_sketches_of_a_chunk_are_those_made_one_at_a_time(seed):
     """Rows short and long (a sketch keeps 64 terms), values drawn from a few so that most
-    rows tie at the cut, zeros of both signs, empty rows and rows with no sketch (None)."""
+    rows tie at the cut, zeros of both signs and negative values, empty rows and rows with
+    no sketch (None)."""
     generator = np.random.default_rng(seed)
-    levels = np.array([0.0, -0.0, 0.05, 0.1, 0.1000001, 0.3, 0.7, 2.5], np.float32)
+    levels = np.array([-1.5, -0.1, 0.0, -0.0, 0.05, 0.1, 0.1000001, 0.3, 0.7, 2.5], np.float32)
     rows = []
     for number in range(400):
         length = int(generator.choice([0, 1, 7, 63, 64, 65, 200, 900])) if number % 5 else int(generator.integers(0, 400))

@@ -88,20 +88,22 @@ cdef void _select(uint64_t *keys, Py_ssize_t length, Py_ssize_t count) noexcept 
 
 
 cdef Py_ssize_t _strongest(const float *values, Py_ssize_t length, Py_ssize_t count, uint64_t *keys) noexcept nogil:
-    """Positions of the ``count`` strongest ``values`` (non-negative), strongest first, ties
-    in position order (``hot_issues.strongest``), in the low half of ``keys[:count]``;
-    returns how many (fewer in a short row). Each key is the value's bits, turned so that a
-    larger value sorts first (a non-negative float's bits sort as its value), then the position."""
+    """Positions of the ``count`` strongest ``values``, strongest first, ties in position
+    order (``hot_issues.strongest``), in the low half of ``keys[:count]``; returns how many
+    (fewer in a short row). Each key is the value's bits made to sort as the value (the sign
+    bit flipped for a positive value, every bit for a negative one), then reversed so that
+    a larger value sorts first, then the position."""
     cdef Py_ssize_t position
     cdef uint32_t bits
     for position in range(length):
         bits = 0 if values[position] == 0.0 else (<const uint32_t *> values)[position]  # -0.0 as 0.0
+        bits = ~bits if bits & 0x80000000u else bits | 0x80000000u
         keys[position] = (<uint64_t> (~bits) << 32) | <uint64_t> position
     _select(keys, length, count)
     return min(length, count)
 
 
-cdef Py_ssize_t max_length(const int64_t[::1] starts):
+cdef Py_ssize_t _longest(const int64_t[::1] starts):
     cdef Py_ssize_t row, longest = 0
     for row in range(starts.shape[0] - 1):
         longest = max(longest, starts[row + 1] - starts[row])
@@ -124,7 +126,7 @@ def strongest_terms(const int32_t[::1] indices, const float[::1] values, const i
     found_weights = np.zeros((rows, count), np.float32)
     cdef int32_t[:, ::1] out_indices = found_indices
     cdef float[:, ::1] out_weights = found_weights
-    cdef uint64_t[::1] keys = np.empty(max(count, max_length(starts)), np.uint64)
+    cdef uint64_t[::1] keys = np.empty(max(count, _longest(starts)), np.uint64)
     cdef float[::1] squares = np.empty(count, np.float32)
     cdef float norm
     for row in range(rows):

@@ -4,7 +4,8 @@ against its case store (``repeat.verdict``), so each row sees only its past.
 
 The parent finds the callers with more than one row; the judging runs on the engine's
 workers, the callers split into jobs of about ``JOB_ROWS`` rows, each job featurising its
-texts in one call and comparing each caller's rows among themselves.
+texts in one call and comparing each caller's rows among themselves (callers of few rows
+in packs, one product for many: ``_compared``).
 
 Memory: 16 bytes per row with a caller, plus the texts of callers who appear more than
 once (the only rows that can be repeats).

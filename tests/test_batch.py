@@ -363,6 +363,32 @@ def test_repeats_judged_in_jobs_on_workers_match_one_process(small_model, tmp_pa
     assert (tmp_path / "jobs.csv").read_bytes() == (tmp_path / "one.csv").read_bytes()
 
 
+@pytest.mark.parametrize("bucket_rows, most, buckets", [(10, 512, 12), (10, 3, 3)])
+def test_callers_judged_a_bucket_at_a_time_give_the_output_of_judging_all_at_once(small_model, tmp_path, monkeypatch,
+                                                                                  bucket_rows, most, buckets):
+    """Rows with a caller are judged a bucket of callers at a time, so that judging holds a
+    bucket's texts and verdicts, not the file's: the output must be the one judging every
+    caller at once gives, and the buckets' files must be gone afterwards."""
+    from triage.batch import repeats
+
+    rows = [{"id": number, "text": f"{TEXTS[number % 6]}，第{number // 6}次", "phone": f"1381234{number % 7:04d}",
+             "time": f"2024-03-{1 + number % 28:02d} 10:00"} for number in range(120)]
+    source = write_csv(tmp_path / "in.csv", rows)
+    columns = Columns(id="id", caller="phone", time="time")
+    whole = batch(small_model, source, tmp_path / "one.csv", columns=columns, workers=1, report=tmp_path / "one.html")
+    read = []
+    judged = repeats._judged
+    monkeypatch.setattr(repeats, "BUCKET_ROWS", bucket_rows)
+    monkeypatch.setattr(repeats, "MOST_BUCKETS", most)
+    monkeypatch.setattr(repeats, "_judged", lambda path: read.append(path.name) or judged(path))
+    parts = batch(small_model, source, tmp_path / "parts.csv", columns=columns, workers=2, report=tmp_path / "parts.html",
+                  chunk_rows=7)  # output blocks of 7 rows: each takes its rows' columns from the merged buckets
+    assert len(read) == buckets
+    assert whole.repeats > 0 and parts.repeats == whole.repeats and parts.repeaters == whole.repeaters
+    assert (tmp_path / "parts.csv").read_bytes() == (tmp_path / "one.csv").read_bytes()
+    assert not (tmp_path / "parts.csv.repeats").exists() and not (tmp_path / "one.csv.repeats").exists()
+
+
 @pytest.mark.parametrize("pack_rows", [0, 2, 128])  # no caller packed; the first; both
 def test_a_callers_similarities_in_a_job_are_those_of_their_texts_alone(small_model, monkeypatch, pack_rows):
     """``judge_groups`` featurises a whole job at once and compares a caller's rows with
@@ -414,7 +440,7 @@ def test_judging_from_the_deciding_priors_gives_the_columns_of_judging_from_all(
     """A batch verdict is made from the one or two earlier rows that decide it, with the
     caller's count given; its output columns must be those of a verdict over every
     earlier row, as the service makes it."""
-    from triage.batch.repeats import judge_groups, repeat_columns
+    from triage.batch.repeats import judge_groups, verdict_columns
     from triage.repeat import follow_up, similarities, verdict
 
     texts = [TEXTS[number % 3] + ("，至今没人管" * (number % 2)) for number in range(9)]
@@ -427,9 +453,7 @@ def test_judging_from_the_deciding_priors_gives_the_columns_of_judging_from_all(
         priors = [{"case_id": f"r{other}", "status": None, "channel": None, "received_at": None, "shared": ["phone"],
                    "link": {"score": 1.0, "basis": "同一来电号码"}} for other in earlier]
         full = verdict(priors, matrix[position, earlier], settings, True, phrase=follow_up(texts[position]))
-        row = {"status": "ok", "row": position + 1, "_caller": ["phone", "k"]}
-        assert repeat_columns(row, {position + 1: verdicts[position + 1]}, settings, False) == \
-            repeat_columns(row, {position + 1: full}, settings, False)
+        assert verdict_columns(verdicts[position + 1]) == verdict_columns(full)
     assert any(found["is_repeat"] for found in verdicts.values())
 
 

@@ -24,32 +24,35 @@ class Block(NamedTuple):
     """Consecutive rows of the part file and what they need from the whole file."""
     lines: list[bytes]                  # JSON lines, one a row
     hot: dict[int, tuple[str, int]]     # index in ``lines`` -> (group name, group size)
-    verdicts: dict[int, dict] | None    # row number -> repeat verdict; None: no caller column
+    repeats: dict[int, dict] | None     # row number -> repeat columns of a judged row; None: no caller column
 
 
-def blocks(labelled: Iterable[tuple[list[bytes], dict]], verdicts: dict[int, dict] | None) -> Iterator[Block]:
-    """``HotGroups.label``'s blocks with the repeat verdicts of their rows (taken out of
-    ``verdicts`` as they are handed on)."""
+def blocks(labelled: Iterable[tuple[list[bytes], dict]], judged: Iterator[tuple[int, dict]] | None) -> Iterator[Block]:
+    """``HotGroups.label``'s blocks with the repeat columns of their judged rows, taken from
+    ``judged`` (``repeats.judge_rows``: row numbers in order) as the blocks are handed on."""
     done = 0
+    waiting = next(judged, None) if judged is not None else None
     for lines, hot in labelled:
         mine = None
-        if verdicts is not None:
-            mine = {row: verdicts.pop(row) for row in range(done + 1, done + len(lines) + 1) if row in verdicts}
+        if judged is not None:
+            mine = {}
+            while waiting is not None and waiting[0] <= done + len(lines):
+                mine[waiting[0]] = waiting[1]
+                waiting = next(judged, None)
         yield Block(lines, hot, mine)
         done += len(lines)
 
 
-def finish_block(model: Any, block: Block, layout: Layout, settings: Mapping[str, Any],
-                 timed: bool) -> tuple[int, bytes | list, Summary]:
+def finish_block(model: Any, block: Block, layout: Layout, settings: Mapping[str, Any]) -> tuple[int, bytes | list, Summary]:
     """``(rows, the output's piece, their summary)`` of one block. An engine calls it as
-    ``partial(finish_block, layout=..., settings=..., timed=...)(model, block)``; the model
+    ``partial(finish_block, layout=..., settings=...)(model, block)``; the model
     is not needed."""
     rows = [orjson.loads(line) for line in block.lines]
     for index, (name, size) in block.hot.items():
         rows[index].update(hot_group=name, hot_group_size=size)
-    if block.verdicts is not None:
+    if block.repeats is not None:
         for row in rows:
-            row.update(repeat_columns(row, block.verdicts, settings, timed))
+            row.update(repeat_columns(row, block.repeats, settings))
     summary = Summary()
     for row in rows:
         summary.add(row)

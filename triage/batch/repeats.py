@@ -2,23 +2,29 @@
 rows (by the time column, else by file order), the same judgement as the service makes
 against its case store (``repeat.verdict``), so each row sees only its past.
 
-The parent finds the callers with more than one row; the judging runs on the engine's
-workers, the callers split into jobs of about ``JOB_ROWS`` rows, each job featurising its
-texts in one call and comparing each caller's rows among themselves (callers of few rows
-in packs, one product for many: ``_compared``).
+The rows with a caller are written into bucket files by their caller key (a caller's rows
+all in one bucket), ``BUCKET_ROWS`` rows a bucket on average. Bucket by bucket, the parent
+finds the callers with more than one row and the judging runs on the engine's workers,
+the callers split into jobs of about ``JOB_ROWS`` rows, each job featurising its texts in
+one call and comparing each caller's rows among themselves (callers of few rows in packs,
+one product for many: ``_compared``). Each bucket's repeat columns go to a file in row
+order, and the output reads the buckets' files merged by row.
 
-Memory: 16 bytes per row with a caller, plus the texts of callers who appear more than
-once (the only rows that can be repeats).
+Memory: one bucket's texts and verdicts, however long the file. On disk, in a folder beside
+the output: each bucket's rows (their texts: about 40 % of the part file) until it is
+judged, its repeat columns until the output is written.
 """
 from __future__ import annotations
 
-from array import array
+import heapq
 from collections import defaultdict
 from datetime import datetime, timedelta
 from functools import partial
+from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import numpy as np
+import orjson
 import scipy.sparse as sp
 
 from .. import identity
@@ -31,38 +37,61 @@ JOB_ROWS = 1000  # rows judged per worker task: enough to featurise as one list
 # caller with thousands of rows costs memory in proportion to them, not to their square.
 BLOCK_ROWS = 512
 PACK_ROWS = 128  # callers with at most this many rows are compared together (``_compared``)
+BUCKET_ROWS = 25_000  # rows judged at a time, on average: what judging holds in memory
+MOST_BUCKETS = 512    # files open at once while rows are put in buckets (beyond 12.8M rows, larger buckets)
 
 Member = tuple[int, str, str, str | None, str]  # row number, id, masked text, time (ISO) or None, identifier kind
 
 
-def judge_rows(rows: Callable[[], Iterable[dict]], settings: Mapping[str, Any], timed: bool,
-               run: Callable[[Callable, Iterable], Iterator]) -> dict[int, dict]:
-    """The ``repeat`` verdict of every triaged row with a caller, by row number.
+def judge_rows(rows: Iterable[dict], settings: Mapping[str, Any], timed: bool,
+               run: Callable[[Callable, Iterable], Iterator], folder: Path, total: int) -> Iterator[tuple[int, dict]]:
+    """The repeat columns (``verdict_columns``) of every triaged row with a caller, as
+    ``(row number, columns)`` in row order, read from files in ``folder`` (made here; the
+    caller removes it once the iterator is used up).
 
     Args:
-        rows: a callable giving the part file's rows afresh (it is read twice).
+        rows: the part file's rows, in order (read once).
         timed: whether rows carry times (``--time-col``); without, file order is time order
             and the repeat window does not apply.
         run: ``Engine.map``: yields ``function(model, job)`` for each job, in order.
+        total: how many rows ``rows`` holds, which sets the number of buckets.
     """
-    keys, numbers = array("Q"), array("Q")
-    for row in rows():
-        if row["status"] == "ok" and row.get("_caller") and row.get("_time_error") is None:
-            keys.append(int(row["_caller"][1][:16], 16))
-            numbers.append(row["row"])
-    keys_np, numbers_np = np.frombuffer(keys, dtype=np.uint64), np.frombuffer(numbers, dtype=np.uint64)
-    order = np.argsort(keys_np, kind="stable")
-    unique, starts, counts = np.unique(keys_np[order], return_index=True, return_counts=True)
-    repeated = set(numbers_np[order[np.repeat(counts > 1, counts)]].tolist())
-    groups: dict[str, list[Member]] = defaultdict(list)
-    for row in rows():
-        if row["row"] in repeated:
-            groups[row["_caller"][1]].append((row["row"], row["id"], row["text"], row["_time"], row["_caller"][0]))
+    count = min(MOST_BUCKETS, max(1, -(-total // BUCKET_ROWS)))
+    folder.mkdir(exist_ok=True)
+    buckets = [open(folder / f"{number}.rows.jsonl", "wb") for number in range(count)]
+    try:
+        for row in rows:
+            if row["status"] == "ok" and row.get("_caller") and row.get("_time_error") is None:
+                kind, key = row["_caller"]
+                member = [row["row"], row["id"], row["text"], row["_time"], kind, key]
+                buckets[int(key[:16], 16) % count].write(orjson.dumps(member) + b"\n")
+    finally:
+        for handle in buckets:
+            handle.close()
     local = {**settings, "repeat_window_days": settings["repeat_window_days"] if timed else None}
-    verdicts: dict[int, dict] = {}
-    for found in run(partial(judge_groups, settings=local, timed=timed), _jobs(groups.values())):
-        verdicts.update(found)
-    return verdicts
+    judge = partial(judge_groups, settings=local, timed=timed)
+    for number in range(count):
+        groups: dict[str, list[Member]] = defaultdict(list)  # a caller's rows in file order
+        with open(folder / f"{number}.rows.jsonl", "rb") as handle:
+            for line in handle:
+                *member, key = orjson.loads(line)
+                groups[key].append(tuple(member))
+        repeated = [members for members in groups.values() if len(members) > 1]
+        del groups
+        judged: dict[int, dict] = {}
+        for found in run(judge, _jobs(repeated)):
+            judged.update((row, verdict_columns(found[row])) for row in found)
+        with open(folder / f"{number}.judged.jsonl", "wb") as handle:
+            handle.writelines(orjson.dumps([row, judged[row]]) + b"\n" for row in sorted(judged))
+        (folder / f"{number}.rows.jsonl").unlink()
+    return heapq.merge(*(_judged(folder / f"{number}.judged.jsonl") for number in range(count)))
+
+
+def _judged(path: Path) -> Iterator[tuple[int, dict]]:
+    with open(path, "rb") as handle:
+        for line in handle:
+            row, columns = orjson.loads(line)
+            yield row, columns
 
 
 def _jobs(groups: Iterable[list[Member]]) -> Iterator[list[list[Member]]]:
@@ -163,20 +192,22 @@ def _deciding(similarity: np.ndarray) -> set[int]:
     return {int(np.argmax(similarity)), scores.index(max(scores))}
 
 
-def repeat_columns(row: dict, verdicts: Mapping[int, dict], settings: Mapping[str, Any], timed: bool) -> dict:
-    """The repeat columns of one output row."""
+def repeat_columns(row: dict, judged: Mapping[int, dict], settings: Mapping[str, Any]) -> dict:
+    """The repeat columns of one output row: ``judged``'s (``verdict_columns``) for a row
+    judged against its caller's earlier rows, else those of a first case, or of no caller."""
     if row["status"] != "ok":
         return {}
     if row.get("_time_error"):
         return {"repeat_reasons": f"{NO_TIME}（{row['_time_error']}）"}
-    found = verdicts.get(row["row"])
-    if found is None:
-        if not row.get("_caller"):
-            found = verdict([], np.zeros(0), settings, False)
-        else:
-            found = verdict([], np.zeros(0), settings, True)
+    found = judged.get(row["row"])
+    if found is not None:
+        return found
+    return verdict_columns(verdict([], np.zeros(0), settings, bool(row.get("_caller"))))
+
+
+def verdict_columns(found: dict) -> dict:
+    """The repeat columns of a ``repeat.verdict``."""
     best = max(found["prior_cases"], key=lambda prior: prior["similarity"], default=None)
     return {"is_repeat": found["is_repeat"], "repeat_score": found["score"],
             "repeat_of": best["case_id"] if best and found["is_repeat"] else None,
             "caller_case_count": found["caller_case_count"], "repeat_reasons": "；".join(found["reasons"])}
-

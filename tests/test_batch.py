@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import defaultdict
 from pathlib import Path
 from unittest import mock
 
@@ -387,6 +388,12 @@ def test_callers_judged_a_bucket_at_a_time_give_the_output_of_judging_all_at_onc
     assert whole.repeats > 0 and parts.repeats == whole.repeats and parts.repeaters == whole.repeaters
     assert (tmp_path / "parts.csv").read_bytes() == (tmp_path / "one.csv").read_bytes()
     assert not (tmp_path / "parts.csv.repeats").exists() and not (tmp_path / "one.csv.repeats").exists()
+    repeat_ids = defaultdict(list)  # the report's repeat callers, counted plainly from the output
+    for row in read_csv(tmp_path / "parts.csv"):
+        if row["is_repeat"] == "True":
+            repeat_ids[rows[int(row["id"])]["phone"]].append(row["id"])
+    expected = sorted(repeat_ids.values(), key=lambda ids: (-len(ids), int(ids[0])))
+    assert [(count, ids) for _, count, ids in parts.repeaters] == [(len(ids), ids[:10]) for ids in expected]
 
 
 @pytest.mark.parametrize("pack_rows", [0, 2, 128])  # no caller packed; the first; both
@@ -461,7 +468,7 @@ def test_summaries_of_blocks_merge_into_the_summary_of_every_row():
     """The workers count each block of the output (``Summary.add``) and the parent merges
     them in order: the counts, and the rows the report lists, must be those of counting
     every row in one place."""
-    from triage.batch.report import ERRORS_SHOWN, REPEATER_ROWS_SHOWN, REVIEW_SHOWN, Summary
+    from triage.batch.report import ERRORS_SHOWN, REVIEW_SHOWN, Summary
 
     rows = []
     for number in range(1, 700):
@@ -485,6 +492,4 @@ def test_summaries_of_blocks_merge_into_the_summary_of_every_row():
     assert merged.to_dict() == whole.to_dict()
     assert merged.review == whole.review and len(merged.review) == REVIEW_SHOWN
     assert merged.error_rows == whole.error_rows and len(merged.error_rows) == ERRORS_SHOWN
-    assert list(merged.repeaters.most_common()) == list(whole.repeaters.most_common())
-    assert merged.repeater_rows == whole.repeater_rows
-    assert all(len(ids) == REPEATER_ROWS_SHOWN for ids in merged.repeater_rows.values())
+    assert merged.repeats == whole.repeats > 0

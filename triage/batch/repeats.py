@@ -30,6 +30,7 @@ import scipy.sparse as sp
 from .. import identity
 from ..model import TriageModel
 from ..repeat import cross, follow_up, verdict, views
+from .report import REPEATER_ROWS_SHOWN, REPEATERS_SHOWN
 
 NO_TIME = "时间无法识别，未做重复判断"
 JOB_ROWS = 1000  # rows judged per worker task: enough to featurise as one list
@@ -44,10 +45,12 @@ Member = tuple[int, str, str, str | None, str]  # row number, id, masked text, t
 
 
 def judge_rows(rows: Iterable[dict], settings: Mapping[str, Any], timed: bool,
-               run: Callable[[Callable, Iterable], Iterator], folder: Path, total: int) -> Iterator[tuple[int, dict]]:
+               run: Callable[[Callable, Iterable], Iterator], folder: Path,
+               total: int) -> tuple[Iterator[tuple[int, dict]], list[tuple[str, int, list[str]]]]:
     """The repeat columns (``verdict_columns``) of every triaged row with a caller, as
     ``(row number, columns)`` in row order, read from files in ``folder`` (made here; the
-    caller removes it once the iterator is used up).
+    caller removes it once the iterator is used up); and the report's ``REPEATERS_SHOWN``
+    callers with the most repeat rows (``Summary.repeaters``), found bucket by bucket.
 
     Args:
         rows: the part file's rows, in order (read once).
@@ -70,21 +73,37 @@ def judge_rows(rows: Iterable[dict], settings: Mapping[str, Any], timed: bool,
             handle.close()
     local = {**settings, "repeat_window_days": settings["repeat_window_days"] if timed else None}
     judge = partial(judge_groups, settings=local, timed=timed)
+    repeaters: list[tuple[tuple[int, int], str, list[str]]] = []  # ((-repeat rows, first repeat row), caller, ids)
     for number in range(count):
         groups: dict[str, list[Member]] = defaultdict(list)  # a caller's rows in file order
         with open(folder / f"{number}.rows.jsonl", "rb") as handle:
             for line in handle:
                 *member, key = orjson.loads(line)
                 groups[key].append(tuple(member))
-        repeated = [members for members in groups.values() if len(members) > 1]
+        repeated = [(key, members) for key, members in groups.items() if len(members) > 1]
         del groups
         judged: dict[int, dict] = {}
-        for found in run(judge, _jobs(repeated)):
+        for found in run(judge, _jobs(members for _, members in repeated)):
             judged.update((row, verdict_columns(found[row])) for row in found)
+        repeaters = _most_repeats(repeaters, repeated, judged)
         with open(folder / f"{number}.judged.jsonl", "wb") as handle:
             handle.writelines(orjson.dumps([row, judged[row]]) + b"\n" for row in sorted(judged))
         (folder / f"{number}.rows.jsonl").unlink()
-    return heapq.merge(*(_judged(folder / f"{number}.judged.jsonl") for number in range(count)))
+    columns = heapq.merge(*(_judged(folder / f"{number}.judged.jsonl") for number in range(count)))
+    return columns, [(caller, -order[0], ids) for order, caller, ids in repeaters]
+
+
+def _most_repeats(best: list, repeated: list[tuple[str, list[Member]]], judged: Mapping[int, dict]) -> list:
+    """``best`` with the callers of ``repeated`` (key, rows in file order): the
+    ``REPEATERS_SHOWN`` with the most repeat rows kept, ties in the order of their first
+    repeat row (as a ``Counter`` of rows in file order gives them), each with the ids of its
+    first ``REPEATER_ROWS_SHOWN`` repeat rows."""
+    found = []
+    for key, members in repeated:
+        repeats = [member for member in members if judged[member[0]]["is_repeat"]]
+        if repeats:
+            found.append(((-len(repeats), repeats[0][0]), key, [str(member[1]) for member in repeats[:REPEATER_ROWS_SHOWN]]))
+    return heapq.nsmallest(REPEATERS_SHOWN, best + found)
 
 
 def _judged(path: Path) -> Iterator[tuple[int, dict]]:

@@ -29,8 +29,9 @@ class Summary:
     counts: dict[str, Counter] = field(default_factory=lambda: {name: Counter() for name in CHARTS})
     review: list[dict] = field(default_factory=list)
     error_rows: list[dict] = field(default_factory=list)
-    repeaters: Counter = field(default_factory=Counter)  # caller key -> repeat rows
-    repeater_rows: dict[str, list[str]] = field(default_factory=dict)
+    # the callers with the most repeat rows, most first: (caller key, repeat rows, their first
+    # ids), set from the judging (``repeats.judge_rows``), not counted row by row
+    repeaters: list[tuple[str, int, list[str]]] = field(default_factory=list)
     repeats: int = 0
     hot_groups: list[dict] = field(default_factory=list)  # the biggest, set by the runner
     hot_group_count: int = 0
@@ -50,11 +51,6 @@ class Summary:
             self.review.append(row)
         if row.get("is_repeat"):
             self.repeats += 1
-            caller = row["_caller"][1]
-            self.repeaters[caller] += 1
-            shown = self.repeater_rows.setdefault(caller, [])
-            if len(shown) < REPEATER_ROWS_SHOWN:
-                shown.append(str(row["id"]))
 
     def merge(self, later: Summary) -> None:
         """Count ``later``'s rows (those after this summary's, as the workers count them)
@@ -67,10 +63,6 @@ class Summary:
             self.counts[name].update(later.counts[name])
         self.review.extend(later.review[:REVIEW_SHOWN - len(self.review)])
         self.error_rows.extend(later.error_rows[:ERRORS_SHOWN - len(self.error_rows)])
-        self.repeaters.update(later.repeaters)
-        for caller, ids in later.repeater_rows.items():
-            shown = self.repeater_rows.setdefault(caller, [])
-            shown.extend(ids[:REPEATER_ROWS_SHOWN - len(shown)])
 
     def to_dict(self) -> dict:
         return {"input": self.input, "encoding": self.encoding, "model_version": self.model_version,
@@ -114,8 +106,7 @@ def render_html(summary: Summary) -> str:
     hot = _table(("首件编号", "件数", "类别", "首件内容"),
                  [(group["id"], group["size"], group["category"], group["text"]) for group in summary.hot_groups])
     repeaters = _table(("来电人（密钥摘要）", "重复件数", "工单编号"),
-                       [(caller[:10], count, "、".join(summary.repeater_rows[caller]))
-                        for caller, count in summary.repeaters.most_common(REPEATERS_SHOWN)])
+                       [(caller[:10], count, "、".join(ids)) for caller, count, ids in summary.repeaters])
     rate = f"{facts['rows_per_second']:,}" if facts["rows_per_second"] else "-"
     return f"""<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>批量分拨报告 · triage</title>

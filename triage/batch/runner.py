@@ -130,8 +130,8 @@ def _write_output(engine: Engine, options: BatchOptions, settings: Mapping[str, 
                     for found in engine.map(function, jobs):
                         progress.advance(len(found))
                         yield found
-                judged = judge_rows(part.rows(), settings, options.columns.time is not None, counted, buckets,
-                                    part.rows_done)
+                judged, summary.repeaters = judge_rows(part.rows(), settings, options.columns.time is not None,
+                                                       counted, buckets, part.rows_done)
             columns = columns + REPEAT_COLUMNS
         layout = Layout.of(options.output, columns)
         finish = partial(finish_block, layout=layout, settings=dict(settings))

@@ -4,7 +4,7 @@ An engine holds the model where the work runs (forked into local workers, scatte
 to Dask workers) and ``map(function, chunks)`` yields ``function(model, chunk)`` for each
 chunk, in order, with a bounded number of chunks in flight so memory stays flat however
 long the input is. The functions are module-level (``rows.triage_chunk``,
-``repeats.judge_groups``), their settings bound with ``functools.partial``: a pure
+``repeats.judge_columns``), their settings bound with ``functools.partial``: a pure
 function of the model, the settings and the chunk, so both engines give the same output.
 """
 from __future__ import annotations

@@ -72,7 +72,7 @@ def judge_rows(rows: Iterable[dict], settings: Mapping[str, Any], timed: bool,
         for handle in buckets:
             handle.close()
     local = {**settings, "repeat_window_days": settings["repeat_window_days"] if timed else None}
-    judge = partial(judge_groups, settings=local, timed=timed)
+    judge = partial(judge_columns, settings=local, timed=timed)
     repeaters: list[tuple[tuple[int, int], str, list[str]]] = []  # ((-repeat rows, first repeat row), caller, ids)
     for number in range(count):
         groups: dict[str, list[Member]] = defaultdict(list)  # a caller's rows in file order
@@ -84,7 +84,7 @@ def judge_rows(rows: Iterable[dict], settings: Mapping[str, Any], timed: bool,
         del groups
         judged: dict[int, dict] = {}
         for found in run(judge, _jobs(members for _, members in repeated)):
-            judged.update((row, verdict_columns(found[row])) for row in found)
+            judged.update(found)
         repeaters = _most_repeats(repeaters, repeated, judged)
         with open(folder / f"{number}.judged.jsonl", "wb") as handle:
             handle.writelines(orjson.dumps([row, judged[row]]) + b"\n" for row in sorted(judged))
@@ -125,6 +125,13 @@ def _jobs(groups: Iterable[list[Member]]) -> Iterator[list[list[Member]]]:
             job, size = [], 0
     if job:
         yield job
+
+
+def judge_columns(model: TriageModel, groups: list[list[Member]], settings: Mapping[str, Any],
+                  timed: bool) -> dict[int, dict]:
+    """``judge_groups``' verdicts as their repeat columns (``verdict_columns``), made where the
+    job runs: the worker sends back the columns, not the verdicts they come from."""
+    return {row: verdict_columns(found) for row, found in judge_groups(model, groups, settings, timed).items()}
 
 
 def judge_groups(model: TriageModel, groups: list[list[Member]], settings: Mapping[str, Any],

@@ -211,11 +211,11 @@ def test_an_interrupted_run_resumes_to_the_same_output(small_model, tmp_path, mo
     appended = []
     original = checkpoint.PartFile.append
 
-    def dies_after_three_chunks(self, count, lines):
+    def dies_after_three_chunks(self, count, lines, features=b""):
         if len(appended) == 3:
             raise KeyboardInterrupt
         appended.append(count)
-        original(self, count, lines)
+        original(self, count, lines, features)
     monkeypatch.setattr(checkpoint.PartFile, "append", dies_after_three_chunks)
     with pytest.raises(KeyboardInterrupt):
         batch(small_model, source, tmp_path / "out.csv", workers=1, chunk_rows=7)
@@ -396,6 +396,62 @@ def test_callers_judged_a_bucket_at_a_time_give_the_output_of_judging_all_at_onc
     assert [(count, ids) for _, count, ids in parts.repeaters] == [(len(ids), ids[:10]) for ids in expected]
 
 
+def test_repeats_judged_from_the_rows_triage_made_and_from_their_texts_agree_and_survive_a_resume(
+        small_model, tmp_path, monkeypatch):
+    """Judging reads each row's TF-IDF row from the features file triage wrote beside the part
+    file (``_features``: its size; offsets by row order): the output must be that of judging
+    from the texts, also after a kill and a resume whose features file holds bytes past the
+    checkpoint (a chunk whose rows were not yet final), which a features file out of step with
+    the part file would turn into other similarities."""
+    from triage.batch import checkpoint, repeats
+
+    rows = [{"id": number, "text": f"{TEXTS[number % 6]}，第{number // 6}次", "phone": f"1381234{number % 5:04d}",
+             "time": f"2024-03-{1 + number % 28:02d} 10:00"} for number in range(60)]
+    source = write_csv(tmp_path / "in.csv", rows)
+    columns = Columns(id="id", caller="phone", time="time")
+    given = []
+    wording = repeats._wording
+    monkeypatch.setattr(repeats, "_wording", lambda model, members: given.extend(member[5] for member in members)
+                        or wording(model, members))
+    whole = batch(small_model, source, tmp_path / "whole.csv", columns=columns, workers=1, chunk_rows=7)
+    assert whole.repeats > 0 and len(given) == 60 and all(given)  # every row's TF-IDF row came from triage
+
+    with_rows = repeats._with_rows
+    monkeypatch.setattr(repeats, "_with_rows", lambda jobs, packed: (
+        [[(*member[:5], None) for member in members] for members in job] for job in with_rows(jobs, packed)))
+    batch(small_model, source, tmp_path / "texts.csv", columns=columns, workers=1, chunk_rows=7)
+    assert (tmp_path / "texts.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
+    monkeypatch.setattr(repeats, "_with_rows", with_rows)
+
+    original = checkpoint.PartFile.append
+    appended = []
+
+    def dies_after_three_chunks(self, count, lines, features=b""):
+        if len(appended) == 3:
+            raise KeyboardInterrupt
+        appended.append(count)
+        original(self, count, lines, features)
+    monkeypatch.setattr(checkpoint.PartFile, "append", dies_after_three_chunks)
+    with pytest.raises(KeyboardInterrupt):
+        batch(small_model, source, tmp_path / "out.csv", columns=columns, workers=1, chunk_rows=7)
+    monkeypatch.setattr(checkpoint.PartFile, "append", original)
+    features = tmp_path / "out.csv.features"
+    state = json.loads((tmp_path / "out.csv.checkpoint.json").read_text())
+    assert state["rows_done"] == 21 and state["features_bytes"] == features.stat().st_size > 0
+    final = features.read_bytes()
+    features.write_bytes(final[:-1])
+    with pytest.raises(DataFileError, match="shorter than"):  # a features file cut short: said, not misread
+        batch(small_model, source, tmp_path / "out.csv", columns=columns, workers=1, chunk_rows=7, resume=True)
+    features.write_bytes(final)
+    with features.open("ab") as handle:
+        handle.write(bytes(range(256)) * 8)  # a next chunk's rows, written before the kill
+    given.clear()
+    summary = batch(small_model, source, tmp_path / "out.csv", columns=columns, workers=1, chunk_rows=7, resume=True)
+    assert summary.resumed_from == 21 and len(given) == 60 and all(given)
+    assert (tmp_path / "out.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["in.csv", "out.csv", "texts.csv", "whole.csv"]
+
+
 @pytest.mark.parametrize("pack_rows", [0, 2, 128])  # no caller packed; the first; both
 def test_a_callers_similarities_in_a_job_are_those_of_their_texts_alone(small_model, monkeypatch, pack_rows):
     """``judge_groups`` featurises a whole job at once and compares a caller's rows with
@@ -405,10 +461,11 @@ def test_a_callers_similarities_in_a_job_are_those_of_their_texts_alone(small_mo
     from triage.batch import repeats
     from triage.repeat import cross, similarities, views
 
-    groups = [[(1, "a1", TEXTS[0], "2024-03-01T09:00:00", "phone"), (4, "a2", TEXTS[0] + "，还是很吵", "2024-03-03T09:00:00", "phone")],
-              [(2, "b1", TEXTS[3], "2024-03-01T10:00:00", "phone"), (3, "b2", TEXTS[4], "2024-03-02T10:00:00", "phone"),
-               (5, "b3", TEXTS[3] + "，又闻到了", "2024-03-04T10:00:00", "phone"),
-               (6, "b4", TEXTS[3] + "，第三次了", "2024-03-05T10:00:00", "phone")]]
+    groups = [[(1, "a1", TEXTS[0], "2024-03-01T09:00:00", "phone", None),
+               (4, "a2", TEXTS[0] + "，还是很吵", "2024-03-03T09:00:00", "phone", None)],
+              [(2, "b1", TEXTS[3], "2024-03-01T10:00:00", "phone", None), (3, "b2", TEXTS[4], "2024-03-02T10:00:00", "phone", None),
+               (5, "b3", TEXTS[3] + "，又闻到了", "2024-03-04T10:00:00", "phone", None),
+               (6, "b4", TEXTS[3] + "，第三次了", "2024-03-05T10:00:00", "phone", None)]]
     wording, topic = views(small_model, [member[2] for members in groups for member in members])
     alone = similarities(small_model, [member[2] for member in groups[1]])
     assert np.array_equal(cross(wording, topic, np.arange(2, 6), np.arange(2, 6)), alone)
@@ -451,7 +508,7 @@ def test_judging_from_the_deciding_priors_gives_the_columns_of_judging_from_all(
     from triage.repeat import follow_up, similarities, verdict
 
     texts = [TEXTS[number % 3] + ("，至今没人管" * (number % 2)) for number in range(9)]
-    members = [(number + 1, f"r{number}", text, None, "phone") for number, text in enumerate(texts)]
+    members = [(number + 1, f"r{number}", text, None, "phone", None) for number, text in enumerate(texts)]
     settings = {**SETTINGS, "repeat_window_days": None}
     verdicts = judge_groups(small_model, [members], settings, timed=False)
     matrix = similarities(small_model, texts)

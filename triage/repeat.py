@@ -155,9 +155,14 @@ def pack_row(indices: np.ndarray, values: np.ndarray) -> bytes:
     return indices.astype(_ROW_INDEX).tobytes() + values.astype(_ROW_VALUE).tobytes()
 
 
+def packed_size(values: int) -> int:
+    """The bytes of a ``pack_row`` of ``values`` values."""
+    return values * (_ROW_INDEX.itemsize + _ROW_VALUE.itemsize)
+
+
 def unpack_row(packed: bytes) -> tuple[np.ndarray, np.ndarray]:
     """``pack_row``'s row again, as (indices, values)."""
-    count = len(packed) // (_ROW_INDEX.itemsize + _ROW_VALUE.itemsize)
+    count = len(packed) // packed_size(1)
     return (np.frombuffer(packed, dtype=_ROW_INDEX, count=count),
             np.frombuffer(packed, dtype=_ROW_VALUE, offset=count * _ROW_INDEX.itemsize))
 
@@ -192,7 +197,11 @@ def pair_similarities(wording: sp.csr_matrix, topic: sp.csr_matrix, left: np.nda
 def views(model: TriageModel, texts: list[str]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
     """Each text's unit TF-IDF row, and the same row weighted by the model's topic weights
     and scaled to unit length again (a row with no topic weight stays zero)."""
-    wording = model.featuriser_.wording(texts)
+    return views_of(model, model.featuriser_.wording(texts))
+
+
+def views_of(model: TriageModel, wording: sp.csr_matrix) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """``views`` of texts whose unit TF-IDF rows are ``wording`` (``Featuriser.wording``)."""
     topic = (wording @ sp.diags(model.topic_weights())).tocsr()
     lengths = np.sqrt(np.asarray(topic.multiply(topic).sum(axis=1)).ravel())
     return wording, sp.diags(1.0 / np.where(lengths > 0, lengths, 1.0)) @ topic

@@ -1,5 +1,6 @@
-"""Resumable batch runs: triaged rows go to a part file beside the output, and after each
-chunk a checkpoint records how many input rows and how many part-file bytes are final.
+"""Resumable batch runs: triaged rows go to a part file beside the output (their TF-IDF
+rows that repeat judging needs to a features file beside it), and after each chunk a
+checkpoint records how many input rows, part-file bytes and features-file bytes are final.
 
 Killed at any point (kill -9 included), ``--resume`` cuts the part file back to the last
 checkpoint and skips that many input rows, so every row ends up exactly once and in input
@@ -31,13 +32,15 @@ def fingerprint(input_path: Path, **run) -> dict:
 
 
 class PartFile:
-    """The JSON-lines part file of a run writing to ``output``, with its checkpoint."""
+    """The JSON-lines part file of a run writing to ``output``, with its features file
+    (``rows.triage_chunk``'s packed TF-IDF rows, in row order) and its checkpoint."""
 
     def __init__(self, output: Path, run: dict, *, resume: bool):
         self.path = output.with_name(output.name + ".part.jsonl")
+        self.features_path = output.with_name(output.name + ".features")
         self.checkpoint = output.with_name(output.name + ".checkpoint.json")
         self.run = run
-        self.rows_done, size = 0, 0
+        self.rows_done, size, features_size = 0, 0, 0
         if self.checkpoint.exists():
             if not resume:
                 raise DataFileError(f"{self.checkpoint} shows an unfinished run into {output}; add --resume to "
@@ -49,20 +52,28 @@ class PartFile:
                 raise DataFileError(f"cannot resume: the unfinished run into {output} differs in "
                                     f"{', '.join(changed)}; delete {self.checkpoint} to start over")
             self.rows_done, size = state["rows_done"], state["part_bytes"]
+            features_size = state.get("features_bytes", 0)  # a checkpoint of 0.x: rows without ``_features``
         elif resume and self.path.exists():
             raise DataFileError(f"cannot resume: {self.path} has no checkpoint beside it; delete it to start over")
         self.resumed_from = self.rows_done
-        self.handle = open(self.path, "r+b" if size else "wb")
-        self.handle.truncate(size)  # rows written after the last checkpoint are written again
-        self.handle.seek(size)
+        for path, length in ((self.path, size), (self.features_path, features_size)):
+            if length and (not path.exists() or path.stat().st_size < length):
+                raise DataFileError(f"cannot resume: {path} is missing or shorter than {self.checkpoint} says; "
+                                    f"delete {self.checkpoint} to start over")
+        # rows written after the last checkpoint are written again
+        self.handle, self.features = _opened_at(self.path, size), _opened_at(self.features_path, features_size)
 
-    def append(self, count: int, lines: bytes) -> None:
-        """Make ``lines`` (JSON lines of the next ``count`` input rows, in order) final."""
-        self.handle.write(lines)
-        self.handle.flush()
-        os.fsync(self.handle.fileno())
+    def append(self, count: int, lines: bytes, features: bytes = b"") -> None:
+        """Make ``lines`` (JSON lines of the next ``count`` input rows, in order) and
+        ``features`` (their packed TF-IDF rows, ``rows.triage_chunk``) final."""
+        for handle, data in ((self.features, features), (self.handle, lines)):
+            if data:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
         self.rows_done += count
-        state = {"run": self.run, "rows_done": self.rows_done, "part_bytes": self.handle.tell()}
+        state = {"run": self.run, "rows_done": self.rows_done, "part_bytes": self.handle.tell(),
+                 "features_bytes": self.features.tell()}
         temporary = self.checkpoint.with_name(self.checkpoint.name + ".tmp")
         temporary.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
         os.replace(temporary, self.checkpoint)  # atomic: the old checkpoint or the new, never half
@@ -84,8 +95,18 @@ class PartFile:
 
     def close(self) -> None:
         self.handle.close()
+        self.features.close()
 
     def remove(self) -> None:
         self.close()
         self.checkpoint.unlink(missing_ok=True)
         self.path.unlink(missing_ok=True)
+        self.features_path.unlink(missing_ok=True)
+
+
+def _opened_at(path: Path, size: int):
+    """``path`` opened for writing at ``size``, what comes after cut off (a new file for 0)."""
+    handle = open(path, "r+b" if size else "wb")
+    handle.truncate(size)
+    handle.seek(size)
+    return handle

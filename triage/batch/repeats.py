@@ -5,18 +5,23 @@ against its case store (``repeat.verdict``), so each row sees only its past.
 The rows with a caller are written into bucket files by their caller key (a caller's rows
 all in one bucket), ``BUCKET_ROWS`` rows a bucket on average. Bucket by bucket, the parent
 finds the callers with more than one row and the judging runs on the engine's workers,
-the callers split into jobs of about ``JOB_ROWS`` rows, each job featurising its texts in
-one call and comparing each caller's rows among themselves (callers of few rows in packs,
-one product for many: ``_compared``). Each bucket's repeat columns go to a file in row
-order, and the output reads the buckets' files merged by row.
+the callers split into jobs of about ``JOB_ROWS`` rows, each job comparing each caller's
+rows among themselves (callers of few rows in packs, one product for many: ``_compared``).
+A row's TF-IDF row is the one triage made (``rows.triage_chunk``), read from the part
+file's features file into its job by the parent; a row without one (triaged by an
+earlier version before a resume) is featurised from its text, in one call for the job.
+Each bucket's repeat columns go to a file in row order, and the output reads the
+buckets' files merged by row.
 
-Memory: one bucket's texts and verdicts, however long the file. On disk, in a folder beside
-the output: each bucket's rows (their texts: about 40 % of the part file) until it is
-judged, its repeat columns until the output is written.
+Memory: one bucket's texts and verdicts, and the jobs in flight's TF-IDF rows, however
+long the file. On disk, in a folder beside the output: each bucket's rows (their texts:
+about 40 % of the part file) until it is judged, its repeat columns until the output is
+written.
 """
 from __future__ import annotations
 
 import heapq
+import os
 from collections import defaultdict
 from datetime import datetime, timedelta
 from functools import partial
@@ -28,9 +33,11 @@ import orjson
 import scipy.sparse as sp
 
 from .. import identity
+from ..errors import DataFileError
 from ..model import TriageModel
-from ..repeat import cross, follow_up, verdict, views
+from ..repeat import cross, follow_up, packed_size, unpack_row, verdict, views_of
 from .report import REPEATER_ROWS_SHOWN, REPEATERS_SHOWN
+from .rows import is_judged
 
 NO_TIME = "时间无法识别，未做重复判断"
 JOB_ROWS = 1000  # rows judged per worker task: enough to featurise as one list
@@ -41,10 +48,11 @@ PACK_ROWS = 128  # callers with at most this many rows are compared together (``
 BUCKET_ROWS = 25_000  # rows judged at a time, on average: what judging holds in memory
 MOST_BUCKETS = 512    # files open at once while rows are put in buckets (beyond 12.8M rows, larger buckets)
 
-Member = tuple[int, str, str, str | None, str]  # row number, id, masked text, time (ISO) or None, identifier kind
+# row number, id, masked text, time (ISO) or None, identifier kind, packed TF-IDF row (``repeat.pack_row``) or None
+Member = tuple[int, str, str, str | None, str, bytes | None]
 
 
-def judge_rows(rows: Iterable[dict], settings: Mapping[str, Any], timed: bool,
+def judge_rows(rows: Iterable[dict], features: Path, settings: Mapping[str, Any], timed: bool,
                run: Callable[[Callable, Iterable], Iterator], folder: Path,
                total: int) -> tuple[Iterator[tuple[int, dict]], list[tuple[str, int, list[str]]]]:
     """The repeat columns (``verdict_columns``) of every triaged row with a caller, as
@@ -54,6 +62,8 @@ def judge_rows(rows: Iterable[dict], settings: Mapping[str, Any], timed: bool,
 
     Args:
         rows: the part file's rows, in order (read once).
+        features: the part file's features file: the packed TF-IDF rows of the rows with
+            ``_features`` (how many values each holds), one after another in row order.
         timed: whether rows carry times (``--time-col``); without, file order is time order
             and the repeat window does not apply.
         run: ``Engine.map``: yields ``function(model, job)`` for each job, in order.
@@ -63,37 +73,41 @@ def judge_rows(rows: Iterable[dict], settings: Mapping[str, Any], timed: bool,
     folder.mkdir(exist_ok=True)
     buckets = [open(folder / f"{number}.rows.jsonl", "wb") for number in range(count)]
     try:
+        offset = 0  # of the row's packed TF-IDF row in ``features``
         for row in rows:
-            if row["status"] == "ok" and row.get("_caller") and row.get("_time_error") is None:
+            values = row.get("_features")
+            if is_judged(row):
                 kind, key = row["_caller"]
-                member = [row["row"], row["id"], row["text"], row["_time"], kind, key]
+                member = [row["row"], row["id"], row["text"], row["_time"], kind, offset, values, key]
                 buckets[int(key[:16], 16) % count].write(orjson.dumps(member) + b"\n")
+            offset += packed_size(values or 0)
     finally:
         for handle in buckets:
             handle.close()
     local = {**settings, "repeat_window_days": settings["repeat_window_days"] if timed else None}
     judge = partial(judge_columns, settings=local, timed=timed)
     repeaters: list[tuple[tuple[int, int], str, list[str]]] = []  # ((-repeat rows, first repeat row), caller, ids)
-    for number in range(count):
-        groups: dict[str, list[Member]] = defaultdict(list)  # a caller's rows in file order
-        with open(folder / f"{number}.rows.jsonl", "rb") as handle:
-            for line in handle:
-                *member, key = orjson.loads(line)
-                groups[key].append(tuple(member))
-        repeated = [(key, members) for key, members in groups.items() if len(members) > 1]
-        del groups
-        judged: dict[int, dict] = {}
-        for found in run(judge, _jobs(members for _, members in repeated)):
-            judged.update(found)
-        repeaters = _most_repeats(repeaters, repeated, judged)
-        with open(folder / f"{number}.judged.jsonl", "wb") as handle:
-            handle.writelines(orjson.dumps([row, judged[row]]) + b"\n" for row in sorted(judged))
-        (folder / f"{number}.rows.jsonl").unlink()
+    with open(features, "rb") as packed:
+        for number in range(count):
+            groups: dict[str, list[list]] = defaultdict(list)  # a caller's rows in file order
+            with open(folder / f"{number}.rows.jsonl", "rb") as handle:
+                for line in handle:
+                    *member, key = orjson.loads(line)
+                    groups[key].append(member)
+            repeated = [(key, members) for key, members in groups.items() if len(members) > 1]
+            del groups
+            verdicts: dict[int, dict] = {}
+            for found in run(judge, _with_rows(_jobs(members for _, members in repeated), packed.fileno())):
+                verdicts.update(found)
+            repeaters = _most_repeats(repeaters, repeated, verdicts)
+            with open(folder / f"{number}.judged.jsonl", "wb") as handle:
+                handle.writelines(orjson.dumps([row, verdicts[row]]) + b"\n" for row in sorted(verdicts))
+            (folder / f"{number}.rows.jsonl").unlink()
     columns = heapq.merge(*(_judged(folder / f"{number}.judged.jsonl") for number in range(count)))
     return columns, [(caller, -order[0], ids) for order, caller, ids in repeaters]
 
 
-def _most_repeats(best: list, repeated: list[tuple[str, list[Member]]], judged: Mapping[int, dict]) -> list:
+def _most_repeats(best: list, repeated: list[tuple[str, list[list]]], judged: Mapping[int, dict]) -> list:
     """``best`` with the callers of ``repeated`` (key, rows in file order): the
     ``REPEATERS_SHOWN`` with the most repeat rows kept, ties in the order of their first
     repeat row (as a ``Counter`` of rows in file order gives them), each with the ids of its
@@ -113,9 +127,26 @@ def _judged(path: Path) -> Iterator[tuple[int, dict]]:
             yield row, columns
 
 
-def _jobs(groups: Iterable[list[Member]]) -> Iterator[list[list[Member]]]:
+def _with_rows(jobs: Iterable[list[list[list]]], packed: int) -> Iterator[list[list[Member]]]:
+    """``jobs`` of bucket rows (a ``Member`` but for the offset and size of its packed
+    TF-IDF row in the file ``packed`` instead of the row) as ``Member``s, their rows read
+    as each job is handed on."""
+    for job in jobs:
+        yield [[(*member[:5], None if member[6] is None else _read(packed, member[5], packed_size(member[6])))
+                for member in members] for members in job]
+
+
+def _read(packed: int, offset: int, size: int) -> bytes:
+    found = os.pread(packed, size, offset)
+    if len(found) != size:
+        raise DataFileError(f"the batch's features file ends at {offset + len(found)} bytes, not the {offset + size} "
+                            "its part file says; delete the .checkpoint.json beside the output to start over")
+    return found
+
+
+def _jobs(groups: Iterable[list]) -> Iterator[list[list]]:
     """Whole callers' rows in jobs of at least ``JOB_ROWS`` rows (the last may be smaller)."""
-    job: list[list[Member]] = []
+    job: list[list] = []
     size = 0
     for members in groups:
         job.append(members)
@@ -140,7 +171,7 @@ def judge_groups(model: TriageModel, groups: list[list[Member]], settings: Mappi
     caller's earlier rows, newest first, within ``settings["repeat_window_days"]`` (None:
     every earlier row). One ``views`` call for the whole job; each caller's similarities
     are ``repeat.cross`` of their rows, as ``repeat.similarities`` of their texts alone."""
-    wording, topic = views(model, [member[2] for members in groups for member in members])
+    wording, topic = views_of(model, _wording(model, [member for members in groups for member in members]))
     window = settings["repeat_window_days"]
     callers, positions_of = [], []  # each caller's rows in time order, and their rows of the views
     first = 0
@@ -171,6 +202,28 @@ def judge_groups(model: TriageModel, groups: list[list[Member]], settings: Mappi
             verdicts[number] = verdict(priors, similarity[deciding], settings, True, count=len(earlier) + 1,
                                        phrase=follow_up(members[position][2]))
     return verdicts
+
+
+def _wording(model: TriageModel, members: list[Member]) -> sp.csr_matrix:
+    """The members' unit TF-IDF rows (``Featuriser.wording``): their packed rows, and the
+    texts of those without one (or with one that cannot be a row of this model) featurised
+    together."""
+    columns = model.featuriser_.body_columns
+    rows = [unpack_row(member[5]) if member[5] is not None else None for member in members]
+    rows = [row if row is not None and (not len(row[0]) or 0 <= row[0].min() <= row[0].max() < columns) else None
+            for row in rows]
+    missing = [position for position, row in enumerate(rows) if row is None]
+    if len(missing) == len(members):
+        return model.featuriser_.wording([member[2] for member in members])
+    if missing:
+        made = model.featuriser_.wording([members[position][2] for position in missing])
+        for number, position in enumerate(missing):
+            span = slice(made.indptr[number], made.indptr[number + 1])
+            rows[position] = (made.indices[span], made.data[span])
+    indptr = np.zeros(len(rows) + 1, dtype=np.int32)
+    np.cumsum([len(indices) for indices, _ in rows], out=indptr[1:])
+    return sp.csr_matrix((np.concatenate([values for _, values in rows]), np.concatenate([indices for indices, _ in rows]),
+                          indptr), shape=(len(rows), columns))
 
 
 def _compared(wording: sp.csr_matrix, topic: sp.csr_matrix,

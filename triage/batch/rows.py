@@ -4,7 +4,9 @@
 a pure function of the model, the settings and the records, so both engines give the
 same rows. It hands back the rows already as JSON lines (orjson: a twelfth of the json
 module's time on these rows): encoding is spread over the workers, and bytes travel
-between processes faster than dicts.
+between processes faster than dicts. The rows that repeat judging will compare
+(``is_judged``) also hand back their TF-IDF rows, packed, so judging need not featurise
+their texts a second time.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from ..errors import TriageError
 from ..hot_issues import sketches
 from ..identity import caller_column_key
 from ..model import TOP_DEPARTMENTS, TriageModel
+from ..repeat import pack_row
 from .hot_groups import Entry, entry
 from .readers import Record
 
@@ -33,34 +36,47 @@ SEPARATOR = "；"
 
 
 def triage_chunk(model: TriageModel, records: Sequence[Record], settings: Mapping[str, Any],
-                 secret: str | None) -> tuple[int, bytes, list[Entry]]:
-    """``(rows, JSON lines, hot-issue entries)`` of ``triage_records``: the lines ready
-    for the part file, the entries for grouping (``hot_groups.entry``). An engine calls it
-    as ``partial(triage_chunk, settings=..., secret=...)(model, records)``."""
-    rows = triage_records(model, settings, secret, records)
+                 secret: str | None) -> tuple[int, bytes, list[Entry], bytes]:
+    """``(rows, JSON lines, hot-issue entries, packed TF-IDF rows)`` of ``triage_records``:
+    the lines ready for the part file, the entries for grouping (``hot_groups.entry``), and
+    the ``is_judged`` rows' TF-IDF rows (``repeat.pack_row``) one after another, in row order,
+    for the part file's features file. An engine calls it as
+    ``partial(triage_chunk, settings=..., secret=...)(model, records)``."""
+    rows, packed = triage_records(model, settings, secret, records)
     return (len(rows), b"".join(orjson.dumps(row) + b"\n" for row in rows),
-            [found for found in map(entry, rows) if found is not None])
+            [found for found in map(entry, rows) if found is not None], b"".join(packed))
+
+
+def is_judged(row: dict) -> bool:
+    """Whether repeat judging compares ``row`` with its caller's other rows: triaged, with a
+    caller, at a readable time."""
+    return row["status"] == "ok" and bool(row.get("_caller")) and row.get("_time_error") is None
 
 
 def triage_records(model: TriageModel, settings: Mapping[str, Any], secret: str | None,
-                   records: Sequence[Record]) -> list[dict]:
-    """Flat rows for ``records`` in the same order. A record with an error, or a text the
-    model refuses (too long), becomes an error row; the others are predicted together.
-    ``secret`` keys the caller column (None: no caller column)."""
+                   records: Sequence[Record]) -> tuple[list[dict], list[bytes]]:
+    """Flat rows for ``records`` in the same order, and the packed TF-IDF rows of the
+    ``is_judged`` ones in that order (each such row's ``_features`` says how many values its
+    packed row holds). A record with an error, or a text the model refuses (too long),
+    becomes an error row; the others are predicted together. ``secret`` keys the caller
+    column (None: no caller column)."""
     rows = [None] * len(records)
+    made_rows = [None] * len(records)
     good = [index for index, record in enumerate(records) if record.error is None]
     try:
         results, features = model.predict_with_features([records[index].text for index in good], settings)
     except TriageError:  # one bad text (too long) must not fail its neighbours: one at a time
         pairs = [_predict_one(model, records[index].text, settings) for index in good]
         results, features = [pair[0] for pair in pairs], [pair[1] for pair in pairs]
-    for index, result, made in zip(good, results, sketches(features)):
+    for index, result, row_features, made in zip(good, results, features, sketches(features)):
         if "error" in result:
             rows[index] = _error_row(records[index], result["error"])
             continue
         rows[index] = flatten(records[index], result)
+        made_rows[index] = row_features
         if made is not None:  # for hot issues across the file (hot_groups.py)
             rows[index]["_sketch"] = made.hex()
+    packed = []
     for index, record in enumerate(records):
         if rows[index] is None:
             rows[index] = _error_row(record, record.error)
@@ -69,7 +85,10 @@ def triage_records(model: TriageModel, settings: Mapping[str, Any], secret: str 
             rows[index]["_caller"] = list(key) if key else None
         rows[index]["_time"] = record.time.isoformat() if record.time else None
         rows[index]["_time_error"] = record.time_error
-    return rows
+        if made_rows[index] is not None and is_judged(rows[index]):
+            packed.append(pack_row(*made_rows[index]))
+            rows[index]["_features"] = len(made_rows[index][0])
+    return rows, packed
 
 
 def _predict_one(model: TriageModel, text: str, settings) -> tuple[dict, tuple | None]:

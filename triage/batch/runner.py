@@ -90,8 +90,8 @@ def run_batch(model: TriageModel, options: BatchOptions, settings: Mapping[str, 
         task = partial(triage_chunk, settings=dict(settings), secret=secret)
         with engine:
             with _progress(options.progress, part.rows_done, "triage") as progress:
-                for count, lines, entries in engine.map(task, _chunks(records, options.chunk_rows)):
-                    part.append(count, lines)
+                for count, lines, entries, features in engine.map(task, _chunks(records, options.chunk_rows)):
+                    part.append(count, lines, features)
                     hot.add(count, entries)  # while the workers triage the next chunks
                     progress.advance(count, source.read_share())
                     if kind == "xlsx" and part.rows_done > EXCEL_ROW_LIMIT:  # say so now, not after hours
@@ -130,8 +130,9 @@ def _write_output(engine: Engine, options: BatchOptions, settings: Mapping[str, 
                     for found in engine.map(function, jobs):
                         progress.advance(len(found))
                         yield found
-                judged, summary.repeaters = judge_rows(part.rows(), settings, options.columns.time is not None,
-                                                       counted, buckets, part.rows_done)
+                judged, summary.repeaters = judge_rows(part.rows(), part.features_path, settings,
+                                                       options.columns.time is not None, counted, buckets,
+                                                       part.rows_done)
             columns = columns + REPEAT_COLUMNS
         layout = Layout.of(options.output, columns)
         finish = partial(finish_block, layout=layout, settings=dict(settings))

@@ -452,34 +452,46 @@ def test_repeats_judged_from_the_rows_triage_made_and_from_their_texts_agree_and
     assert sorted(path.name for path in tmp_path.iterdir()) == ["in.csv", "out.csv", "texts.csv", "whole.csv"]
 
 
-@pytest.mark.parametrize("pack_rows", [0, 2, 128])  # no caller packed; the first; both
-def test_a_callers_similarities_in_a_job_are_those_of_their_texts_alone(small_model, monkeypatch, pack_rows):
-    """``judge_groups`` featurises a whole job at once and compares a caller's rows with
-    their past a block at a time, or together with other callers' in a pack; the numbers
-    must be ``repeat.similarities`` of that caller's texts alone, as the service computes
-    them."""
+@pytest.mark.parametrize("compiled", [True, False])
+@pytest.mark.parametrize("packed", [(), (0, 3, 5), range(6)])  # rows of the job given as triage made them
+def test_a_callers_similarities_in_a_job_are_those_of_their_texts_alone(small_model, monkeypatch, compiled, packed):
+    """``judge_groups`` compares a caller's rows with their past a block at a time, from
+    the TF-IDF rows triage made where the job carries them and from their texts featurised
+    together where not; the numbers must be ``repeat.similarities`` of that caller's texts
+    alone, as the service computes them."""
+    from triage import repeat
     from triage.batch import repeats
-    from triage.repeat import cross, similarities, views
 
     groups = [[(1, "a1", TEXTS[0], "2024-03-01T09:00:00", "phone", None),
                (4, "a2", TEXTS[0] + "，还是很吵", "2024-03-03T09:00:00", "phone", None)],
               [(2, "b1", TEXTS[3], "2024-03-01T10:00:00", "phone", None), (3, "b2", TEXTS[4], "2024-03-02T10:00:00", "phone", None),
                (5, "b3", TEXTS[3] + "，又闻到了", "2024-03-04T10:00:00", "phone", None),
                (6, "b4", TEXTS[3] + "，第三次了", "2024-03-05T10:00:00", "phone", None)]]
-    wording, topic = views(small_model, [member[2] for members in groups for member in members])
-    alone = similarities(small_model, [member[2] for member in groups[1]])
-    assert np.array_equal(cross(wording, topic, np.arange(2, 6), np.arange(2, 6)), alone)
-    assert np.array_equal(cross(wording, topic, np.arange(4, 6), np.arange(2, 6)), alone[2:])  # a block of rows
-    monkeypatch.setattr(repeats, "BLOCK_ROWS", 3)
-    monkeypatch.setattr(repeats, "PACK_ROWS", pack_rows)
+    texts = [member[2] for members in groups for member in members]
+    wording = small_model.featuriser_.wording(texts)
+    made = {position: repeat.pack_row(wording.indices[wording.indptr[position]:wording.indptr[position + 1]],
+                                      wording.data[wording.indptr[position]:wording.indptr[position + 1]])
+            for position in packed}
+    numbers = iter(range(len(texts)))
+    groups = [[(*member[:5], made.get(next(numbers))) for member in members] for members in groups]
+    members = [member for caller in groups for member in caller]
+    joined = repeats._wording(small_model, members)
+    assert all(np.array_equal(getattr(joined, part), getattr(wording, part)) for part in ("data", "indices", "indptr"))
+    assert joined.shape == wording.shape and joined.dtype == wording.dtype
+    monkeypatch.setattr(repeats, "BLOCK_ROWS", 3)  # caller b's rows in two blocks
+    if not compiled:
+        monkeypatch.setattr(repeat, "_products", None)
     verdicts = repeats.judge_groups(small_model, groups, {**SETTINGS, "repeat_window_days": 90}, timed=True)
-    packed = {caller for caller, *_ in repeats._compared(wording, topic, [np.arange(2), np.arange(2, 6)])
-              if len(groups[caller]) <= pack_rows}
-    assert packed == {0: set(), 2: {0}, 128: {0, 1}}[pack_rows]
+    alone = repeat.similarities(small_model, [member[2] for member in groups[1]])
     for position, member in enumerate(groups[1][1:], start=1):
         [best] = verdicts[member[0]]["prior_cases"]
         assert best["similarity"] == round(float(alone[position, :position].max()), 3)
         assert verdicts[member[0]]["caller_case_count"] == position + 1
+    blocks = [(caller, start, matrix) for caller, start, matrix in repeats._compared(*repeat.views_of(small_model, joined),
+                                                                                    [np.arange(2), np.arange(2, 6)])]
+    assert [(caller, start, matrix.shape) for caller, start, matrix in blocks] == [(0, 0, (2, 2)), (1, 0, (3, 3)), (1, 3, (1, 4))]
+    assert np.array_equal(np.vstack([blocks[1][2][:, :3], blocks[2][2][:, :3]]), alone[:, :3])
+    assert np.array_equal(blocks[2][2], alone[3:])
 
 
 def test_the_progress_bar_follows_each_phase(small_model, tmp_path, capsys):

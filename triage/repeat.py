@@ -24,16 +24,19 @@ import math
 import re
 import threading
 from collections import OrderedDict
-from functools import lru_cache
-from typing import Any, Mapping
+from functools import lru_cache, partial
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import scipy.sparse as sp
 
+from .compiled import optional
 from .identity import link
 from .model import TriageModel
 from .sla import utc_iso
 from .taxonomy import resource_lines
+
+_products = optional("_products")  # where it was not built, ``crossing`` is SciPy's product
 
 
 def judge(model: TriageModel, text: str, row: tuple[np.ndarray, np.ndarray] | None, priors: list[dict],
@@ -185,6 +188,19 @@ def cross(wording: sp.csr_matrix, topic: sp.csr_matrix, left: np.ndarray, right:
     value is summed over the features of its left row in the same order whichever rows
     stand beside it, so a block of rows gets exactly the numbers of the whole matrix."""
     return np.minimum((wording[left] @ wording[right].T).toarray(), (topic[left] @ topic[right].T).toarray())
+
+
+def crossing(wording: sp.csr_matrix, topic: sp.csr_matrix) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """``cross`` of ``views``' two matrices as a function of (``left``, ``right``), int64
+    arrays: compiled (``_products.Crossing``, the same numbers, only the pairs asked for)
+    where it was built and the views are as a model makes them; else ``cross`` itself."""
+    if _products is not None and all(matrix.dtype in (np.float32, np.float64) and
+                                     matrix.indptr.dtype == matrix.indices.dtype == np.int32 for matrix in (wording, topic)):
+        try:
+            return _products.Crossing(wording, topic)
+        except ValueError:  # a column twice in a row (SciPy's products make none)
+            pass
+    return partial(cross, wording, topic)
 
 
 def pair_similarities(wording: sp.csr_matrix, topic: sp.csr_matrix, left: np.ndarray, right: np.ndarray) -> np.ndarray:

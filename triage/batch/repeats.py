@@ -6,7 +6,7 @@ The rows with a caller are written into bucket files by their caller key (a call
 all in one bucket), ``BUCKET_ROWS`` rows a bucket on average. Bucket by bucket, the parent
 finds the callers with more than one row and the judging runs on the engine's workers,
 the callers split into jobs of about ``JOB_ROWS`` rows, each job comparing each caller's
-rows among themselves (callers of few rows in packs, one product for many: ``_compared``).
+rows among themselves (``repeat.crossing``: only the pairs of one caller's rows).
 A row's TF-IDF row is the one triage made (``rows.triage_chunk``), read from the part
 file's features file into its job by the parent; a row without one (triaged by an
 earlier version before a resume) is featurised from its text, in one call for the job.
@@ -35,7 +35,7 @@ import scipy.sparse as sp
 from .. import identity
 from ..errors import DataFileError
 from ..model import TriageModel
-from ..repeat import cross, follow_up, packed_size, unpack_row, verdict, views_of
+from ..repeat import crossing, follow_up, packed_size, unpack_row, verdict, views_of
 from .report import REPEATER_ROWS_SHOWN, REPEATERS_SHOWN
 from .rows import is_judged
 
@@ -44,7 +44,6 @@ JOB_ROWS = 1000  # rows judged per worker task: enough to featurise as one list
 # A caller's rows are compared with their earlier rows this many at a time, so that one
 # caller with thousands of rows costs memory in proportion to them, not to their square.
 BLOCK_ROWS = 512
-PACK_ROWS = 128  # callers with at most this many rows are compared together (``_compared``)
 BUCKET_ROWS = 25_000  # rows judged at a time, on average: what judging holds in memory
 MOST_BUCKETS = 512    # files open at once while rows are put in buckets (beyond 12.8M rows, larger buckets)
 
@@ -230,36 +229,12 @@ def _compared(wording: sp.csr_matrix, topic: sp.csr_matrix,
               positions_of: list[np.ndarray]) -> Iterator[tuple[int, int, np.ndarray]]:
     """Each caller's rows (``positions_of[caller]``, rows of ``views``) against their own
     past, a block of rows at a time: ``(caller, the block's first row, matrix)``, row r of
-    the matrix being the caller's row ``start + r`` and column c their row c. Callers of up
-    to ``PACK_ROWS`` rows are compared in packs of about that many rows, one ``cross`` for
-    the pack instead of one per caller (its fixed cost was half of judging); a value of
-    ``cross`` depends on its own two rows only, so each caller's numbers are the same."""
-    pack: list[int] = []
-    size = 0
+    the matrix being the caller's row ``start + r`` and column c their row c."""
+    crossed = crossing(wording, topic)
     for caller, positions in enumerate(positions_of):
-        if len(positions) > PACK_ROWS:
-            for start in range(0, len(positions), BLOCK_ROWS):
-                end = min(start + BLOCK_ROWS, len(positions))
-                yield caller, start, cross(wording, topic, positions[start:end], positions[:end])
-            continue
-        if size + len(positions) > PACK_ROWS:
-            yield from _unpacked(wording, topic, positions_of, pack)
-            pack, size = [], 0
-        pack.append(caller)
-        size += len(positions)
-    if pack:
-        yield from _unpacked(wording, topic, positions_of, pack)
-
-
-def _unpacked(wording: sp.csr_matrix, topic: sp.csr_matrix, positions_of: list[np.ndarray],
-              pack: list[int]) -> Iterator[tuple[int, int, np.ndarray]]:
-    together = np.concatenate([positions_of[caller] for caller in pack])
-    matrix = cross(wording, topic, together, together)
-    offset = 0
-    for caller in pack:
-        count = len(positions_of[caller])
-        yield caller, 0, matrix[offset:offset + count, offset:offset + count]
-        offset += count
+        for start in range(0, len(positions), BLOCK_ROWS):
+            end = min(start + BLOCK_ROWS, len(positions))
+            yield caller, start, crossed(positions[start:end], positions[:end])
 
 
 def _deciding(similarity: np.ndarray) -> set[int]:

@@ -196,11 +196,17 @@ def test_repeats_follow_the_time_column_not_the_file_order(small_model, tmp_path
     assert "13812345678" not in (tmp_path / "out.csv").read_text(encoding="utf-8-sig")
 
 
-def test_an_unreadable_time_is_said_and_the_row_still_triaged(small_model, tmp_path):
-    source = write_csv(tmp_path / "in.csv", [{"text": TEXTS[0], "phone": "13812345678", "time": "上周三"}])
+@pytest.mark.parametrize("time, said", [("上周三", "时间无法识别"),
+                                        ("0001-01-01 00:00", "时间超出范围"),  # the year 0 in UTC: no datetime holds it
+                                        ("0001-01-01 08:00", "时间超出范围"),  # a window back from it would leave the calendar
+                                        ("1900-01-01", "时间超出范围")])  # an export's empty date
+def test_an_unreadable_time_is_said_and_the_row_still_triaged(small_model, tmp_path, time, said):
+    source = write_csv(tmp_path / "in.csv", [{"text": TEXTS[0], "phone": "13812345678", "time": time},
+                                             {"text": TEXTS[1], "phone": "13812345678", "time": "2024-03-02 10:00"}])
     batch(small_model, source, tmp_path / "out.csv", columns=Columns(caller="phone", time="time"))
-    [row] = read_csv(tmp_path / "out.csv")
-    assert row["status"] == "ok" and "时间无法识别" in row["repeat_reasons"] and "上周三" in row["repeat_reasons"]
+    row, after = read_csv(tmp_path / "out.csv")
+    assert row["status"] == "ok" and said in row["repeat_reasons"] and time in row["repeat_reasons"]
+    assert after["status"] == "ok" and after["caller_case_count"] == "1"  # the run went on; the bad time links nothing
 
 
 def test_an_interrupted_run_resumes_to_the_same_output(small_model, tmp_path, monkeypatch):

@@ -65,6 +65,10 @@ BAD_REQUESTS = [
      "received_at"),
     ("post", "/v1/triage", {"text": "路灯坏了", "received_at": "2099-01-01T00:00:00"}, "auth", 400,
      "invalid_input", "received_at"),
+    ("post", "/v1/triage", {"text": "路灯坏了", "received_at": "0001-01-01T00:00:00"}, "auth", 400,  # UTC: the year 0
+     "invalid_input", "received_at"),
+    ("post", "/v1/triage", {"text": "路灯坏了", "received_at": "0001-01-02T00:00:00+00:00"}, "auth", 400,
+     "invalid_input", "received_at"),  # the repeat window reaching back from it would leave the calendar
     ("post", "/v1/triage", {"text": "路灯坏了", "caller": {"phone": 138}}, "auth", 400, "invalid_input",
      "caller.phone"),
     ("post", "/v1/triage", {"text": "路灯坏了", "caller": {"shoe_size": "42"}}, "auth", 400, "invalid_input",

@@ -18,6 +18,29 @@ STAGE_TITLES = {"on_time": "未超期", "overdue": "已超期，待答复", "esc
                 "meeting": "提交调度会"}
 
 
+CHINA_STANDARD_TIME = timezone(timedelta(hours=8))
+EARLIEST = datetime(1970, 1, 1)  # no case is older; an earlier time is a placeholder or a typing slip
+
+
+def as_utc(moment: datetime) -> datetime:
+    """``moment`` as the store keeps times: naive UTC. A time without an offset is China
+    Standard Time (UTC+8), as hotline exports and the centre's clocks give times.
+
+    Raises:
+        ValueError: the time is before ``EARLIEST`` (0001-01-01, 1900-01-01: an export's
+            empty date), where a repeat window reaching back from it leaves the calendar.
+    """
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=CHINA_STANDARD_TIME)
+    try:
+        utc = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    except OverflowError:  # before the year 1 in UTC
+        utc = datetime.min
+    if utc < EARLIEST:
+        raise ValueError(f"{moment.isoformat()} is before {EARLIEST:%Y-%m-%d}")
+    return utc
+
+
 def utc_now() -> datetime:
     """Now as the store keeps times: naive UTC."""
     return datetime.now(timezone.utc).replace(tzinfo=None)

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Mapping
 
 from flask import request
 
 from ..errors import InputError
 from ..normalise import SURROGATE
+from ..sla import as_utc, utc_now
 
 CHANNELS = ("hotline", "web", "letter", "visit")
 CALLER_FIELDS = ("phone", "name", "id_number", "address")
-CHINA_STANDARD_TIME = timezone(timedelta(hours=8))
 _EXTERNAL_ID = re.compile(r"^[\w.:/\-]{1,128}$")
 # A surrogate (in a pair, an emoji, or alone) or a NUL, as JSON writes them: where neither is
 # in the raw body, no string of it holds a character ``_refuse_unstorable`` refuses.
@@ -124,10 +124,11 @@ def timestamp(value: Any, field: str) -> datetime:
     except ValueError:
         raise InputError(f"'{field}'={value!r} is not an ISO 8601 time such as 2026-11-22T09:30:00+08:00",
                          field=field) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=CHINA_STANDARD_TIME)
-    utc = moment.astimezone(timezone.utc).replace(tzinfo=None)
-    if utc > datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(hours=1):
+    try:
+        utc = as_utc(moment)
+    except ValueError as error:
+        raise InputError(f"'{field}'={value!r} is out of range: {error}", field=field) from None
+    if utc > utc_now() + timedelta(hours=1):
         raise InputError(f"'{field}'={value!r} is in the future", field=field)
     return utc
 

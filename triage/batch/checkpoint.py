@@ -44,7 +44,8 @@ class PartFile:
         if self.checkpoint.exists():
             if not resume:
                 raise DataFileError(f"{self.checkpoint} shows an unfinished run into {output}; add --resume to "
-                                    "continue it, or delete that file and the .part.jsonl beside it to start over")
+                                    "continue it, or delete that file and the .part.jsonl and .features beside it "
+                                    "to start over")
             state = json.loads(self.checkpoint.read_text(encoding="utf-8"))
             if state.get("run") != run:
                 changed = sorted(key for key in {**run, **state.get("run", {})}

@@ -15,7 +15,7 @@ import json
 import re
 import sys
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterator
 from zipfile import BadZipFile
@@ -23,9 +23,11 @@ from zipfile import BadZipFile
 from ..datafiles import input_file
 from ..errors import DataFileError
 from ..normalise import SURROGATE
+from ..sla import as_utc
 
 SAMPLE_BYTES = 1 << 20
-CHINA_STANDARD_TIME = timezone(timedelta(hours=8))
+# an export's date, then its time of day: 2024-03-02 10:15, 2024/3/2 10:15:00, 2024年3月2日
+_EXPORT_TIME = re.compile(r"(\d{4})[/.年-](\d{1,2})[/.月-](\d{1,2})日?(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?")
 FORMATS = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".xlsx": "xlsx"}
 _ENCODING_NAMES = {"utf_8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "gb18030": "GBK/GB18030", "big5": "Big5",
                    "utf-16": "UTF-16"}
@@ -296,7 +298,7 @@ def parse_time(value) -> datetime:
         moment = value
     else:
         text = _cell(value)
-        match = re.fullmatch(r"(\d{4})[/.年-](\d{1,2})[/.月-](\d{1,2})日?(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?", text)
+        match = _EXPORT_TIME.fullmatch(text)
         try:
             if match:
                 parts = [int(part) if part else 0 for part in match.groups()]
@@ -305,7 +307,8 @@ def parse_time(value) -> datetime:
                 moment = datetime.fromisoformat(text)
         except ValueError:
             raise ValueError(f"时间无法识别 (time {text!r} is not a date such as 2024-03-02 10:15)") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=CHINA_STANDARD_TIME)
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+    try:
+        return as_utc(moment)
+    except ValueError as error:
+        raise ValueError(f"时间超出范围 (time {_cell(value)!r}: {error})") from None
 

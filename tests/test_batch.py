@@ -209,6 +209,23 @@ def test_an_unreadable_time_is_said_and_the_row_still_triaged(small_model, tmp_p
     assert after["status"] == "ok" and after["caller_case_count"] == "1"  # the run went on; the bad time links nothing
 
 
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York"])  # summer time began there on 2024-03-10
+def test_a_rows_time_for_grouping_is_seconds_since_the_epoch_in_utc_wherever_the_machine_is(monkeypatch, zone):
+    """Times are kept as naive UTC; read as the machine's local time they would move with
+    its zone and jump an hour across a change to summer time."""
+    from triage.batch.hot_groups import entry
+
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        row = {"status": "ok", "_sketch": "00" * 8, "category": "城乡建设", "row": 1}
+        before, after = (entry({**row, "_time": moment}).moment for moment in ("2024-03-10T01:00:00", "2024-03-10T04:00:00"))
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert before == 1710032400.0 and after - before == 3 * 3600  # not two hours: 02:00-03:00 is no time in New York
+
+
 def test_an_interrupted_run_resumes_to_the_same_output(small_model, tmp_path, monkeypatch):
     source = write_csv(tmp_path / "in.csv", [{"text": f"{text}（第{i}件）"} for i in range(40) for text in TEXTS[:1]])
     batch(small_model, source, tmp_path / "whole.csv", workers=1, chunk_rows=7)

@@ -44,12 +44,17 @@ class Entry(NamedTuple):
     caller: int     # a number from the caller key; 0: no caller
 
 
+_EPOCH = datetime(1970, 1, 1)
+
+
 def entry(row: dict) -> Entry | None:
     """The grouping entry of one output row (as the workers make it), or None for a row
     that cannot join a group (an error, unreadable, no category)."""
     if row["status"] != "ok" or not row.get("_sketch") or not row.get("category"):
         return None
-    moment = datetime.fromisoformat(row["_time"]).timestamp() if row.get("_time") else np.nan
+    # seconds from the epoch of a naive UTC time, by subtraction: ``timestamp()`` would read it
+    # as the machine's local time (an hour off across a change to summer time) and refuses the year 1
+    moment = (datetime.fromisoformat(row["_time"]) - _EPOCH).total_seconds() if row.get("_time") else np.nan
     caller = int(row["_caller"][1][:15], 16) if row.get("_caller") else 0
     return Entry(row["row"], row["category"], bytes.fromhex(row["_sketch"]), moment, caller)
 

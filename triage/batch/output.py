@@ -24,10 +24,10 @@ class Block(NamedTuple):
     """Consecutive rows of the part file and what they need from the whole file."""
     lines: list[bytes]                  # JSON lines, one a row
     hot: dict[int, tuple[str, int]]     # index in ``lines`` -> (group name, group size)
-    repeats: dict[int, dict] | None     # row number -> repeat columns of a judged row; None: no caller column
+    repeats: dict[int, bytes] | None    # row number -> repeat columns (JSON) of a judged row; None: no caller column
 
 
-def blocks(labelled: Iterable[tuple[list[bytes], dict]], judged: Iterator[tuple[int, dict]] | None) -> Iterator[Block]:
+def blocks(labelled: Iterable[tuple[list[bytes], dict]], judged: Iterator[tuple[int, bytes]] | None) -> Iterator[Block]:
     """``HotGroups.label``'s blocks with the repeat columns of their judged rows, taken from
     ``judged`` (``repeats.judge_rows``: row numbers in order) as the blocks are handed on."""
     done = 0
@@ -51,8 +51,8 @@ def finish_block(model: Any, block: Block, layout: Layout, settings: Mapping[str
     for index, (name, size) in block.hot.items():
         rows[index].update(hot_group=name, hot_group_size=size)
     if block.repeats is not None:
-        for row in rows:
-            row.update(repeat_columns(row, block.repeats, settings))
+        for row, columns in zip(rows, repeat_columns(rows, block.repeats, settings)):
+            row.update(columns)
     summary = Summary()
     for row in rows:
         summary.add(row)

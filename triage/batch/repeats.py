@@ -54,7 +54,7 @@ Member = tuple[int, str, str, str | None, str, bytes | None]
 def judge_rows(rows: Iterable[dict], features: Path, settings: Mapping[str, Any], timed: bool,
                run: Callable[[Callable, Iterable], Iterator], folder: Path,
                total: int) -> tuple[Iterator[tuple[int, dict]], list[tuple[str, int, list[str]]]]:
-    """The repeat columns (``verdict_columns``) of every triaged row with a caller, as
+    """The repeat columns (``verdict_columns``, as JSON) of every triaged row with a caller, as
     ``(row number, columns)`` in row order, read from files in ``folder`` (made here; the
     caller removes it once the iterator is used up); and the report's ``REPEATERS_SHOWN``
     callers with the most repeat rows (``Summary.repeaters``), found bucket by bucket.
@@ -99,10 +99,10 @@ def judge_rows(rows: Iterable[dict], features: Path, settings: Mapping[str, Any]
             for found in run(judge, _with_rows(_jobs(members for _, members in repeated), packed.fileno())):
                 verdicts.update(found)
             repeaters = _most_repeats(repeaters, repeated, verdicts)
-            with open(folder / f"{number}.judged.jsonl", "wb") as handle:
-                handle.writelines(orjson.dumps([row, verdicts[row]]) + b"\n" for row in sorted(verdicts))
+            with open(folder / f"{number}.judged", "wb") as handle:
+                handle.writelines(b"%d\t%b\n" % (row, orjson.dumps(verdicts[row])) for row in sorted(verdicts))
             (folder / f"{number}.rows.jsonl").unlink()
-    columns = heapq.merge(*(_judged(folder / f"{number}.judged.jsonl") for number in range(count)))
+    columns = heapq.merge(*(_judged(folder / f"{number}.judged") for number in range(count)))
     return columns, [(caller, -order[0], ids) for order, caller, ids in repeaters]
 
 
@@ -119,11 +119,13 @@ def _most_repeats(best: list, repeated: list[tuple[str, list[list]]], judged: Ma
     return heapq.nsmallest(REPEATERS_SHOWN, best + found)
 
 
-def _judged(path: Path) -> Iterator[tuple[int, dict]]:
+def _judged(path: Path) -> Iterator[tuple[int, bytes]]:
+    """A bucket's judged rows: row number and repeat columns as JSON, left for the worker
+    that finishes the row's output block to decode."""
     with open(path, "rb") as handle:
         for line in handle:
-            row, columns = orjson.loads(line)
-            yield row, columns
+            row, columns = line.split(b"\t", 1)
+            yield int(row), columns
 
 
 def _with_rows(jobs: Iterable[list[list[list]]], packed: int) -> Iterator[list[list[Member]]]:
@@ -246,17 +248,20 @@ def _deciding(similarity: np.ndarray) -> set[int]:
     return {int(np.argmax(similarity)), scores.index(max(scores))}
 
 
-def repeat_columns(row: dict, judged: Mapping[int, dict], settings: Mapping[str, Any]) -> dict:
-    """The repeat columns of one output row: ``judged``'s (``verdict_columns``) for a row
-    judged against its caller's earlier rows, else those of a first case, or of no caller."""
-    if row["status"] != "ok":
-        return {}
-    if row.get("_time_error"):
-        return {"repeat_reasons": f"{NO_TIME}（{row['_time_error']}）"}
-    found = judged.get(row["row"])
-    if found is not None:
-        return found
-    return verdict_columns(verdict([], np.zeros(0), settings, bool(row.get("_caller"))))
+def repeat_columns(rows: list[dict], judged: Mapping[int, bytes], settings: Mapping[str, Any]) -> Iterator[dict]:
+    """The repeat columns of each output row: ``judged``'s (``verdict_columns`` as JSON) for
+    a row judged against its caller's earlier rows, else those of a first case, or of no
+    caller."""
+    alone = {identified: verdict_columns(verdict([], np.zeros(0), settings, identified)) for identified in (False, True)}
+    for row in rows:
+        if row["status"] != "ok":
+            yield {}
+        elif row.get("_time_error"):
+            yield {"repeat_reasons": f"{NO_TIME}（{row['_time_error']}）"}
+        elif (found := judged.get(row["row"])) is not None:
+            yield orjson.loads(found)
+        else:
+            yield alone[bool(row.get("_caller"))]
 
 
 def verdict_columns(found: dict) -> dict:

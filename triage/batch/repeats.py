@@ -6,15 +6,16 @@ The rows with a caller are written into bucket files by their caller key (a call
 all in one bucket), ``BUCKET_ROWS`` rows a bucket on average. Bucket by bucket, the parent
 finds the callers with more than one row and the judging runs on the engine's workers,
 the callers split into jobs of about ``JOB_ROWS`` rows, each job comparing each caller's
-rows among themselves (``repeat.crossing``: only the pairs of one caller's rows).
+rows among themselves (``repeat.crossing``: only the pairs of one caller's rows); the
+jobs of one bucket follow those of the last without waiting for them to come back.
 A row's TF-IDF row is the one triage made (``rows.triage_chunk``), read from the part
 file's features file into its job by the parent; a row without one (triaged by an
 earlier version before a resume) is featurised from its text, in one call for the job.
 Each bucket's repeat columns go to a file in row order, and the output reads the
 buckets' files merged by row.
 
-Memory: one bucket's texts and verdicts, and the jobs in flight's TF-IDF rows, however
-long the file. On disk, in a folder beside the output: each bucket's rows (their texts:
+Memory: two buckets' texts (one being judged, the next being read) and one's verdicts,
+and the jobs in flight's TF-IDF rows, however long the file. On disk, in a folder beside the output: each bucket's rows (their texts:
 about 40 % of the part file) until it is judged, its repeat columns until the output is
 written.
 """
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import heapq
 import os
-from collections import defaultdict
+from collections import defaultdict, deque
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -86,24 +87,49 @@ def judge_rows(rows: Iterable[dict], features: Path, settings: Mapping[str, Any]
     local = {**settings, "repeat_window_days": settings["repeat_window_days"] if timed else None}
     judge = partial(judge_columns, settings=local, timed=timed)
     repeaters: list[tuple[tuple[int, int], str, list[str]]] = []  # ((-repeat rows, first repeat row), caller, ids)
+    verdicts: dict[int, dict] = {}
+    ended: deque[tuple[int, int, list]] = deque()  # (jobs handed on with its last, bucket, its repeated callers)
     with open(features, "rb") as packed:
-        for number in range(count):
-            groups: dict[str, list[list]] = defaultdict(list)  # a caller's rows in file order
-            with open(folder / f"{number}.rows.jsonl", "rb") as handle:
-                for line in handle:
-                    *member, key = orjson.loads(line)
-                    groups[key].append(member)
-            repeated = [(key, members) for key, members in groups.items() if len(members) > 1]
-            del groups
-            verdicts: dict[int, dict] = {}
-            for found in run(judge, _with_rows(_jobs(members for _, members in repeated), packed.fileno())):
-                verdicts.update(found)
-            repeaters = _most_repeats(repeaters, repeated, verdicts)
-            with open(folder / f"{number}.judged", "wb") as handle:
-                handle.writelines(b"%d\t%b\n" % (row, orjson.dumps(verdicts[row])) for row in sorted(verdicts))
-            (folder / f"{number}.rows.jsonl").unlink()
+        def every_job() -> Iterator[list[list[Member]]]:
+            """The jobs of one bucket after another, so the workers judge the next bucket's
+            first jobs while the last ones of a bucket come back."""
+            handed = 0
+            for number in range(count):
+                repeated = _repeated(folder / f"{number}.rows.jsonl")
+                for job in _with_rows(_jobs(members for _, members in repeated), packed.fileno()):
+                    handed += 1
+                    yield job
+                ended.append((handed, number, repeated))
+
+        def finish(done: int) -> None:  # every bucket whose jobs have all come back
+            nonlocal repeaters
+            while ended and ended[0][0] <= done:
+                _, number, repeated = ended.popleft()
+                repeaters = _most_repeats(repeaters, repeated, verdicts)
+                rows = sorted(member[0] for _, members in repeated for member in members)
+                with open(folder / f"{number}.judged", "wb") as handle:
+                    handle.writelines(b"%d\t%b\n" % (row, orjson.dumps(verdicts.pop(row))) for row in rows)
+
+        done = 0
+        for found in run(judge, every_job()):
+            verdicts.update(found)
+            done += 1
+            finish(done)
+        finish(done)
     columns = heapq.merge(*(_judged(folder / f"{number}.judged") for number in range(count)))
     return columns, [(caller, -order[0], ids) for order, caller, ids in repeaters]
+
+
+def _repeated(path: Path) -> list[tuple[str, list[list]]]:
+    """The callers of a bucket file with more than one row, each with its rows in file
+    order (as bucket rows: ``Member`` but for where its TF-IDF row lies); the file goes."""
+    groups: dict[str, list[list]] = defaultdict(list)
+    with open(path, "rb") as handle:
+        for line in handle:
+            *member, key = orjson.loads(line)
+            groups[key].append(member)
+    path.unlink()
+    return [(key, members) for key, members in groups.items() if len(members) > 1]
 
 
 def _most_repeats(best: list, repeated: list[tuple[str, list[list]]], judged: Mapping[int, dict]) -> list:

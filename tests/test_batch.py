@@ -163,11 +163,45 @@ def test_the_output_or_report_may_not_be_the_input(small_model, tmp_path, target
 
 def test_jsonl_lines_that_are_not_objects_are_reported_in_place(small_model, tmp_path):
     source = tmp_path / "in.jsonl"
-    source.write_text('{"text": "饭店油烟直排"}\n[1, 2]\n{oops\n{"text": "路灯坏了一个月"}\n', encoding="utf-8")
+    source.write_text('{"text": "饭店油烟直排"}\n[1, 2]\n{oops\n"路灯坏了"\n{"text": "路灯坏了一个月"}\n', encoding="utf-8")
     batch(small_model, source, tmp_path / "out.csv")
     rows = read_csv(tmp_path / "out.csv")
-    assert [row["status"] for row in rows] == ["ok", "error", "error", "ok"]
+    assert [row["status"] for row in rows] == ["ok", "error", "error", "error", "ok"]
     assert "JSON object" in rows[1]["error"] and "not valid JSON" in rows[2]["error"]
+    assert "JSON object, got str" in rows[3]["error"]  # not the line itself as its error
+
+
+def test_jsonl_values_that_are_not_text_are_that_rows_error_not_python_notation_triaged(small_model, tmp_path):
+    """str() of a JSON object reads "{'a': '楼道漏水'}": a text nobody wrote, triaged with
+    confidence. Numbers (a phone, an id) are text enough. The caller column is found though
+    only the last object has it (JSONL's header is the keys of its first objects)."""
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join([
+        '{"id": 1, "text": {"body": "饭店油烟直排熏得不敢开窗"}}', '{"id": 2, "text": ["路灯坏了"]}',
+        '{"id": 3, "text": true}', '{"id": [4], "text": "路灯坏了一个月"}',
+        '{"id": 5, "text": "饭店油烟直排熏得不敢开窗", "phone": 13812345678}']) + "\n", encoding="utf-8")
+    batch(small_model, source, tmp_path / "out.csv", columns=Columns(id="id", caller="phone"))
+    rows = read_csv(tmp_path / "out.csv")
+    assert [row["status"] for row in rows] == ["error"] * 4 + ["ok"]
+    assert ["JSON object" in rows[0]["error"], "JSON array" in rows[1]["error"], "true or false" in rows[2]["error"],
+            "column id" in rows[3]["error"]] == [True] * 4
+    assert rows[4]["caller_case_count"] == "1"
+
+
+def test_a_quote_never_closed_is_the_last_rows_error_not_the_rest_of_the_file_as_its_text(small_model, tmp_path):
+    """A quoted cell may hold line breaks (a transcript), so the reader takes every line up
+    to the closing quote; one that never comes turned the rest of the file into one cell."""
+    source = tmp_path / "in.csv"
+    source.write_text('id,text\n1,"饭店油烟直排\n熏得不敢开窗"\n2,路灯坏了一个月\n\n3,"楼道漏水\n4,老板拖欠工资\n'
+                      '5,孩子学校食堂饭菜变质\n', encoding="utf-8")
+    batch(small_model, source, tmp_path / "out.csv", columns=Columns(id="id"))
+    rows = read_csv(tmp_path / "out.csv")
+    assert [(row["id"], row["status"]) for row in rows] == [("1", "ok"), ("2", "ok"), ("3", "error")]
+    assert "引号未闭合" in rows[2]["error"] and "the 2 lines after it" in rows[2]["error"]
+    assert rows[0]["text"] == "饭店油烟直排 熏得不敢开窗"  # a closed quote's line break is the text's
+    source.write_text('id,text\n1,"饭店油烟直排\n熏得不敢开窗"\n2,路灯坏了一个月\n', encoding="utf-8")
+    batch(small_model, source, tmp_path / "closed.csv", columns=Columns(id="id"))
+    assert [row["status"] for row in read_csv(tmp_path / "closed.csv")] == ["ok", "ok"]
 
 
 def test_a_missing_column_names_the_columns_found(small_model, tmp_path):

@@ -16,6 +16,7 @@ import re
 import sys
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any, Callable, Iterator
 from zipfile import BadZipFile
@@ -172,35 +173,73 @@ def _checked(rows, columns: Columns, path: Path) -> Iterator[Record]:
 
 
 def _csv_rows(handle, path: Path) -> Iterator[dict | str]:
+    """The header's names, then each row as a dict; the last row is an error (a str) when it
+    opens a quote that the file never closes: the reader took every line after it into
+    one cell, and those rows would be triaged as one text."""
     csv.field_size_limit(sys.maxsize)  # a petition letter can be long; max_chars judges it later
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
     with handle:
-        reader = csv.reader(handle, delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
+        lines: list[str] = []  # the lines the reader has taken and this loop not yet let go
+        reader = csv.reader(_kept(handle, lines), delimiter=delimiter)
         header = next(reader, None)
         if header is None:
             raise DataFileError(f"{path}: the file is empty; expected a header row")
         names = [name.strip() for name in header]
         yield names
-        for values in reader:
-            if values:
+        lines.clear()
+        values, consumed = next(reader, None), reader.line_num
+        taken = consumed - 1  # the lines of ``values``
+        while values is not None:
+            following = next(reader, None)  # so the last record is known as the last
+            if following is None and _unclosed(lines[:taken], delimiter):
+                swallowed = (f"，其后 {taken - 1} 行都被读进了这一格", f"; the {taken - 1} lines after it were read "
+                             "into one cell") if taken > 1 else ("", "")
+                yield (f"引号未闭合：此行打开的引号到文件末尾也没有关上{swallowed[0]} (a quote opened in this row is "
+                       f"never closed{swallowed[1]}): close the quote or remove it, then run again")
+            elif values:
                 yield dict(zip(names, values))
+            del lines[:taken]
+            values, taken, consumed = following, reader.line_num - consumed, reader.line_num
+
+
+def _kept(handle, lines: list[str]) -> Iterator[str]:
+    for line in handle:
+        lines.append(line)
+        yield line
+
+
+def _unclosed(lines: list[str], delimiter: str) -> bool:
+    """Whether ``lines`` (one record as read) end inside a quoted cell."""
+    try:
+        list(csv.reader(lines, delimiter=delimiter, strict=True))
+    except csv.Error as error:
+        return "unexpected end of data" in str(error)
+    return False
+
+
+HEADER_LINES = 100  # JSONL has no header: the keys of this many first objects stand for it
 
 
 def _jsonl_rows(handle, path: Path) -> Iterator[dict | str]:
+    """The keys found in the first ``HEADER_LINES`` objects (one may lack a key that an
+    object without a caller or a time leaves out), then each line as a dict, or a str
+    saying why it is not an object."""
     with handle:
-        first = True
-        for line in handle:
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as error:
-                row = f"not valid JSON ({error.msg})"
-            if not isinstance(row, (dict, str)):
-                row = f"each line must be a JSON object, got {type(row).__name__}"
-            if first:  # JSONL has no header: the first object's keys stand for it
-                yield list(row) if isinstance(row, dict) else []
-                first = False
-            yield row
+        rows = (_jsonl_row(line) for line in handle if line.strip())
+        first = list(islice(rows, HEADER_LINES))
+        if not first:  # no header either: an empty file
+            return
+        yield list(dict.fromkeys(key for row in first if isinstance(row, dict) for key in row))
+        yield from first
+        yield from rows
+
+
+def _jsonl_row(line: str) -> dict | str:
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as error:
+        return f"not valid JSON ({error.msg})"
+    return row if isinstance(row, dict) else f"each line must be a JSON object, got {type(row).__name__}"
 
 
 class _XlsxRows:
@@ -260,9 +299,17 @@ def _shown(name: str) -> str:
                          if 0xDC00 <= ord(found.group()) < 0xDD00 else "\ufffd", name)
 
 
+_NOT_TEXT = {dict: ("对象", "a JSON object"), list: ("数组", "a JSON array"), bool: ("布尔值", "true or false")}
+
+
 def _record(number: int, row: dict | str, columns: Columns) -> Record:
-    if isinstance(row, str):  # a JSONL line that is not an object
+    if isinstance(row, str):  # a JSONL line that is not an object, or a CSV row that is not a row
         return Record(number, str(number), None, error=row)
+    for name in (*columns.text, columns.id, columns.caller, columns.time):
+        kind = _NOT_TEXT.get(type(row.get(name))) if name else None
+        if kind:  # a JSONL value that str() would turn into Python's notation, triaged as if someone wrote it
+            return Record(number, str(number), None,
+                          error=f"{name} 列是 JSON {kind[0]}，不是文本 (column {name} holds {kind[1]}, not text)")
     identifier = _cell(row.get(columns.id)) if columns.id else str(number)
     pieces = [_cell(row.get(name)) for name in columns.text]
     text = "。".join(piece for piece in pieces if piece)

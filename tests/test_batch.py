@@ -43,6 +43,24 @@ def batch(model, input_path, output, **options):
     return run_batch(model, BatchOptions(Path(input_path), Path(output), **options), SETTINGS)
 
 
+def interrupted_after_three_chunks(monkeypatch, model, input_path, output, **options) -> None:
+    """``batch``, stopped (KeyboardInterrupt) as the fourth chunk would become final."""
+    from triage.batch import checkpoint
+
+    appended = []
+    original = checkpoint.PartFile.append
+
+    def dies_after_three_chunks(self, count, lines, features=b""):
+        if len(appended) == 3:
+            raise KeyboardInterrupt
+        appended.append(count)
+        original(self, count, lines, features)
+    monkeypatch.setattr(checkpoint.PartFile, "append", dies_after_three_chunks)
+    with pytest.raises(KeyboardInterrupt):
+        batch(model, input_path, output, **options)
+    monkeypatch.setattr(checkpoint.PartFile, "append", original)
+
+
 @pytest.mark.parametrize("encoding, said", [("utf-8", "UTF-8"), ("utf-8-sig", "UTF-8 with BOM"),
                                             ("gb18030", "GBK/GB18030"), ("big5", "Big5")])
 def test_each_encoding_is_detected_and_every_row_kept_in_order(small_model, tmp_path, encoding, said):
@@ -264,19 +282,7 @@ def test_an_interrupted_run_resumes_to_the_same_output(small_model, tmp_path, mo
     source = write_csv(tmp_path / "in.csv", [{"text": f"{text}（第{i}件）"} for i in range(40) for text in TEXTS[:1]])
     batch(small_model, source, tmp_path / "whole.csv", workers=1, chunk_rows=7)
 
-    from triage.batch import checkpoint
-    appended = []
-    original = checkpoint.PartFile.append
-
-    def dies_after_three_chunks(self, count, lines, features=b""):
-        if len(appended) == 3:
-            raise KeyboardInterrupt
-        appended.append(count)
-        original(self, count, lines, features)
-    monkeypatch.setattr(checkpoint.PartFile, "append", dies_after_three_chunks)
-    with pytest.raises(KeyboardInterrupt):
-        batch(small_model, source, tmp_path / "out.csv", workers=1, chunk_rows=7)
-    monkeypatch.setattr(checkpoint.PartFile, "append", original)
+    interrupted_after_three_chunks(monkeypatch, small_model, source, tmp_path / "out.csv", workers=1, chunk_rows=7)
 
     with pytest.raises(DataFileError, match="--resume"):  # never silently start over
         batch(small_model, source, tmp_path / "out.csv", workers=1, chunk_rows=7)
@@ -460,7 +466,7 @@ def test_repeats_judged_from_the_rows_triage_made_and_from_their_texts_agree_and
     from the texts, also after a kill and a resume whose features file holds bytes past the
     checkpoint (a chunk whose rows were not yet final), which a features file out of step with
     the part file would turn into other similarities."""
-    from triage.batch import checkpoint, repeats
+    from triage.batch import repeats
 
     rows = [{"id": number, "text": f"{TEXTS[number % 6]}，第{number // 6}次", "phone": f"1381234{number % 5:04d}",
              "time": f"2024-03-{1 + number % 28:02d} 10:00"} for number in range(60)]
@@ -480,18 +486,8 @@ def test_repeats_judged_from_the_rows_triage_made_and_from_their_texts_agree_and
     assert (tmp_path / "texts.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
     monkeypatch.setattr(repeats, "_with_rows", with_rows)
 
-    original = checkpoint.PartFile.append
-    appended = []
-
-    def dies_after_three_chunks(self, count, lines, features=b""):
-        if len(appended) == 3:
-            raise KeyboardInterrupt
-        appended.append(count)
-        original(self, count, lines, features)
-    monkeypatch.setattr(checkpoint.PartFile, "append", dies_after_three_chunks)
-    with pytest.raises(KeyboardInterrupt):
-        batch(small_model, source, tmp_path / "out.csv", columns=columns, workers=1, chunk_rows=7)
-    monkeypatch.setattr(checkpoint.PartFile, "append", original)
+    interrupted_after_three_chunks(monkeypatch, small_model, source, tmp_path / "out.csv", columns=columns, workers=1,
+                                   chunk_rows=7)
     features = tmp_path / "out.csv.features"
     state = json.loads((tmp_path / "out.csv.checkpoint.json").read_text())
     assert state["rows_done"] == 21 and state["features_bytes"] == features.stat().st_size > 0

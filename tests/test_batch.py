@@ -505,6 +505,21 @@ def test_repeats_judged_from_the_rows_triage_made_and_from_their_texts_agree_and
     assert sorted(path.name for path in tmp_path.iterdir()) == ["in.csv", "out.csv", "texts.csv", "whole.csv"]
 
 
+def test_a_packed_row_this_model_cannot_have_is_featurised_from_its_text(small_model):
+    """Packed indices past the model's columns (a features file not this run's) would be read
+    out of bounds; the row is made from its text instead, beside rows given as made."""
+    from triage import repeat
+    from triage.batch import repeats
+
+    wording = small_model.featuriser_.wording(TEXTS[:3])
+    second = slice(wording.indptr[1], wording.indptr[2])
+    members = [(1, "a", TEXTS[0], None, "phone", repeat.pack_row(np.array([wording.shape[1]]), np.array([1.0]))),
+               (2, "b", TEXTS[1], None, "phone", repeat.pack_row(wording.indices[second], wording.data[second])),
+               (3, "c", TEXTS[2], None, "phone", None)]
+    joined = repeats._wording(small_model, members)
+    assert all(np.array_equal(getattr(joined, part), getattr(wording, part)) for part in ("data", "indices", "indptr"))
+
+
 @pytest.mark.parametrize("compiled", [True, False])
 @pytest.mark.parametrize("packed", [(), (0, 3, 5), range(6)])  # rows of the job given as triage made them
 def test_a_callers_similarities_in_a_job_are_those_of_their_texts_alone(small_model, monkeypatch, compiled, packed):

@@ -187,8 +187,9 @@ def _csv_rows(handle, path: Path) -> Iterator[dict | str]:
         names = [name.strip() for name in header]
         yield names
         lines.clear()
+        header_lines = reader.line_num  # one, or more where a quoted name holds a line break
         values, consumed = next(reader, None), reader.line_num
-        taken = consumed - 1  # the lines of ``values``
+        taken = consumed - header_lines  # the lines of ``values``
         while values is not None:
             following = next(reader, None)  # so the last record is known as the last
             if following is None and _unclosed(lines[:taken], delimiter):

@@ -15,9 +15,9 @@ Each bucket's repeat columns go to a file in row order, and the output reads the
 buckets' files merged by row.
 
 Memory: two buckets' texts (one being judged, the next being read) and one's verdicts,
-and the jobs in flight's TF-IDF rows, however long the file. On disk, in a folder beside the output: each bucket's rows (their texts:
-about 40 % of the part file) until it is judged, its repeat columns until the output is
-written.
+and the jobs in flight's TF-IDF rows, however long the file. On disk, in a folder beside
+the output: each bucket's rows (their texts: about 40 % of the part file) until it is
+judged, its repeat columns until the output is written.
 """
 from __future__ import annotations
 
@@ -237,8 +237,10 @@ def _wording(model: TriageModel, members: list[Member]) -> sp.csr_matrix:
     together."""
     columns = model.featuriser_.body_columns
     rows = [unpack_row(member[5]) if member[5] is not None else None for member in members]
-    rows = [row if row is not None and (not len(row[0]) or 0 <= row[0].min() <= row[0].max() < columns) else None
-            for row in rows]
+    every = np.concatenate([indices for indices, _ in filter(None, rows)] or [np.zeros(0, np.int32)])
+    if len(every) and not 0 <= every.min() <= every.max() < columns:  # checked row by row only then
+        rows = [row if row is None or not len(row[0]) or 0 <= row[0].min() <= row[0].max() < columns else None
+                for row in rows]
     missing = [position for position, row in enumerate(rows) if row is None]
     if len(missing) == len(members):
         return model.featuriser_.wording([member[2] for member in members])

@@ -130,6 +130,16 @@ def test_xlsx_in_and_out(small_model, tmp_path):
     assert "13812345678" not in str(rows)
 
 
+def test_control_characters_a_sheet_cannot_hold_are_marked_not_fatal_in_xlsx_output(small_model, tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    source = write_csv(tmp_path / "in.csv", [{"id": "A\x01B", "text": TEXTS[0]}, {"id": "C\x1b", "text": TEXTS[1]}])
+    batch(small_model, source, tmp_path / "out.xlsx", columns=Columns(id="id"))
+    written = openpyxl.load_workbook(tmp_path / "out.xlsx", read_only=True)
+    header, *rows = list(written.active.iter_rows(values_only=True))
+    written.close()
+    assert [(row[header.index("id")], row[header.index("status")]) for row in rows] == [("A\ufffdB", "ok"), ("C\ufffd", "ok")]
+
+
 def test_bad_rows_become_error_entries_and_the_run_goes_on(small_model, tmp_path):
     good = "饭店油烟直排熏得不敢开窗".encode("gb18030")
     damaged = "小区路灯坏了".encode("gb18030")[:-1] + b"\xff\xfe"

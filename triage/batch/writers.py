@@ -49,7 +49,12 @@ class Layout:
         if self.kind == "jsonl":
             return "".join(json.dumps(dict(zip(self.columns, values)), ensure_ascii=False) + "\n"
                            for values in cells).encode("utf-8")
-        return list(cells)
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # only .xlsx needs it
+
+        # A sheet cannot hold most control characters (an id column copied from a terminal,
+        # a time with an escape in it): openpyxl refused the whole file once every row was done.
+        return [[ILLEGAL_CHARACTERS_RE.sub("\ufffd", value) if isinstance(value, str) else value for value in row]
+                for row in cells]
 
     def _csv(self, cells: Iterable[list]) -> bytes:
         buffer = io.StringIO(newline="")

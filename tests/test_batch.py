@@ -189,6 +189,19 @@ def test_the_output_or_report_may_not_be_the_input(small_model, tmp_path, target
     assert source.read_bytes() == before
 
 
+@pytest.mark.parametrize("target", ["output", "report"])
+def test_an_output_or_report_that_cannot_be_written_is_refused_before_any_triage(small_model, tmp_path, target):
+    """A folder where the file should go failed only once every row was triaged (the report
+    with a traceback, the output and checkpoint left behind)."""
+    source = write_csv(tmp_path / "in.csv", [{"text": text} for text in TEXTS])
+    (tmp_path / "taken.csv").mkdir()
+    paths = {"output": tmp_path / "taken.csv"} if target == "output" else {"output": tmp_path / "o.csv",
+                                                                          "report": tmp_path / "taken.csv"}
+    with pytest.raises(DataFileError, match="taken.csv: cannot be written"):
+        run_batch(small_model, BatchOptions(source, paths["output"], report=paths.get("report")), SETTINGS)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["in.csv", "taken.csv"]
+
+
 def test_jsonl_lines_that_are_not_objects_are_reported_in_place(small_model, tmp_path):
     source = tmp_path / "in.jsonl"
     source.write_text('{"text": "饭店油烟直排"}\n[1, 2]\n{oops\n"路灯坏了"\n{"text": "路灯坏了一个月"}\n', encoding="utf-8")

@@ -28,7 +28,7 @@ from .hot_groups import HotGroups, entry
 from .output import blocks, finish_block
 from .repeats import judge_rows
 from .rows import HOT_COLUMNS, PREDICTION_COLUMNS, REPEAT_COLUMNS, triage_chunk
-from .writers import EXCEL_ROW_LIMIT, Layout, OutputFile, check_output
+from .writers import EXCEL_ROW_LIMIT, Layout, OutputFile, check_output, check_writable
 
 CHUNK_ROWS = 500
 HOT_GROUPS_KEPT = 20  # the report's list of the biggest groups
@@ -70,6 +70,9 @@ def run_batch(model: TriageModel, options: BatchOptions, settings: Mapping[str, 
                                 "name another file")
     if options.report and not options.report.parent.is_dir():
         raise DataFileError(f"{options.report}: the folder {options.report.parent} does not exist")
+    for path in (options.output, options.report):
+        if path is not None:
+            check_writable(path)
     source = open_records(options.input, options.columns)
     try:
         run = fingerprint(options.input, columns=asdict(options.columns), model=model.version_)
@@ -108,9 +111,13 @@ def run_batch(model: TriageModel, options: BatchOptions, settings: Mapping[str, 
         if hot is not None:
             hot.remove()  # made again from the part file by a resume
     summary.seconds = time.perf_counter() - started
+    part.remove()  # the output is complete
     if options.report:
-        options.report.write_text(render_html(summary), encoding="utf-8")
-    part.remove()
+        try:
+            options.report.write_text(render_html(summary), encoding="utf-8")
+        except OSError as error:
+            raise DataFileError(f"{options.report}: the report could not be written ({error.strerror}); "
+                                f"the output {options.output} is complete") from None
     return summary
 
 

@@ -30,6 +30,19 @@ def check_output(path: Path) -> str:
     return kind
 
 
+def check_writable(path: Path) -> None:
+    """Refuse now a file that cannot be written (a folder of that name, a read-only place),
+    not once every row is triaged. Nothing is left behind where nothing was."""
+    existed = path.exists()
+    try:
+        with open(path, "ab"):
+            pass
+    except OSError as error:
+        raise DataFileError(f"{path}: cannot be written ({error.strerror})") from None
+    if not existed:
+        path.unlink()
+
+
 @dataclass(frozen=True)
 class Layout:
     """What the output holds: its format (``check_output``), columns and CSV delimiter."""

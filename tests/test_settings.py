@@ -16,6 +16,11 @@ def test_environment_overrides_defaults():
     ({"TRIAGE_SLA_NORMAL": "72,48,144"}, "three rising numbers"),
     ({"TRIAGE_SLA_URGENT": "24,48"}, "three rising numbers"),
     ({"TRIAGE_REPEAT_SIMILARITY_STEP": "1"}, "from 0 to below 1"),
+    # beyond the calendar: a window or a deadline this long overflowed in judging or in the queue
+    ({"TRIAGE_REPEAT_WINDOW_DAYS": "99999999"}, "at most 36500 days"),
+    ({"TRIAGE_HOT_ISSUE_WINDOW_DAYS": "36501"}, "at most 36500 days"),
+    ({"TRIAGE_SLA_NORMAL": "72,96,1e30"}, "at most 876000"),
+    ({"TRIAGE_SLA_CRITICAL": "2,4,inf"}, "at most 876000"),
 ])
 def test_bad_values_name_the_setting_and_the_fix(environ, message):
     with pytest.raises(SettingError, match=message):

@@ -38,6 +38,16 @@ def _parse_positive_int(value: str) -> int:
     return number
 
 
+LONGEST_DAYS = 36_500  # a hundred years: a window or deadline beyond it is a slip, and leaves the calendar
+
+
+def _parse_days(value: str) -> int:
+    number = _parse_positive_int(value)
+    if number > LONGEST_DAYS:
+        raise ValueError(f"expected at most {LONGEST_DAYS} days")
+    return number
+
+
 def _parse_count(value: str) -> int:
     number = int(value)
     if number < 0:
@@ -66,8 +76,9 @@ def _parse_list(value: str) -> tuple[str, ...]:
 def _parse_sla_hours(value: str) -> tuple[float, float, float]:
     """``respond,escalate,meeting`` in hours after a case is received, each later than the last."""
     hours = tuple(float(item) for item in value.split(","))
-    if len(hours) != 3 or not 0 < hours[0] <= hours[1] <= hours[2]:
-        raise ValueError("expected three rising numbers of hours: respond,escalate,meeting (e.g. 72,96,144)")
+    if len(hours) != 3 or not 0 < hours[0] <= hours[1] <= hours[2] <= 24 * LONGEST_DAYS:
+        raise ValueError("expected three rising numbers of hours: respond,escalate,meeting (e.g. 72,96,144), "
+                         f"at most {24 * LONGEST_DAYS}")
     return hours
 
 
@@ -128,7 +139,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("clear_text_tokens", (),
             "API tokens whose holders see callers' phone and ID numbers in clear in a case (stored in "
             "clear only with keep_caller_contact); every other token sees them masked.", _parse_list),
-    Setting("repeat_window_days", 90, "How far back a caller's earlier cases are looked for.", _parse_positive_int),
+    Setting("repeat_window_days", 90, "How far back a caller's earlier cases are looked for.", _parse_days),
     Setting("repeat_similarity", 0.325,
             "Text similarity (cosine of the model's features, 0-1) from which an earlier case of the same "
             "caller counts as the same matter, when the new case is the caller's second in the window.",
@@ -143,7 +154,7 @@ SETTINGS: tuple[Setting, ...] = (
             "not beat the default cross-validated (docs/BENCHMARKS.md, session 11).", _parse_share),
     Setting("hot_issue_window_days", 7,
             "How far back cases from other callers are compared to find a hot issue (多人反映).",
-            _parse_positive_int),
+            _parse_days),
     Setting("hot_issue_similarity", 0.5,
             "Text similarity (cosine of the cases' sketches, 0-1) from which another caller's case of the "
             "same category is the same matter.", _parse_share),

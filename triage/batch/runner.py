@@ -70,9 +70,8 @@ def run_batch(model: TriageModel, options: BatchOptions, settings: Mapping[str, 
                                 "name another file")
     if options.report and not options.report.parent.is_dir():
         raise DataFileError(f"{options.report}: the folder {options.report.parent} does not exist")
-    for path in (options.output, options.report):
-        if path is not None:
-            check_writable(path)
+    if options.report:
+        check_writable(options.report)
     source = open_records(options.input, options.columns)
     try:
         run = fingerprint(options.input, columns=asdict(options.columns), model=model.version_)

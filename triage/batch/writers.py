@@ -23,10 +23,17 @@ EXCEL_ROW_LIMIT = 1_048_575  # a sheet holds 1,048,576 rows, one of them the hea
 
 
 def check_output(path: Path) -> str:
-    """The output format of ``path``, refusing an unknown suffix or a missing folder early."""
+    """The output format of ``path``, refusing early (not once every row is triaged) an
+    unknown suffix, a missing or read-only folder, or a folder of that name. The output is
+    written beside it and renamed into place (``OutputFile``), so the folder must be writable,
+    not the file."""
     kind = file_format(path)
     if not path.parent.is_dir():
         raise DataFileError(f"{path}: the folder {path.parent} does not exist")
+    if path.is_dir():
+        raise DataFileError(f"{path}: is a folder; name a file")
+    if not os.access(path.parent, os.W_OK):
+        raise DataFileError(f"{path}: the folder {path.parent} cannot be written")
     return kind
 
 
@@ -64,8 +71,8 @@ class Layout:
                            for values in cells).encode("utf-8")
         from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # only .xlsx needs it
 
-        # A sheet cannot hold most control characters (an id column copied from a terminal,
-        # a time with an escape in it): openpyxl refused the whole file once every row was done.
+        # A sheet cannot hold most control characters (an id column copied from a terminal):
+        # openpyxl refused the whole file once every row was done.
         return [[ILLEGAL_CHARACTERS_RE.sub("\ufffd", value) if isinstance(value, str) else value for value in row]
                 for row in cells]
 

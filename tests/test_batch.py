@@ -380,6 +380,35 @@ def test_cli_refuses_bad_arguments(capsys, tmp_path, small_model_dir, argv, code
     assert message in capsys.readouterr().err
 
 
+def test_a_full_disk_mid_run_is_said_with_the_way_on_and_resume_finishes_the_file(capsys, tmp_path, small_model_dir,
+                                                                                     monkeypatch):
+    """A backlog can outgrow the disk hours in: the CLI says which file and how to go on (not
+    a traceback), and once there is room --resume finishes the same output."""
+    import errno
+
+    from triage.batch import checkpoint
+
+    source = write_csv(tmp_path / "in.csv", [{"text": f"{TEXTS[i % 6]}（第{i}件）"} for i in range(1100)])  # 3 chunks
+    arguments = ["batch", str(source), "--model", str(small_model_dir), "--workers", "1"]
+    assert main([*arguments, "--out", str(tmp_path / "whole.csv")]) == 0
+    original, appended = checkpoint.PartFile.append, []
+
+    def full_after_one_chunk(self, count, lines, features=b""):
+        if appended:
+            raise OSError(errno.ENOSPC, "No space left on device", str(self.path))
+        appended.append(count)
+        original(self, count, lines, features)
+    monkeypatch.setattr(checkpoint.PartFile, "append", full_after_one_chunk)
+    capsys.readouterr()
+    assert main([*arguments, "--out", str(tmp_path / "out.csv")]) == 1
+    err = capsys.readouterr().err
+    assert "out.csv.part.jsonl: No space left on device" in err and "--resume" in err and "Traceback" not in err
+    monkeypatch.setattr(checkpoint.PartFile, "append", original)
+    assert main([*arguments, "--out", str(tmp_path / "out.csv"), "--resume"]) == 0
+    assert "resumed after row 500" in capsys.readouterr().err
+    assert (tmp_path / "out.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
+
+
 def test_cli_prints_a_summary(capsys, tmp_path, small_model_dir):
     source = write_csv(tmp_path / "in.csv", [{"text": text} for text in TEXTS] + [{"text": ""}])
     assert main(["batch", str(source), "--model", str(small_model_dir), "--out", str(tmp_path / "o.csv")]) == 0

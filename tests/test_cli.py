@@ -152,6 +152,7 @@ def test_train_reads_gbk_bom_and_jsonl(capsys, tmp_path, small_corpus_path):
     (["predict", "--file", "/no/such/file.txt"], 1, "no such file"),
     (["predict", "--file", "FOLDER"], 1, "is a folder; name a file in it"),
     (["batch", "FOLDER", "--out", "o.csv"], 1, "is a folder; name a file in it"),
+    (["export-labels", "--database", "sqlite:///DB", "--out", "FOLDER"], 1, "Is a directory"),  # not a traceback
     (["predict", "--file", "EMPTY", ], 1, "no text lines"),
     (["predict", "--file", "EMPTY", "文本"], 2, "not both"),
     (["serve", "--port", "99999"], 2, "'99999' is not a port (1-65535)"),  # would bind 34463
@@ -159,7 +160,8 @@ def test_train_reads_gbk_bom_and_jsonl(capsys, tmp_path, small_corpus_path):
 ])
 def test_bad_arguments_and_files(capsys, tmp_path, small_corpus_path, argv, code, message):
     (tmp_path / "empty.txt").write_text("\n\n", encoding="utf-8")
-    names = {"DATA": str(small_corpus_path), "EMPTY": str(tmp_path / "empty.txt"), "FOLDER": str(tmp_path)}
+    names = {"DATA": str(small_corpus_path), "EMPTY": str(tmp_path / "empty.txt"), "FOLDER": str(tmp_path),
+             "sqlite:///DB": f"sqlite:///{tmp_path / 'cases.db'}"}
     argv = [names.get(a, a) for a in argv]
     got, _, err = run(capsys, *argv)
     assert got == code

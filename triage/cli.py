@@ -111,6 +111,10 @@ def main(argv: list[str] | None = None) -> int:
     except TriageError as error:
         print(f"triage: error: {error.message}", file=sys.stderr)
         return 1
+    except OSError as error:  # a file that cannot be written or read where a command meets it
+        place = f"{error.filename}: " if error.filename else ""
+        print(f"triage: error: {place}{error.strerror or error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `triage predict ... | head`: the reader has what it wanted
@@ -339,7 +343,12 @@ def _batch(arguments) -> int:
         resume=arguments.resume, report=Path(arguments.report) if arguments.report else None,
         engine=arguments.engine, scheduler=arguments.scheduler, workers=arguments.workers,
         progress=not arguments.quiet and sys.stderr.isatty())
-    summary = run_batch(load_model(arguments.model), options, load_settings())
+    try:
+        summary = run_batch(load_model(arguments.model), options, load_settings())
+    except OSError as error:  # a disk that fills up hours into a backlog, a file pulled from under the run
+        place = f"{error.filename}: " if error.filename else ""
+        raise DataFileError(f"{place}{error.strerror or error}; the rows triaged so far are kept: once that is "
+                            "fixed, run the same command with --resume") from None
     facts = summary.to_dict()
     resumed = f", resumed after row {summary.resumed_from}" if summary.resumed_from else ""
     print(f"triaged {facts['rows']} rows of {arguments.input} ({facts['encoding']}{resumed}) into {arguments.out} "

@@ -112,8 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"triage: error: {error.message}", file=sys.stderr)
         return 1
     except OSError as error:  # a file that cannot be written or read where a command meets it
-        place = f"{error.filename}: " if error.filename else ""
-        print(f"triage: error: {place}{error.strerror or error}", file=sys.stderr)
+        print(f"triage: error: {_file_error(error)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
@@ -346,9 +345,8 @@ def _batch(arguments) -> int:
     try:
         summary = run_batch(load_model(arguments.model), options, load_settings())
     except OSError as error:  # a disk that fills up hours into a backlog, a file pulled from under the run
-        place = f"{error.filename}: " if error.filename else ""
-        raise DataFileError(f"{place}{error.strerror or error}; the rows triaged so far are kept: once that is "
-                            "fixed, run the same command with --resume") from None
+        raise DataFileError(f"{_file_error(error)}; the rows triaged so far are kept: once that is fixed, run "
+                            "the same command with --resume") from None
     facts = summary.to_dict()
     resumed = f", resumed after row {summary.resumed_from}" if summary.resumed_from else ""
     print(f"triaged {facts['rows']} rows of {arguments.input} ({facts['encoding']}{resumed}) into {arguments.out} "
@@ -360,6 +358,11 @@ def _batch(arguments) -> int:
 
 EXPORT_COLUMNS = ("text", "category", "subcategory", "department", "urgency", "request_type",
                   "rejected_department", "case_id", "sources")
+
+
+def _file_error(error: OSError) -> str:
+    """An OS error as one line: the file, then what went wrong."""
+    return (f"{error.filename}: " if error.filename else "") + str(error.strerror or error)
 
 
 def _export_labels(arguments) -> int:

@@ -300,7 +300,9 @@ def _shown(name: str) -> str:
                          if 0xDC00 <= ord(found.group()) < 0xDD00 else "\ufffd", name)
 
 
-_NOT_TEXT = {dict: ("对象", "a JSON object"), list: ("数组", "a JSON array"), bool: ("布尔值", "true or false")}
+# values str() would turn into Python's notation or a word, triaged as if someone wrote them:
+# JSONL's objects and arrays, and true or false from JSONL or a spreadsheet's TRUE cell
+_NOT_TEXT = {dict: ("JSON 对象", "a JSON object"), list: ("JSON 数组", "a JSON array"), bool: ("布尔值", "true or false")}
 
 
 def _record(number: int, row: dict | str, columns: Columns) -> Record:
@@ -308,9 +310,9 @@ def _record(number: int, row: dict | str, columns: Columns) -> Record:
         return Record(number, str(number), None, error=row)
     for name in (*columns.text, columns.id, columns.caller, columns.time):
         kind = _NOT_TEXT.get(type(row.get(name))) if name else None
-        if kind:  # a JSONL value that str() would turn into Python's notation, triaged as if someone wrote it
+        if kind:
             return Record(number, str(number), None,
-                          error=f"{name} 列是 JSON {kind[0]}，不是文本 (column {name} holds {kind[1]}, not text)")
+                          error=f"{name} 列是{kind[0]}，不是文本 (column {name} holds {kind[1]}, not text)")
     identifier = _cell(row.get(columns.id)) if columns.id else str(number)
     pieces = [_cell(row.get(name)) for name in columns.text]
     text = "。".join(piece for piece in pieces if piece)

@@ -10,6 +10,10 @@ set holds three texts per matter:
   or a knife attack to 公安局, a fallen live wire to 供电公司).
 - LOOK_ALIKES: hazard words without a hazard (咨询燃气开户, 火灾保险理赔); none should be 特急.
 - NON_COMPLAINTS: inquiries, thanks and suggestions, with the request type they are.
+- REQUEST_TYPES (session 28): complaints and thanks that share their words (a leak reported,
+  a leak mended; a clerk's manner, bad or good), complaints about how staff behave, and
+  short texts, each with the request types a dispatcher would accept. Written before round
+  16 of the corpus, to measure it.
 - DEPARTMENTS: realistic cases with every department a centre would accept for them.
 """
 from __future__ import annotations
@@ -229,6 +233,42 @@ NON_COMPLAINTS = [
     ("建议", "希望把菜市场改造成室内市场，干净整洁"), ("建议", "建议各个小区设置快递集中收发点"),
     ("建议", "建议在城郊多建一些公共停车场"), ("建议", "希望热线能增加网上查询办理进度的功能"),
     ("建议", "建议图书馆周末延长开放时间"), ("建议", "建议在主干道两侧多种一些行道树"),
+]
+
+# (text, request types a dispatcher would accept)
+_COMPLAINT = {"投诉"}
+_THANKS = {"表扬"}
+REQUEST_TYPES = [
+    ("政务大厅窗口的办事员态度恶劣，多问两句就不耐烦", _COMPLAINT),
+    ("医院挂号处的护士说话很冲，对老人一点耐心都没有", _COMPLAINT),
+    ("派出所办户口的民警让我来回跑了四趟，一直推脱", _COMPLAINT),
+    ("城管执法时直接把摊主的东西扔上车，态度很粗暴", _COMPLAINT),
+    ("社区上班时间工作人员都在玩手机，群众排了很长的队", _COMPLAINT),
+    ("公交司机一边开车一边打电话，还对乘客骂骂咧咧", _COMPLAINT),
+    ("供电所的师傅上门收了钱，线路却没修好", _COMPLAINT),
+    ("物业经理说话难听，业主去反映问题还被赶了出来", _COMPLAINT),
+    ("打了三次热线都说会转办，结果根本没人联系我", _COMPLAINT),
+    ("卫生间往楼下渗水，找了物业三次也没人上门", {"投诉", "求助"}),
+    ("小区路灯坏了一个多月，晚上走路摸黑", {"投诉", "求助"}),
+    ("门口的乱摆摊整治完又回来了，比以前还乱", {"投诉", "举报"}),
+    ("说好的取暖补贴到现在还没有发下来", {"投诉", "咨询"}),
+    ("楼道漏水很严重", {"投诉", "求助"}),
+    ("服务态度很差", _COMPLAINT),
+    ("办事效率太低了", _COMPLAINT),
+    ("有人冒充社区干部上门收取所谓的管理费", {"举报"}),
+    ("街道工作人员收了好处费才给盖章", {"举报", "投诉"}),
+    ("楼道漏水的问题物业当天就派人修好了，谢谢", _THANKS),
+    ("以前老是停电，线路改造以后再没停过，感谢供电所", _THANKS),
+    ("之前反映的夜间噪音已经没有了，终于能睡个好觉", _THANKS),
+    ("窗口的办事员态度特别好，耐心给我讲了半个小时政策", _THANKS),
+    ("护士对我家老人很有耐心，每天都来问候", _THANKS),
+    ("路灯换成新的了，晚上回家亮堂多了，谢谢你们", _THANKS),
+    ("拖了半年的工资在劳动监察的帮助下全部拿到了", _THANKS),
+    ("服务态度很好", _THANKS),
+    ("办事效率很高，点赞", _THANKS),
+    ("感谢民警的及时帮助", _THANKS),
+    ("想问一下办事员态度不好应该向哪里反映", {"咨询"}),
+    ("建议窗口工作人员多接受一些服务礼仪培训", {"建议"}),
 ]
 
 # (text, departments a centre would accept)

@@ -107,6 +107,31 @@ def test_train_names_the_labels_that_are_never_auto(capsys, tmp_path, small_corp
     assert code == 0
 
 
+def test_train_pins_a_heads_calibration(capsys, tmp_path, small_corpus_path):
+    code, out, _ = run(capsys, "train", str(small_corpus_path), "--out", str(tmp_path / "pinned"),
+                       "--calibration", "category=logistic", "--calibration", "urgency=temperature")
+    metadata = json.loads((tmp_path / "pinned" / "metadata.json").read_text(encoding="utf-8"))
+    chosen = {name: metrics["calibration"] for name, metrics in metadata["metrics"]["out_of_fold"].items()}
+    assert code == 0 and chosen["category"] == "logistic" and chosen["urgency"] == "temperature"
+    assert metadata["parameters"]["calibration"] == {"category": "logistic", "urgency": "temperature"}
+    assert [line for line in out.splitlines() if line.split()[0] == "category"][0].endswith(
+        "logistic calibration on stratified folds")
+    run(capsys, "train", str(small_corpus_path), "--out", str(tmp_path / "free"))
+    free = json.loads((tmp_path / "free" / "metadata.json").read_text(encoding="utf-8"))
+    assert free["parameters"]["calibration"] is None and free["version"] != metadata["version"]
+
+
+@pytest.mark.parametrize("pin, message", [
+    ("category", "'category' is not HEAD=KIND"),
+    ("colour=temperature", "cannot pin the calibration of 'colour'"),
+    ("category=platt", "must be one of auto, temperature, logistic; got 'platt'"),
+    ("subcategory=logistic", "by temperature only"),
+])
+def test_train_refuses_a_wrong_calibration_pin(capsys, tmp_path, small_corpus_path, pin, message):
+    code, _, err = run(capsys, "train", str(small_corpus_path), "--out", str(tmp_path / "m"), "--calibration", pin)
+    assert code == 2 and message in err and not (tmp_path / "m").exists()
+
+
 def test_predict_reads_bytes_that_do_not_decode_as_unreadable(capsys, small_model_dir):
     garbled = "路灯坏了一个月".encode("utf-8")[:-1].decode("ascii", errors="surrogateescape")  # argv's decoding
     code, out, _ = run(capsys, "predict", "--model", str(small_model_dir), garbled)

@@ -221,6 +221,11 @@ def test_fit_rejects_unknown_label_columns():
         TriageModel().fit(["文本"], {"colour": ["红"]})
 
 
+def test_fit_refuses_a_calibration_pinned_to_no_head_before_featurising():
+    with pytest.raises(ModelError, match="cannot pin the calibration of 'colour'"):
+        TriageModel(calibration={"colour": "temperature"}).fit(["文本"], {"category": ["城乡建设"]})
+
+
 def test_fit_reports_skipped_rows(small_corpus_path):
     from triage.datafiles import read_labelled
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 from . import __version__, artifacts, load_model
 from .datafiles import read_labelled, read_text_lines
-from .errors import DataFileError, TriageError
+from .errors import DataFileError, ModelError, TriageError
 from .evaluation import evaluate
-from .model import HEADS, TriageModel
+from .model import HEADS, TriageModel, pinned_calibration
 from .registry import Registry, overall
 from .settings import load_settings
 
@@ -46,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="add the model to the registry (models/versions/), scored on the frozen test set")
     train.add_argument("--C", type=float, default=0.5, help="SVM regularisation (default 0.5)")
     train.add_argument("--min-df", type=int, default=2, help="drop features seen in fewer texts (default 2)")
+    train.add_argument("--calibration", type=_calibration_pin, action="append", default=[], metavar="HEAD=KIND",
+                       help="pin a head's calibration: temperature (keeps the SVM's ranking) or logistic (may "
+                            "re-rank); default auto, chosen out of fold (repeatable)")
 
     evaluate_command = commands.add_parser("evaluate", help="score a model on labelled data")
     evaluate_command.add_argument("model", help="model folder")
@@ -160,7 +163,8 @@ def _train(arguments) -> int:
             print("the case store holds no human-confirmed labels yet; training on the files alone")
     data = read_labelled(paths)
     with _progress_on_stderr("triage.model"):  # a large retraining runs for minutes: say where it is
-        model = TriageModel(C=arguments.C, min_df=arguments.min_df).fit(data.texts, data.labels, groups=data.groups)
+        model = TriageModel(C=arguments.C, min_df=arguments.min_df, calibration=dict(arguments.calibration) or None
+                            ).fit(data.texts, data.labels, groups=data.groups)
     metadata = artifacts.save(model, arguments.out) if arguments.out else None
     if arguments.register:
         metadata = Registry(settings).register(model)
@@ -312,6 +316,18 @@ def _serve(arguments) -> int:
     signal.signal(signal.SIGHUP, _reload)
     app.run(host=arguments.host, port=arguments.port, threaded=True)
     return 0
+
+
+def _calibration_pin(value: str) -> tuple[str, str]:
+    """``HEAD=KIND`` of ``train --calibration``."""
+    head, equals, kind = value.partition("=")
+    try:
+        if not equals:
+            raise ModelError(f"{value!r} is not HEAD=KIND, e.g. category=temperature")
+        pinned_calibration({head: kind})
+    except ModelError as error:
+        raise argparse.ArgumentTypeError(error.message) from None
+    return head, kind
 
 
 def _port(value: str) -> int:

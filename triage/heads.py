@@ -46,6 +46,7 @@ CALIBRATION_ROWS = 50_000
 # accuracy: the urgency head's re-ranking finds 特急 and 紧急 (macro-F1 0.36 -> 0.55) for one
 # point of accuracy, which a margin on accuracy would have thrown away.
 LOGISTIC_MARGIN = 0.01
+CALIBRATIONS = ("auto", "temperature", "logistic")
 # A nested head's score for a label under another parent than the text's, while it is
 # calibrated: nothing a softmax can pick (SVM scores stay within a few units) yet finite, as
 # the calibrator's matrix product needs (-inf times a zero weight is not a number).

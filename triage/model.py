@@ -29,7 +29,7 @@ from . import explain, safety
 from .derived import DerivedState
 from .errors import InputError, ModelError
 from .features import Featuriser
-from .heads import BANDS, MIN_EXAMPLES_PER_CLASS, HeadStack, LinearHead, usable_rows
+from .heads import BANDS, CALIBRATIONS, MIN_EXAMPLES_PER_CLASS, HeadStack, LinearHead, usable_rows
 from .memory import available_memory, give_back_freed_memory
 from .normalise import normalise
 from .privacy import mask_personal_data
@@ -76,6 +76,25 @@ SUBCATEGORY_SEPARATOR = "/"
 WARM_UP_TEXT = "小区楼道里有很浓的燃气味，请马上派人来看看"
 
 
+def pinned_calibration(calibration: Mapping[str, str] | None) -> dict[str, str]:
+    """``TriageModel``'s ``calibration`` checked: head names from ``HEADS``, kinds from
+    ``CALIBRATIONS``; the subcategory head is calibrated among siblings, by temperature.
+
+    Raises:
+        ModelError: naming what is wrong.
+    """
+    pinned = dict(calibration or {})
+    for head, kind in pinned.items():
+        if head not in HEADS:
+            raise ModelError(f"cannot pin the calibration of {head!r}: heads are {', '.join(HEADS)}")
+        if kind not in CALIBRATIONS:
+            raise ModelError(f"calibration of the {head} head must be one of {', '.join(CALIBRATIONS)}; got {kind!r}")
+    if pinned.get("subcategory") == "logistic":
+        raise ModelError("the subcategory head is calibrated among each category's subcategories, by temperature "
+                         "only; pin it to temperature or leave it out")
+    return pinned
+
+
 class TriageModel(DerivedState, BaseEstimator):
     """Category (two levels), department, urgency and request-type heads on shared features.
 
@@ -83,14 +102,21 @@ class TriageModel(DerivedState, BaseEstimator):
         C: regularisation of every head's linear SVM.
         min_df: features seen in fewer training texts are dropped.
         random_state: seed of the folds used for calibration.
+        calibration: a head's calibration pinned by name, e.g. ``{"category":
+            "temperature"}`` (``LinearHead``; a head not named is ``auto``: chosen out of
+            fold). Out-of-fold scores judge unseen wordings of the training data; where a
+            measurement on real cases shows a choice losing there, pin it.
     """
 
     _derived = ("_terms_cache", "_subcategory_cache", "_topic_cache", "_stack_cache")
+    calibration = None  # models saved before heads could be pinned
 
-    def __init__(self, C: float = 0.5, min_df: int = 2, random_state: int = 0):
+    def __init__(self, C: float = 0.5, min_df: int = 2, random_state: int = 0,
+                 calibration: Mapping[str, str] | None = None):
         self.C = C
         self.min_df = min_df
         self.random_state = random_state
+        self.calibration = calibration
 
     # -- learning ---------------------------------------------------------------
     def fit(self, texts: Sequence[str], labels: Mapping[str, Sequence[str | None]],
@@ -108,6 +134,7 @@ class TriageModel(DerivedState, BaseEstimator):
         unknown = set(labels) - set(HEADS)
         if unknown or not labels:
             raise ModelError(f"label columns must be among {', '.join(HEADS)}; got {sorted(labels) or 'none'}")
+        calibration = pinned_calibration(self.calibration)
         started = time.perf_counter()
         prepared = [mask_personal_data(normalise(text))[0] for text in texts]
         self.featuriser_ = Featuriser(self.min_df)
@@ -141,20 +168,24 @@ class TriageModel(DerivedState, BaseEstimator):
         del prepared
         with _features_folder() as folder:
             features = _mapped(features, os.path.join(folder, "features"))
-            self.heads_: dict[str, LinearHead] = dict(zip([job[0] for job in jobs], self._fit_heads(features, jobs)))
+            self.heads_: dict[str, LinearHead] = dict(zip([job[0] for job in jobs],
+                                                          self._fit_heads(features, jobs, calibration)))
             del features  # the mapped file goes with the folder
         self.data_hash_ = _data_hash(texts, labels, groups)
         # Same data, parameters and fitting, same version: a retrain that changes nothing is no new model.
-        identity = f"{self.data_hash_}:{sorted(self.get_params().items())}:{FITTING_REVISION}".encode("utf-8")
+        parameters = {**self.get_params(), "calibration": sorted(calibration.items())}
+        if not calibration:  # as before heads could be pinned: the same model keeps its version
+            del parameters["calibration"]
+        identity = f"{self.data_hash_}:{sorted(parameters.items())}:{FITTING_REVISION}".encode("utf-8")
         self.version_ = "m-" + hashlib.sha256(identity).hexdigest()[:12]
         return self
 
-    def _fit_heads(self, features, jobs: list[tuple]) -> list[LinearHead]:
+    def _fit_heads(self, features, jobs: list[tuple], calibration: dict[str, str]) -> list[LinearHead]:
         """The heads of ``jobs`` (name, rows, labels, groups), fitted side by side in worker
         processes, the largest first: each head's own steps are sequential, so every core
         stays busy, as far as memory allows (``head_workers``). Each fit seeds liblinear
         itself, so the heads are the same as fitted one after another in one process."""
-        heads = [LinearHead(C=self.C, random_state=self.random_state,
+        heads = [LinearHead(C=self.C, random_state=self.random_state, calibration=calibration.get(name, "auto"),
                             nested_by=SUBCATEGORY_SEPARATOR if name == "subcategory" else None) for name, *_ in jobs]
         order = sorted(range(len(jobs)), key=lambda job: -heads[job].fit_cost(jobs[job][2]))
         values_per_row = features.nnz / max(features.shape[0], 1)

@@ -2,8 +2,9 @@
 never saw: first-level category on ../shared/data/messages_dev.csv (7 of 15 classes), and
 what share of the texts each decision band of the category holds, at what precision.
 
-    python bench/default_model_real.py
+    python bench/default_model_real.py [--model DIR]
 """
+import argparse
 import json
 from collections import Counter
 
@@ -12,8 +13,10 @@ from sklearn.metrics import f1_score
 from _shared import read_shared
 from triage import load_model
 
+parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser.add_argument("--model", help="model folder (default: the bundled default model)")
 rows = read_shared("messages_dev.csv")
-model = load_model()
+model = load_model(parser.parse_args().model)
 results = model.predict([row["text"] for row in rows])
 expected = [row["category"] for row in rows]
 predicted = [r["category"]["label"] if r["status"] == "ok" else "(unreadable)" for r in results]

@@ -4,8 +4,9 @@
 
 Prints one JSON object: 特急 recall on life-safety texts and false alarms on look-alikes,
 request type on inquiries / thanks / suggestions and on complaints and thanks that share
-their words (``request_types``: right within the accepted types, thanks taken for anything
-else or anything else for thanks, wrong answers in the ``auto`` band), department top-1 and top-3 within the
+their words (``request_types``, and ``request_types_fresh`` written after the corpus round
+that answered the first: right within the accepted types, thanks taken for anything else or
+anything else for thanks, wrong answers in the ``auto`` band), department top-1 and top-3 within the
 accepted set of each case (everyday cases, and life-safety texts: where an emergency is
 handed on). Life-safety texts come in several sets (``heldout.LIFE_SAFETY_SETS``): the
 first, which the safety rules were written knowing, then fresh ones, each written after the
@@ -19,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
 from heldout import (DEPARTMENTS, FRAMES, LIFE_SAFETY_SETS, LOOK_ALIKES, NON_COMPLAINTS,  # noqa: E402
-                     REQUEST_TYPES, framed)
+                     REQUEST_TYPES, REQUEST_TYPES_FRESH, framed)
 
 from triage import load_model  # noqa: E402
 
@@ -72,10 +73,23 @@ def main() -> None:
     kind_results = model.predict(framed([text for _, text in NON_COMPLAINTS]))
     kind_predicted = [result["request_type"]["label"] for result in kind_results]
 
-    request_texts = framed([text for text, _ in REQUEST_TYPES])
-    request_accepted = [allowed for _, allowed in REQUEST_TYPES for _ in range(repeat)]
-    request_found = [result["request_type"] for result in model.predict(request_texts)]
-    request_right = [found["label"] in allowed for found, allowed in zip(request_found, request_accepted)]
+    def request_types(cases) -> dict:
+        """Request type within each case's accepted set (``cases``: (text, accepted types)
+        pairs); the misses under ``misses``."""
+        texts = framed([text for text, _ in cases])
+        accepted = [allowed for _, allowed in cases for _ in range(repeat)]
+        found = [result["request_type"] for result in model.predict(texts)]
+        right = [entry["label"] in allowed for entry, allowed in zip(found, accepted)]
+        return {"n": len(texts), "right": round(sum(right) / len(texts), 4),
+                # praise read as a grievance or a grievance read as praise: the reply a
+                # citizen gets is then the wrong kind
+                "thanks_confused": sum((entry["label"] == "表扬") != ("表扬" in allowed)
+                                       for entry, allowed in zip(found, accepted)),
+                "wrong_in_auto_band": sum(not ok and entry["band"] == "auto" for entry, ok in zip(found, right)),
+                "misses": [f"{entry['label']} ({entry['band']}): {text}"
+                           for text, entry, ok in zip(texts, found, right) if not ok]}
+
+    stances = {"request_types": request_types(REQUEST_TYPES), "request_types_fresh": request_types(REQUEST_TYPES_FRESH)}
 
     everyday_departments = departments(DEPARTMENTS, model.predict(framed([text for text, _ in DEPARTMENTS])))
 
@@ -92,13 +106,7 @@ def main() -> None:
                                                               / len(kinds), 4),
                            "by_kind": {kind: round(sum(p == kind for k, p in zip(kinds, kind_predicted) if k == kind)
                                                    / kinds.count(kind), 4) for kind in ("咨询", "表扬", "建议")}},
-        "request_types": {"n": len(request_texts), "right": round(sum(request_right) / len(request_texts), 4),
-                          # praise read as a grievance or a grievance read as praise: the reply
-                          # a citizen gets is then the wrong kind
-                          "thanks_confused": sum((found["label"] == "表扬") != ("表扬" in allowed)
-                                                 for found, allowed in zip(request_found, request_accepted)),
-                          "wrong_in_auto_band": sum(not right and found["band"] == "auto"
-                                                    for found, right in zip(request_found, request_right))},
+        **{name: {key: value for key, value in found.items() if key != "misses"} for name, found in stances.items()},
         "departments": {key: value for key, value in everyday_departments.items() if key != "misses"},
     }
     if arguments.misses:
@@ -107,8 +115,7 @@ def main() -> None:
             "look_alikes": [t for t, level in zip(look_alikes, look_alike_levels) if level == "特急"],
             "non_complaints": [f"{k}->{p}: {t}" for t, k, p in zip(framed([t for _, t in NON_COMPLAINTS]), kinds,
                                                                   kind_predicted) if k != p],
-            "request_types": [f"{found['label']} ({found['band']}): {text}" for text, found, right
-                              in zip(request_texts, request_found, request_right) if not right],
+            **{name: found["misses"] for name, found in stances.items()},
             "departments": everyday_departments["misses"],
             **{name + "_departments": found["misses"] for name, found in scored.items()},
         }

@@ -13,7 +13,8 @@ set holds three texts per matter:
 - REQUEST_TYPES (session 28): complaints and thanks that share their words (a leak reported,
   a leak mended; a clerk's manner, bad or good), complaints about how staff behave, and
   short texts, each with the request types a dispatcher would accept. Written before round
-  16 of the corpus, to measure it.
+  16 of the corpus, to measure it; REQUEST_TYPES_FRESH after it, with matters of other
+  services, used for nothing but the one measurement.
 - DEPARTMENTS: realistic cases with every department a centre would accept for them.
 """
 from __future__ import annotations
@@ -269,6 +270,34 @@ REQUEST_TYPES = [
     ("感谢民警的及时帮助", _THANKS),
     ("想问一下办事员态度不好应该向哪里反映", {"咨询"}),
     ("建议窗口工作人员多接受一些服务礼仪培训", {"建议"}),
+]
+
+# Written after corpus round 16 and after reading REQUEST_TYPES' misses: the out-of-sample check.
+REQUEST_TYPES_FRESH = [
+    ("班主任当着全班的面挖苦我家孩子成绩差，孩子现在不想上学", _COMPLAINT),
+    ("校车司机经常迟到半小时，家长问起来还嫌我们事多", _COMPLAINT),
+    ("税务大厅叫号系统坏了一上午，工作人员也不出来解释", _COMPLAINT),
+    ("不动产登记中心的人让我回去等通知，一等就是两个月", _COMPLAINT),
+    ("维修电梯的人来了只看了看，收了检查费电梯照样坏着", _COMPLAINT),
+    ("银行网点的保安对来取养老金的老人呼来喝去", _COMPLAINT),
+    ("法院立案窗口的人说材料不对，却不告诉我哪里不对", _COMPLAINT),
+    ("环卫站的人把垃圾倒在我家门口就走了，叫他们也不理", _COMPLAINT),
+    ("给孩子接种疫苗时护士扎了三针都没扎进去，还嫌孩子乱动", _COMPLAINT),
+    ("有人冒充燃气公司的员工上门推销报警器，说不装就停气", {"举报"}),
+    ("班主任耐心帮孩子补了一个月的数学，成绩提高了很多", _THANKS),
+    ("校车司机每天都把孩子送到家门口才走，家长都很放心", _THANKS),
+    ("税务大厅的工作人员加班帮我们把退税办完了", _THANKS),
+    ("不动产登记中心一天就把证办好了，比以前快太多了", _THANKS),
+    ("电梯维修工连夜把电梯修好了，老人不用再爬楼了", _THANKS),
+    ("法院的调解员很有耐心，帮我们两家把纠纷化解了", _THANKS),
+    ("环卫工人每天很早就把街道扫得干干净净，想为他们点个赞", _THANKS),
+    ("接种点的护士对小孩特别温柔，一点都没哭", _THANKS),
+    ("态度恶劣", _COMPLAINT),
+    ("非常满意，谢谢", _THANKS),
+    ("一直推来推去没人管", _COMPLAINT),
+    ("请问对窗口工作人员的服务不满意可以打哪个电话", {"咨询"}),
+    ("建议在办事大厅设置服务评价器，办完事可以打分", {"建议"}),
+    ("老人摔倒在家里起不来，子女在外地，能不能请社区派人看看", {"求助"}),
 ]
 
 # (text, departments a centre would accept)

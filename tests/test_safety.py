@@ -165,6 +165,13 @@ def test_routine_urgency_is_applied_unseen_only_when_the_model_is_sure(small_mod
     assert 0.85 < model_module.ROUTINE_AUTO_FLOOR <= 0.95  # the cases straddle the floor
 
 
+@pytest.mark.parametrize("text, band", [("小区门口的垃圾车很破旧", "suggest"), ("楼道里有很浓的燃气味", "auto")])
+def test_the_models_own_emergency_is_applied_unseen_only_when_a_rule_confirms_it(small_model, text, band):
+    guess = {"label": "特急", "confidence": 0.999, "band": "auto", "explanation": []}
+    urgency = small_model._urgency(check(normalise(text)), guess, normalise(text))
+    assert (urgency["label"], urgency["band"], urgency["source"]) == ("特急", band, "model")
+
+
 def test_every_rule_id_is_versioned_and_unique():
     ids = [rule.id for rule in rules()]
     assert len(ids) == len(set(ids))

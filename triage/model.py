@@ -67,11 +67,6 @@ RULE_OPENING_CHARS = 60
 # this sent 343 of 6,948 一般 answers to a dispatcher with session 15's first model, 531 of
 # 6,485 with its last (docs/BENCHMARKS.md).
 ROUTINE_AUTO_FLOOR = 0.9
-# Nor does the model alone call a case 特急 unseen, however sure: an emergency is applied
-# without a dispatcher only on a reviewable rule's evidence. Until session 28 its 特急 guesses
-# never reached 95 % precision out of fold, so this held by the numbers; corpus round 16 took
-# them to 95 % at 0.951, and on 7,142 real posts the model alone then made 20 特急 `auto`,
-# most no emergency at all (a worn-out refuse cart, a question about inheriting a house).
 # Part of a model's version: what fitting does beyond its parameters. Raised when the same
 # data and parameters give a different model (2: decision bands per label; 3: only the
 # auto band per label; 4: logistic calibration only by a clear margin; 5: a block of
@@ -349,6 +344,10 @@ class TriageModel(DerivedState, BaseEstimator):
         the model's own 特急 only where a rule confirms it."""
         if learned is not None:
             urgency = {**learned, "source": "model"}
+            # Nor is the model's own 特急 applied unseen, however sure: until session 28 its 特急
+            # guesses never reached 95 % precision out of fold, so this held by the numbers;
+            # corpus round 16 took them there (0.951), and on 7,142 real posts the model alone
+            # then made 20 特急 auto, most no emergency (a worn-out refuse cart, an inheritance).
             if urgency["band"] == "auto" and (urgency["label"] == URGENCY_LEVELS[-1] or (
                     urgency["label"] == URGENCY_LEVELS[0] and urgency["confidence"] < ROUTINE_AUTO_FLOOR)):
                 urgency["band"] = "suggest"

@@ -71,6 +71,17 @@ def test_a_texts_row_does_not_depend_on_the_texts_beside_it(counter):
     assert together[2].sum() == 0  # the empty text
 
 
+def test_a_callers_masked_number_adds_no_feature_and_their_own_words_still_do():
+    # 〔身份证号〕 is the masker's word: counted, its 身份证 sent everyday cases to 公安局
+    counter = NgramCounter(min_df=1).fit(["身份证丢了去哪里补办", "老板的电话打不通", "路灯坏了没人修"])
+    plain = counter.transform(["路灯坏了没人修"]).toarray()
+    assert np.array_equal(counter.transform(["〔身份证号〕路灯坏了〔电话〕没人修"]).toarray(), plain)
+    names = counter.get_feature_names_out().tolist()
+    said = counter.transform(["路灯坏了没人修，我的电话是〔电话〕"]).toarray()[0]
+    assert said[names.index("电话")] == 1 and said[names.index("#电话")] == 1
+    assert features.matter_tokens("楼高〔数字〕层〔车牌号〕") == ["楼高", "〔数字〕", "层"]
+
+
 def test_the_opening_block_counts_the_first_tokens_up_to_opening_chars():
     text = "饭店油烟直排，老板拖欠工资"  # tokens 饭店 油烟 直排 | 老板 拖欠工资: the opening holds six characters
     counter = NgramCounter(min_df=1, opening_chars=6).fit(TRAINING + [text])

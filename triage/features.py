@@ -23,6 +23,7 @@ from .derived import DerivedState
 from .errors import ModelError
 from .keytable import KeyTable
 from .memory import give_back_freed_memory
+from .privacy import PLACEHOLDERS
 from .segment import stopwords, tokens
 
 _ngrams = optional("_ngrams")  # where it was not built, NumPy array steps do its work
@@ -71,7 +72,7 @@ class NgramCounter(DerivedState, TransformerMixin, BaseEstimator):
         text once. Only each text's tokens joined into one string are kept between the two
         passes, its list of tokens made again from it a chunk at a time (``_word_chunks``):
         on 100,000 texts the lists were 15 million string objects, about 0.8 GB."""
-        joined = [WORD_SEPARATOR.join(tokens(text)) for text in texts]  # as ``_analyse`` joins them
+        joined = [WORD_SEPARATOR.join(matter_tokens(text)) for text in texts]  # as ``_analyse`` joins them
         frequencies = [Counter(), Counter()]  # per block: in how many texts each word is
         opening_strings = []
         stop = stopwords()
@@ -180,12 +181,26 @@ class NgramCounter(DerivedState, TransformerMixin, BaseEstimator):
         Chinese characters, in token order) and explanations read (``joined_out``)."""
         words_per_text, joined = [], []
         for text in texts:
-            all_tokens = tokens(text)
+            all_tokens = matter_tokens(text)
             words_per_text.append(all_tokens)
             joined.append(WORD_SEPARATOR.join(all_tokens))
         if joined_out is not None:
             joined_out.extend(joined)
         return words_per_text, joined
+
+
+_PERSONAL_DATA = frozenset(PLACEHOLDERS)
+
+
+def matter_tokens(text: str) -> list[str]:
+    """``tokens`` of ``text`` less personal-data placeholders (``〔身份证号〕``, ``〔电话〕``):
+    the number a caller gives says who is calling, not what about. Read as a word and as its
+    characters' n-grams (身份, 身份证), a masked ID number sent 11 of 67 everyday cases to
+    公安局 (docs/BENCHMARKS.md, session 28)."""
+    found = tokens(text)
+    if "〔" in text:  # only a masked text holds a placeholder
+        found = [token for token in found if token not in _PERSONAL_DATA]
+    return found
 
 
 def _word_chunks(joined: list[str]):

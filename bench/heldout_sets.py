@@ -19,8 +19,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
-from heldout import (DEPARTMENTS, FRAMES, LIFE_SAFETY_SETS, LOOK_ALIKES, NON_COMPLAINTS,  # noqa: E402
-                     REQUEST_TYPES, REQUEST_TYPES_FRESH, framed)
+from heldout import (DEPARTMENTS, FRAMES, IDENTIFIED_FRAMES, LIFE_SAFETY_SETS, LOOK_ALIKES,  # noqa: E402
+                     NON_COMPLAINTS, REQUEST_TYPES, REQUEST_TYPES_FRESH, framed)
 
 from triage import load_model  # noqa: E402
 
@@ -92,6 +92,13 @@ def main() -> None:
     stances = {"request_types": request_types(REQUEST_TYPES), "request_types_fresh": request_types(REQUEST_TYPES_FRESH)}
 
     everyday_departments = departments(DEPARTMENTS, model.predict(framed([text for text, _ in DEPARTMENTS])))
+    assert len(IDENTIFIED_FRAMES) == repeat  # departments() reads each case's results in runs of this length
+    identified_texts = [frame.format(text=text) for text, _ in DEPARTMENTS for frame in IDENTIFIED_FRAMES]
+    identified_results = model.predict(identified_texts)
+    identified = departments(DEPARTMENTS, identified_results)
+    identified["wrongly_公安局"] = sum(result["department"]["label"] == "公安局" and "公安局" not in allowed
+                                     for result, (_, allowed) in zip(identified_results,
+                                                                     [case for case in DEPARTMENTS for _ in range(repeat)]))
 
     report = {
         "benchmark": "heldout_sets", "model_version": model.version_,
@@ -108,6 +115,8 @@ def main() -> None:
                                                    / kinds.count(kind), 4) for kind in ("咨询", "表扬", "建议")}},
         **{name: {key: value for key, value in found.items() if key != "misses"} for name, found in stances.items()},
         "departments": {key: value for key, value in everyday_departments.items() if key != "misses"},
+        # the same cases from callers who give a name, an ID number and a phone
+        "departments_identified": {key: value for key, value in identified.items() if key != "misses"},
     }
     if arguments.misses:
         report["misses"] = {

@@ -15,7 +15,8 @@ set holds three texts per matter:
   short texts, each with the request types a dispatcher would accept. Written before round
   16 of the corpus, to measure it; REQUEST_TYPES_FRESH after it, with matters of other
   services, used for nothing but the one measurement.
-- DEPARTMENTS: realistic cases with every department a centre would accept for them.
+- DEPARTMENTS: realistic cases with every department a centre would accept for them; also
+  framed as a caller who gives a name, ID number and phone (IDENTIFIED_FRAMES).
 """
 from __future__ import annotations
 
@@ -370,6 +371,12 @@ DEPARTMENTS = [
     ("企业违规排放废气，晚上味道特别大", {"生态环境局"}),
     ("小区里有人私挖地下室", {"住房和城乡建设局", "城市管理和综合执法局", "街道办事处"}),
 ]
+
+
+# Callers who say who they are (session 28): the department cases again, each in these three
+# ways, with numbers the masker replaces. The caller's words (身份证号码, 手机) stay.
+IDENTIFIED_FRAMES = ("我叫李建国，身份证号码11010519491231002X，{text}", "{text}。联系人王秀英，手机13912345678",
+                     "本人身份证号320106198807150418，联系电话025-83451234，{text}")
 
 
 def framed(texts):

@@ -1,5 +1,6 @@
 """The project-written seed corpus: every label it uses exists, it covers every category
 and department, and the generator is deterministic."""
+import re
 import sys
 from pathlib import Path
 
@@ -38,13 +39,27 @@ def test_generation_is_deterministic_and_mixes_registers_and_scripts():
     assert generate(3, seed=8) != first
 
 
+def test_callers_give_numbers_in_every_register_and_the_masker_catches_each():
+    from triage.normalise import normalise
+    from triage.privacy import mask_personal_data
+
+    rows = generate(3, seed=7)
+    masked = [(row["register"], *mask_personal_data(normalise(row["text"]))) for row in rows]
+    giving = [(register, kinds) for register, _, kinds in masked if kinds]
+    assert {register for register, _ in giving} == {"hotline", "web", "letter"}
+    assert {kind for _, kinds in giving for kind in kinds} == {"phone", "id_number"}
+    assert 0.08 < len(giving) / len(rows) < 0.25
+    assert not [text for _, text, _ in masked if re.search(r"\d{7}", text)]  # no number left unmasked
+
+
 def test_no_held_out_sentence_is_in_the_training_corpus():
-    from heldout import (DEPARTMENTS, LIFE_SAFETY_SETS, LOOK_ALIKES, NON_COMPLAINTS, REQUEST_TYPES,
-                         REQUEST_TYPES_FRESH)
+    from heldout import (DEPARTMENTS, IDENTIFIED_FRAMES, LIFE_SAFETY_SETS, LOOK_ALIKES, NON_COMPLAINTS,
+                         REQUEST_TYPES, REQUEST_TYPES_FRESH)
 
     corpus = (TRAINING / "seed_corpus.csv").read_text(encoding="utf-8")
     held_out = ([text for cases in LIFE_SAFETY_SETS.values() for text, _ in cases] + LOOK_ALIKES
-                + [text for _, text in NON_COMPLAINTS] + [text for text, _ in DEPARTMENTS + REQUEST_TYPES + REQUEST_TYPES_FRESH])
+                + [text for _, text in NON_COMPLAINTS] + [text for text, _ in DEPARTMENTS + REQUEST_TYPES + REQUEST_TYPES_FRESH]
+                + [part for frame in IDENTIFIED_FRAMES for part in frame.split("{text}") if part])
     assert len(held_out) >= 170
     span = 9  # no run of this many characters of a held-out text may appear in training
     shared = [text for text in held_out if any(text[i:i + span] in corpus for i in range(len(text) - span + 1))]

@@ -5,7 +5,8 @@
 Each row renders one situation (situations.py) in one of three registers: a spoken
 hotline transcript (fillers, self-corrections, the operator's questions), an online
 message (subject + body), or a formal petition letter. About 10 % of rows are turned into
-traditional script and 10 % into full-width characters, as real input arrives.
+traditional script and 10 % into full-width characters, and in 15 % the caller gives a
+name and a phone or ID number, as real input arrives.
 """
 from __future__ import annotations
 
@@ -53,13 +54,34 @@ CONTEXT = ["这个问题已经存在很长时间了", "我们多次向有关部�
            "手续都是齐全的，就是办不下来", "大家商量之后决定联名反映", "希望尽快给我们一个满意的答复",
            "一个多月前就反映过一次", "去年也出现过同样的问题", "真的希望这次能得到解决",
            "请相关部门核实情况", "说实话我们也不想一直打扰"]
+# Callers say who they are (session 28): a name, a mobile, an ID number, in every category
+# alike. Masked before training (``triage.privacy``), the numbers themselves teach nothing;
+# the words around them (身份证, 手机, 联系方式) spread over every matter stop sending a caller
+# who gives an ID number to 公安局, where 身份证 stood only in ID-card matters.
+IDENTITY_SHARE = 0.15
+SURNAMES = "王李张刘陈杨黄赵周吴徐孙马朱胡郭何林罗高"
+IDENTITIES = {
+    "hotline": ["我姓{surname}，手机号是{phone}，", "我的身份证是{id}，", "我姓{surname}，电话{phone}，身份证{id}，"],
+    "web": ["（留言人{surname}女士，联系方式{phone}）", "（{surname}先生，手机{phone}）", "（实名反映，身份证{id}）"],
+    "letter": ["反映人：{surname}某某，身份证号码：{id}，联系电话：{phone}。", "联系人：{surname}先生，电话：{phone}。"],
+}
 LETTER_OPEN = ["我是{place}的居民，现就有关问题反映如下：", "本人居住在{place}，特向领导反映以下情况：",
                "关于{place}存在的问题，特写此信反映："]
 LETTER_CLOSE = ["恳请领导重视，督促有关部门依法处理。", "以上情况属实，盼复。", "望领导在百忙之中予以关注。"]
 _TO_TRADITIONAL = opencc.OpenCC("s2t")
 
 
-def render(rng: random.Random, situation: tuple, number: int) -> dict:
+def identity(rng: random.Random, register: str) -> str:
+    """How a caller of ``register`` says who they are, with made-up numbers in real formats."""
+    born = f"{rng.randint(1950, 2005)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
+    return rng.choice(IDENTITIES[register]).format(
+        surname=rng.choice(SURNAMES), phone=f"1{rng.choice('356789')}{rng.randrange(10**9):09d}",
+        id=f"{rng.randint(110000, 659999)}{born}{rng.randrange(1000):03d}{rng.choice('0123456789X')}")
+
+
+def render(rng: random.Random, situation: tuple, number: int, callers: random.Random) -> dict:
+    """One row of ``situation``; ``callers`` draws who gives their name and numbers, apart
+    from ``rng`` so that every other choice is the same with or without them."""
     category, subcategory, department, urgency, request_type, problems = situation
     wording = rng.randrange(len(problems))
     problem = problems[wording]
@@ -69,15 +91,16 @@ def render(rng: random.Random, situation: tuple, number: int) -> dict:
                       for _ in range(rng.choice([0, 1, 1, 2])))
     register = rng.choices(["hotline", "web", "letter"], weights=[5, 4, 2])[0]
     feeling_part = f"{feeling}，" if feeling else ""
+    who = identity(callers, register) if callers.random() < IDENTITY_SHARE else ""
     if register == "hotline":
-        text = (f"{rng.choice(OPENERS_HOTLINE)}我是{place}的，{rng.choice(CORRECTIONS)}{time}{problem}，"
+        text = (f"{rng.choice(OPENERS_HOTLINE)}我是{place}的，{who}{rng.choice(CORRECTIONS)}{time}{problem}，"
                 f"{rng.choice(OPERATOR)}{context}{feeling_part}{ask}。")
     elif register == "web":
         subject = problem.split("，")[0][:18]
-        text = f"{subject} {rng.choice(SALUTATIONS)}{place}{time}{problem}。{context}{feeling_part}{ask}。"
+        text = f"{subject} {rng.choice(SALUTATIONS)}{place}{time}{problem}。{context}{feeling_part}{ask}。{who}"
     else:
         text = (rng.choice(LETTER_OPEN).format(place=place) + f"{time}，{problem}。{context}{feeling_part}"
-                f"{ask}。{rng.choice(LETTER_CLOSE)}")
+                f"{ask}。{who}{rng.choice(LETTER_CLOSE)}")
     script = rng.random()
     if script < 0.1:
         text = _TO_TRADITIONAL.convert(text)
@@ -91,8 +114,8 @@ def render(rng: random.Random, situation: tuple, number: int) -> dict:
 
 
 def generate(per_situation: int, seed: int) -> list[dict]:
-    rng = random.Random(seed)
-    return [render(rng, situation, number) for number, situation in enumerate(SITUATIONS)
+    rng, callers = random.Random(seed), random.Random(f"{seed}/callers")
+    return [render(rng, situation, number, callers) for number, situation in enumerate(SITUATIONS)
             for _ in range(per_situation)]
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
 from heldout import (DEPARTMENTS, FRAMES, IDENTIFIED_FRAMES, LIFE_SAFETY_SETS, LOOK_ALIKES,  # noqa: E402
-                     NON_COMPLAINTS, REQUEST_TYPES, REQUEST_TYPES_FRESH, framed)
+                     LOOK_ALIKES_FRESH, NON_COMPLAINTS, REQUEST_TYPES, REQUEST_TYPES_FRESH, framed)
 
 from triage import load_model  # noqa: E402
 
@@ -68,6 +68,8 @@ def main() -> None:
     look_alike_levels = [result["urgency"]["label"] if result["urgency"] else None
                          for result in model.predict(look_alikes)]
     false_alarms = sum(level == "特急" for level in look_alike_levels)
+    fresh_look_alikes = framed(LOOK_ALIKES_FRESH)
+    fresh_urgencies = [result["urgency"] for result in model.predict(fresh_look_alikes)]
 
     kinds = [kind for kind, _ in NON_COMPLAINTS for _ in range(repeat)]
     kind_results = model.predict(framed([text for _, text in NON_COMPLAINTS]))
@@ -113,6 +115,11 @@ def main() -> None:
                                                               / len(kinds), 4),
                            "by_kind": {kind: round(sum(p == kind for k, p in zip(kinds, kind_predicted) if k == kind)
                                                    / kinds.count(kind), 4) for kind in ("咨询", "表扬", "建议")}},
+        "look_alikes_fresh": {"n": len(fresh_look_alikes),
+                              "false_特急": sum(found["label"] == "特急" for found in fresh_urgencies),
+                              "false_特急_in_auto_band": sum(found["label"] == "特急" and found["band"] == "auto"
+                                                             for found in fresh_urgencies),
+                              "紧急": sum(found["label"] == "紧急" for found in fresh_urgencies)},
         **{name: {key: value for key, value in found.items() if key != "misses"} for name, found in stances.items()},
         "departments": {key: value for key, value in everyday_departments.items() if key != "misses"},
         # the same cases from callers who give a name, an ID number and a phone
@@ -122,6 +129,8 @@ def main() -> None:
         report["misses"] = {
             **{name: found["missed"] for name, found in scored.items()},
             "look_alikes": [t for t, level in zip(look_alikes, look_alike_levels) if level == "特急"],
+            "look_alikes_fresh": [f"{found['label']} ({found['band']}, {found['source']}): {text}"
+                                  for text, found in zip(fresh_look_alikes, fresh_urgencies) if found["label"] != "一般"],
             "non_complaints": [f"{k}->{p}: {t}" for t, k, p in zip(framed([t for _, t in NON_COMPLAINTS]), kinds,
                                                                   kind_predicted) if k != p],
             **{name: found["misses"] for name, found in stances.items()},

@@ -9,6 +9,7 @@ set holds three texts per matter:
   centre would hand it to (a fire to 应急管理局 for the fire brigade, a person about to jump
   or a knife attack to 公安局, a fallen live wire to 供电公司).
 - LOOK_ALIKES: hazard words without a hazard (咨询燃气开户, 火灾保险理赔); none should be 特急.
+  LOOK_ALIKES_FRESH (session 28): everyday matters in the words of round 15's emergencies.
 - NON_COMPLAINTS: inquiries, thanks and suggestions, with the request type they are.
 - REQUEST_TYPES (session 28): complaints and thanks that share their words (a leak reported,
   a leak mended; a clerk's manner, bad or good), complaints about how staff behave, and
@@ -235,6 +236,22 @@ NON_COMPLAINTS = [
     ("建议", "希望把菜市场改造成室内市场，干净整洁"), ("建议", "建议各个小区设置快递集中收发点"),
     ("建议", "建议在城郊多建一些公共停车场"), ("建议", "希望热线能增加网上查询办理进度的功能"),
     ("建议", "建议图书馆周末延长开放时间"), ("建议", "建议在主干道两侧多种一些行道树"),
+]
+
+# Everyday matters in the words of corpus round 15's emergencies (烧烤摊, 大桥, 窗台, 脚手架,
+# 变压器, 农药, 发烧, 水塘, 地道, 挖掘机): none is 特急. Written in session 28 before the corpus
+# round that answers them.
+LOOK_ALIKES_FRESH = [
+    "楼下烧烤摊每天开到凌晨两点，划拳声吵得睡不着", "烧烤摊把桌椅一直摆到人行道中间，行人只能走马路",
+    "大桥上的路灯坏了好几盏，晚上过桥黑乎乎的", "大桥人行道的栏杆锈得厉害，建议重新刷漆",
+    "对面楼的住户在窗台外面晾被子，水滴到我家阳台", "小区游泳池夏天的开放时间太短了",
+    "河边钓鱼的人把垃圾扔得到处都是", "工地的脚手架占了半条人行道，一直没拆",
+    "隧道里的照明太暗，开车进去什么都看不清", "小区旁边的变压器嗡嗡响，晚上吵得睡不着",
+    "楼道里的电表箱门坏了，一直关不上", "农资店卖的农药瓶子上没有标签",
+    "超市卖的散装白酒没有生产日期", "孩子发烧去医院排了三个小时的队才看上",
+    "公交车上有人大声外放视频，司机也不管", "村里的水塘边没有护栏，建议加装",
+    "那个地道一下雨就积水，希望改造一下排水", "挖掘机半夜还在挖路，吵得全楼睡不着",
+    "宿舍楼里能不能用电热毯，学校说一律不准", "村东头那家的柴房堆在路边，占了半条路",
 ]
 
 # (text, request types a dispatcher would accept)

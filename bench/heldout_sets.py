@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
 from heldout import (DEPARTMENTS, FRAMES, IDENTIFIED_FRAMES, LIFE_SAFETY_SETS, LOOK_ALIKES,  # noqa: E402
-                     LOOK_ALIKES_FRESH, NON_COMPLAINTS, REQUEST_TYPES, REQUEST_TYPES_FRESH, framed)
+                     LOOK_ALIKES_FRESH, NON_COMPLAINTS, REQUEST_TYPES, REQUEST_TYPES_FRESH, STATED_FRAMES, framed)
 
 from triage import load_model  # noqa: E402
 
@@ -92,9 +92,21 @@ def main() -> None:
                            for text, entry, ok in zip(texts, found, right) if not ok]}
 
     stances = {"request_types": request_types(REQUEST_TYPES), "request_types_fresh": request_types(REQUEST_TYPES_FRESH)}
+    stated_texts = [frame.format(text=text) for text, _ in DEPARTMENTS for frame, _ in STATED_FRAMES]
+    stated_kinds = [kind for _ in DEPARTMENTS for _, kind in STATED_FRAMES]
+    stated_results = model.predict(stated_texts)
+    stated_found = [result["request_type"] for result in stated_results]
+    stated = {"n": len(stated_texts),
+              "request_type_as_stated": round(sum(found["label"] == kind for found, kind in zip(stated_found, stated_kinds))
+                                              / len(stated_texts), 4),
+              "by_kind": {kind: sum(found["label"] == wanted for found, wanted in zip(stated_found, stated_kinds)
+                                    if wanted == kind) for _, kind in STATED_FRAMES},
+              "other_in_auto_band": sum(found["label"] != kind and found["band"] == "auto"
+                                        for found, kind in zip(stated_found, stated_kinds)),
+              "department_top1_in_accepted": departments(DEPARTMENTS, stated_results)["top1_in_accepted"]}
 
     everyday_departments = departments(DEPARTMENTS, model.predict(framed([text for text, _ in DEPARTMENTS])))
-    assert len(IDENTIFIED_FRAMES) == repeat  # departments() reads each case's results in runs of this length
+    assert len(IDENTIFIED_FRAMES) == len(STATED_FRAMES) == repeat  # departments() reads each case's results in runs of this length
     identified_texts = [frame.format(text=text) for text, _ in DEPARTMENTS for frame in IDENTIFIED_FRAMES]
     identified_results = model.predict(identified_texts)
     identified = departments(DEPARTMENTS, identified_results)
@@ -121,6 +133,8 @@ def main() -> None:
                                                              for found in fresh_urgencies),
                               "紧急": sum(found["label"] == "紧急" for found in fresh_urgencies)},
         **{name: {key: value for key, value in found.items() if key != "misses"} for name, found in stances.items()},
+        # the department cases opened with a stated request (我要举报, 我要投诉, 想咨询一下)
+        "stated_requests": stated,
         "departments": {key: value for key, value in everyday_departments.items() if key != "misses"},
         # the same cases from callers who give a name, an ID number and a phone
         "departments_identified": {key: value for key, value in identified.items() if key != "misses"},

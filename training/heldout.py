@@ -17,7 +17,8 @@ set holds three texts per matter:
   16 of the corpus, to measure it; REQUEST_TYPES_FRESH after it, with matters of other
   services, used for nothing but the one measurement.
 - DEPARTMENTS: realistic cases with every department a centre would accept for them; also
-  framed as a caller who gives a name, ID number and phone (IDENTIFIED_FRAMES).
+  framed as a caller who gives a name, ID number and phone (IDENTIFIED_FRAMES), and as one
+  who states a request (STATED_FRAMES: 我要举报, 我要投诉, 想咨询一下).
 """
 from __future__ import annotations
 
@@ -394,6 +395,12 @@ DEPARTMENTS = [
 # ways, with numbers the masker replaces. The caller's words (身份证号码, 手机) stay.
 IDENTIFIED_FRAMES = ("我叫李建国，身份证号码11010519491231002X，{text}", "{text}。联系人王秀英，手机13912345678",
                      "本人身份证号320106198807150418，联系电话025-83451234，{text}")
+
+
+# Callers who say what they want (session 28): the department cases again, each opened with
+# a stated request, and the request type that statement makes it.
+STATED_FRAMES = (("我要举报，{text}", "举报"), ("我要投诉，{text}", "投诉"),
+                 ("想咨询一下，{text}，这种情况归谁管", "咨询"))
 
 
 def framed(texts):

@@ -74,6 +74,10 @@ TRAINING = Path(__file__).resolve().parent.parent / "training"
     ("爷爷在山上迷路了，天黑了还没找到，他腿脚不好", "distress.v1"),
     ("孩子从床上摔下来磕到了头，一直在吐", "person_unconscious.v2"),
     ("一家三口吃了野蘑菇，现在都在吐，孩子已经昏昏沉沉", "poisoning.v1"),
+    ("我外公看电视的时候嘴角突然歪了，叫他也说不清话", "acute_illness.v1"),
+    ("我妈做饭时突然说话含糊，右手拿不住锅铲", "acute_illness.v1"),
+    ("我爸胸口疼得厉害，额头全是冷汗", "acute_illness.v1"),
+    ("邻居大叔突发脑溢血倒在楼道里", "acute_illness.v1"),
 ])
 def test_life_safety_rules_fire(text, rule):
     hits = check(normalise(text))
@@ -121,6 +125,13 @@ def test_life_safety_rules_fire(text, rule):
     "绿地没有留小路，行人只能踩踏草地",
     "请问野蘑菇中毒怎么预防",
     "这台机器的设备采购合同在哪里公示",
+    # an illness named after the fact, a question, a chronic complaint
+    "我爸去年中风以后一直瘫在床上，护理补贴怎么申请",
+    "脑梗后遗症的康复治疗医保能报销多少",
+    "请问突发心梗的急救知识讲座在哪里报名",
+    "小区卫生站的医生说话口齿不清，经常听不懂",
+    "这个小区的路灯歪了好几根",
+    "因2018年突发心肌梗塞，花光了积蓄，申请救助",
 ])
 def test_look_alikes_do_not_fire(text):
     assert [hit for hit in check(normalise(text)) if hit.level == "特急"] == []

@@ -92,7 +92,13 @@ def main() -> None:
                            for text, entry, ok in zip(texts, found, right) if not ok]}
 
     stances = {"request_types": request_types(REQUEST_TYPES), "request_types_fresh": request_types(REQUEST_TYPES_FRESH)}
-    stated_texts = [frame.format(text=text) for text, _ in DEPARTMENTS for frame, _ in STATED_FRAMES]
+    assert len(IDENTIFIED_FRAMES) == len(STATED_FRAMES) == repeat  # departments() reads each case's results in runs of this length
+
+    def department_cases_in(frames) -> list[str]:
+        """Each department case in each of ``frames``, case by case."""
+        return [frame.format(text=text) for text, _ in DEPARTMENTS for frame in frames]
+
+    stated_texts = department_cases_in([frame for frame, _ in STATED_FRAMES])
     stated_kinds = [kind for _ in DEPARTMENTS for _, kind in STATED_FRAMES]
     stated_results = model.predict(stated_texts)
     stated_found = [result["request_type"] for result in stated_results]
@@ -106,8 +112,7 @@ def main() -> None:
               "department_top1_in_accepted": departments(DEPARTMENTS, stated_results)["top1_in_accepted"]}
 
     everyday_departments = departments(DEPARTMENTS, model.predict(framed([text for text, _ in DEPARTMENTS])))
-    assert len(IDENTIFIED_FRAMES) == len(STATED_FRAMES) == repeat  # departments() reads each case's results in runs of this length
-    identified_texts = [frame.format(text=text) for text, _ in DEPARTMENTS for frame in IDENTIFIED_FRAMES]
+    identified_texts = department_cases_in(IDENTIFIED_FRAMES)
     identified_results = model.predict(identified_texts)
     identified = departments(DEPARTMENTS, identified_results)
     identified["wrongly_公安局"] = sum(result["department"]["label"] == "公安局" and "公安局" not in allowed

@@ -20,6 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .compiled import optional
 from .derived import DerivedState
+from .dialogue import caller_turns
 from .errors import ModelError
 from .keytable import KeyTable
 from .memory import give_back_freed_memory
@@ -193,11 +194,12 @@ _PERSONAL_DATA = frozenset(PLACEHOLDERS)
 
 
 def matter_tokens(text: str) -> list[str]:
-    """``tokens`` of ``text`` less personal-data placeholders (``〔身份证号〕``, ``〔电话〕``):
+    """``tokens`` of the caller's turns of ``text`` (``dialogue.caller_turns``: an operator's
+    script is not the matter) less personal-data placeholders (``〔身份证号〕``, ``〔电话〕``):
     the number a caller gives says who is calling, not what about. Read as a word and as its
     characters' n-grams (身份, 身份证), a masked ID number sent 11 of 67 everyday cases to
     公安局 (docs/BENCHMARKS.md, session 28)."""
-    found = tokens(text)
+    found = tokens(caller_turns(text))
     if "〔" in text:  # only a masked text holds a placeholder
         found = [token for token in found if token not in _PERSONAL_DATA]
     return found

@@ -27,6 +27,7 @@ from threadpoolctl import ThreadpoolController
 
 from . import explain, safety
 from .derived import DerivedState
+from .dialogue import caller_turns
 from .errors import InputError, ModelError
 from .features import Featuriser
 from .heads import BANDS, CALIBRATIONS, MIN_EXAMPLES_PER_CLASS, HeadStack, LinearHead, usable_rows
@@ -70,8 +71,9 @@ ROUTINE_AUTO_FLOOR = 0.9
 # Part of a model's version: what fitting does beyond its parameters. Raised when the same
 # data and parameters give a different model (2: decision bands per label; 3: only the
 # auto band per label; 4: logistic calibration only by a clear margin; 5: a block of
-# features for the text's opening; 6: subcategories learned among siblings).
-FITTING_REVISION = 6
+# features for the text's opening; 6: subcategories learned among siblings; 7: neither a
+# personal-data placeholder nor an operator's labelled turn is read).
+FITTING_REVISION = 7
 SUBCATEGORY_SEPARATOR = "/"
 WARM_UP_TEXT = "小区楼道里有很浓的燃气味，请马上派人来看看"
 
@@ -255,7 +257,7 @@ class TriageModel(DerivedState, BaseEstimator):
             return results, rows
         words: list[str] = []
         features = self.featuriser_.rows([prepared[index]["masked"] for index in readable], words)
-        hits = [safety.check(prepared[index]["masked"]) for index in readable]
+        hits = [safety.check(prepared[index]["read"]) for index in readable]
         stack = self._heads_at_once()
         every = stack.predict_proba(features)
         probabilities = stack.by_head(every)
@@ -268,7 +270,7 @@ class TriageModel(DerivedState, BaseEstimator):
                 found["top"] = [{"label": str(label), "confidence": confidence}
                                 for label, confidence in zip(top_labels, top_confidences)]
                 found["source"] = "model"
-                self._hand_on(found, hits[row], probabilities["department"][row], prepared[readable[row]]["masked"])
+                self._hand_on(found, hits[row], probabilities["department"][row], prepared[readable[row]]["read"])
         if "category" in heads and "subcategory" in self.heads_:
             categories = [found["label"] for found in heads["category"]]
             for found, subcategory in zip(heads["category"], self._subcategories(categories, probabilities["subcategory"])):
@@ -289,7 +291,7 @@ class TriageModel(DerivedState, BaseEstimator):
         rules that fire on it (``hits``)."""
         result: dict[str, Any] = {"status": "ok"}
         result.update((name, heads[name]) for name in ("category", "department", "request_type") if name in heads)
-        result["urgency"] = self._urgency(hits, heads.get("urgency"), item["masked"])
+        result["urgency"] = self._urgency(hits, heads.get("urgency"), item["read"])
         bands = [result[name]["band"] for name in ROUTING_HEADS if name in result]
         if item["flags"]:  # too_short: predicted, but a person must look
             bands.append("review")
@@ -508,7 +510,10 @@ def _prepare(text: Any, index: int, settings: Mapping[str, Any]) -> dict:
     masked, kinds = mask_personal_data(normalised)
     flags = screen(text, normalised, min_chars=settings["min_chars"])
     status = "unreadable" if any(flag.code in UNREADABLE_CODES for flag in flags) else "ok"
-    return {"status": status, "normalised": normalised, "masked": masked, "flags": flags, "personal_data": kinds}
+    # ``read``: what the safety rules see, the caller's turns (the featuriser takes the same
+    # of ``masked`` itself, as every text it is handed); ``masked`` is what is shown and kept
+    return {"status": status, "normalised": normalised, "masked": masked, "read": caller_turns(masked), "flags": flags,
+            "personal_data": kinds}
 
 
 def _unreadable_result(item: dict, version: str) -> dict:

@@ -78,6 +78,8 @@ TRAINING = Path(__file__).resolve().parent.parent / "training"
     ("我妈做饭时突然说话含糊，右手拿不住锅铲", "acute_illness.v1"),
     ("我爸胸口疼得厉害，额头全是冷汗", "acute_illness.v1"),
     ("邻居大叔突发脑溢血倒在楼道里", "acute_illness.v1"),
+    ("山路上一辆货车刹车失灵了，正往村口冲过来", "runaway_vehicle.v1"),
+    ("停车场的校车没拉手刹，倒着溜下去了，里面还有孩子", "runaway_vehicle.v1"),
 ])
 def test_life_safety_rules_fire(text, rule):
     hits = check(normalise(text))
@@ -132,6 +134,9 @@ def test_life_safety_rules_fire(text, rule):
     "小区卫生站的医生说话口齿不清，经常听不懂",
     "这个小区的路灯歪了好几根",
     "因2018年突发心肌梗塞，花光了积蓄，申请救助",
+    "公交车的刹车老是吱吱响，希望公交公司检修一下",
+    "上次反映的公交车刹车失灵问题已经修好了",
+    "如果刹车失灵车就会冲下坡，建议在这里装避险车道",
 ])
 def test_look_alikes_do_not_fire(text):
     assert [hit for hit in check(normalise(text)) if hit.level == "特急"] == []

@@ -20,7 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
 from heldout import (DEPARTMENTS, FRAMES, IDENTIFIED_FRAMES, LIFE_SAFETY_SETS, LOOK_ALIKES,  # noqa: E402
-                     LOOK_ALIKES_FRESH, NON_COMPLAINTS, REQUEST_TYPES, REQUEST_TYPES_FRESH, STATED_FRAMES, framed)
+                     LOOK_ALIKES_FRESH, NON_COMPLAINTS, OPERATOR_FRAMES, REQUEST_TYPES, REQUEST_TYPES_FRESH,
+                     STATED_FRAMES, framed)
 
 from triage import load_model  # noqa: E402
 
@@ -92,7 +93,7 @@ def main() -> None:
                            for text, entry, ok in zip(texts, found, right) if not ok]}
 
     stances = {"request_types": request_types(REQUEST_TYPES), "request_types_fresh": request_types(REQUEST_TYPES_FRESH)}
-    assert len(IDENTIFIED_FRAMES) == len(STATED_FRAMES) == repeat  # departments() reads each case's results in runs of this length
+    assert len(IDENTIFIED_FRAMES) == len(STATED_FRAMES) == len(OPERATOR_FRAMES) == repeat  # departments() reads runs of this length
 
     def department_cases_in(frames) -> list[str]:
         """Each department case in each of ``frames``, case by case."""
@@ -112,6 +113,13 @@ def main() -> None:
               "department_top1_in_accepted": departments(DEPARTMENTS, stated_results)["top1_in_accepted"]}
 
     everyday_departments = departments(DEPARTMENTS, model.predict(framed([text for text, _ in DEPARTMENTS])))
+    transcribed_results = model.predict(department_cases_in(OPERATOR_FRAMES))
+    transcribed = departments(DEPARTMENTS, transcribed_results)
+    # against each case as written, bare
+    bare = [result["category"]["label"] for result in model.predict([text for text, _ in DEPARTMENTS])]
+    transcribed["category_changed"] = sum(result["category"]["label"] != bare[number // repeat]
+                                          for number, result in enumerate(transcribed_results))
+    transcribed["request_type_表扬"] = sum(result["request_type"]["label"] == "表扬" for result in transcribed_results)
     identified_texts = department_cases_in(IDENTIFIED_FRAMES)
     identified_results = model.predict(identified_texts)
     identified = departments(DEPARTMENTS, identified_results)
@@ -143,6 +151,8 @@ def main() -> None:
         "departments": {key: value for key, value in everyday_departments.items() if key != "misses"},
         # the same cases from callers who give a name, an ID number and a phone
         "departments_identified": {key: value for key, value in identified.items() if key != "misses"},
+        # the same cases inside an operator's greeting or closing, labelled or not
+        "departments_transcribed": {key: value for key, value in transcribed.items() if key != "misses"},
     }
     if arguments.misses:
         report["misses"] = {

@@ -18,7 +18,8 @@ set holds three texts per matter:
   services, used for nothing but the one measurement.
 - DEPARTMENTS: realistic cases with every department a centre would accept for them; also
   framed as a caller who gives a name, ID number and phone (IDENTIFIED_FRAMES), and as one
-  who states a request (STATED_FRAMES: 我要举报, 我要投诉, 想咨询一下).
+  who states a request (STATED_FRAMES: 我要举报, 我要投诉, 想咨询一下), and inside an
+  operator's greeting or closing (OPERATOR_FRAMES).
 """
 from __future__ import annotations
 
@@ -401,6 +402,13 @@ IDENTIFIED_FRAMES = ("我叫李建国，身份证号码11010519491231002X，{tex
 # a stated request, and the request type that statement makes it.
 STATED_FRAMES = (("我要举报，{text}", "举报"), ("我要投诉，{text}", "投诉"),
                  ("想咨询一下，{text}，这种情况归谁管", "咨询"))
+
+
+# Transcripts with the operator's script (session 28): the department cases again, after a
+# labelled greeting, an unlabelled one, and before an unlabelled closing.
+OPERATOR_FRAMES = ("话务员：您好，12345热线，请问您需要反映什么问题？市民：{text}",
+                   "您好，这里是市长便民热线，请讲。{text}",
+                   "{text}。好的，您的问题已经登记，我们这边会转给相关单位，感谢来电，再见。")
 
 
 def framed(texts):

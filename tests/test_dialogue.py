@@ -15,6 +15,8 @@ from triage.normalise import normalise
     # no operator label: as it is; a colon that labels no one is no turn
     ("尊敬的领导：我是幸福里小区的居民，楼道灯坏了", "尊敬的领导:我是幸福里小区的居民,楼道灯坏了"),
     ("市民：楼道灯坏了一个月", "市民:楼道灯坏了一个月"),
+    # a company's customer service quoted in a complaint is no operator's turn
+    ("我打了运营商的电话，客服：说不归他们管，让我去找通信管理局", "我打了运营商的电话,客服:说不归他们管,让我去找通信管理局"),
     # all of it the operator's by its labels: better the whole text than nothing
     ("话务员：您好请讲，我家楼下油烟很大", "话务员:您好请讲,我家楼下油烟很大"),
 ])

@@ -20,6 +20,9 @@ from __future__ import annotations
 import re
 
 OPERATOR_LABELS = ("话务员", "接线员", "坐席", "座席", "客服", "接警员")
+# A company's customer service is quoted in complaints (打了运营商电话，客服：说不归他们管): 客服
+# labels a turn only in a transcript with another speaker's label too.
+QUOTED_LABELS = ("客服",)
 CALLER_LABELS = ("市民", "来电人", "来电者", "来电群众", "群众", "客户", "用户", "诉求人", "反映人")
 MIN_KEPT = 4
 # A label opens a turn: at the start, after white space or punctuation, or just inside an
@@ -37,6 +40,8 @@ def caller_turns(text: str) -> str:
     if (":" not in text and "：" not in text) or not _OPERATOR.search(text):  # most texts: under a microsecond
         return text
     labels = list(_LABEL.finditer(text))
+    if len(labels) < 2:
+        labels = [label for label in labels if label["who"] not in QUOTED_LABELS]
     if not any(label["who"] in OPERATOR_LABELS for label in labels):
         return text
     kept, position = [], 0

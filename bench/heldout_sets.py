@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
-from heldout import (DEPARTMENTS, FRAMES, IDENTIFIED_FRAMES, LIFE_SAFETY_SETS, LOOK_ALIKES,  # noqa: E402
+from heldout import (CONTEXT_FRAMES, DEPARTMENTS, FRAMES, IDENTIFIED_FRAMES, LIFE_SAFETY_SETS, LOOK_ALIKES,  # noqa: E402
                      LOOK_ALIKES_FRESH, NON_COMPLAINTS, OPERATOR_FRAMES, REQUEST_TYPES, REQUEST_TYPES_FRESH,
                      STATED_FRAMES, framed)
 
@@ -93,7 +93,7 @@ def main() -> None:
                            for text, entry, ok in zip(texts, found, right) if not ok]}
 
     stances = {"request_types": request_types(REQUEST_TYPES), "request_types_fresh": request_types(REQUEST_TYPES_FRESH)}
-    assert len(IDENTIFIED_FRAMES) == len(STATED_FRAMES) == len(OPERATOR_FRAMES) == repeat  # departments() reads runs of this length
+    assert len(IDENTIFIED_FRAMES) == len(STATED_FRAMES) == len(OPERATOR_FRAMES) == len(CONTEXT_FRAMES) == repeat  # runs of this length
 
     def department_cases_in(frames) -> list[str]:
         """Each department case in each of ``frames``, case by case."""
@@ -120,6 +120,10 @@ def main() -> None:
     transcribed["category_changed"] = sum(result["category"]["label"] != bare[number // repeat]
                                           for number, result in enumerate(transcribed_results))
     transcribed["request_type_表扬"] = sum(result["request_type"]["label"] == "表扬" for result in transcribed_results)
+    in_context_results = model.predict(department_cases_in(CONTEXT_FRAMES))
+    in_context = departments(DEPARTMENTS, in_context_results)
+    in_context["category_changed"] = sum(result["category"]["label"] != bare[number // repeat]
+                                         for number, result in enumerate(in_context_results))
     identified_texts = department_cases_in(IDENTIFIED_FRAMES)
     identified_results = model.predict(identified_texts)
     identified = departments(DEPARTMENTS, identified_results)
@@ -153,6 +157,8 @@ def main() -> None:
         "departments_identified": {key: value for key, value in identified.items() if key != "misses"},
         # the same cases inside an operator's greeting or closing, labelled or not
         "departments_transcribed": {key: value for key, value in transcribed.items() if key != "misses"},
+        # the same cases after the caller's circumstances (age, work, family)
+        "departments_in_context": {key: value for key, value in in_context.items() if key != "misses"},
     }
     if arguments.misses:
         report["misses"] = {

@@ -18,8 +18,9 @@ set holds three texts per matter:
   services, used for nothing but the one measurement.
 - DEPARTMENTS: realistic cases with every department a centre would accept for them; also
   framed as a caller who gives a name, ID number and phone (IDENTIFIED_FRAMES), and as one
-  who states a request (STATED_FRAMES: 我要举报, 我要投诉, 想咨询一下), and inside an
-  operator's greeting or closing (OPERATOR_FRAMES).
+  who states a request (STATED_FRAMES: 我要举报, 我要投诉, 想咨询一下), inside an
+  operator's greeting or closing (OPERATOR_FRAMES), and after the caller's circumstances
+  (CONTEXT_FRAMES).
 """
 from __future__ import annotations
 
@@ -409,6 +410,12 @@ STATED_FRAMES = (("我要举报，{text}", "举报"), ("我要投诉，{text}", 
 OPERATOR_FRAMES = ("话务员：您好，12345热线，请问您需要反映什么问题？市民：{text}",
                    "您好，这里是市长便民热线，请讲。{text}",
                    "{text}。好的，您的问题已经登记，我们这边会转给相关单位，感谢来电，再见。")
+
+
+# Callers who tell their circumstances first (session 28): the department cases again, after
+# an elderly caller's, a migrant worker's and a struggling family's background.
+CONTEXT_FRAMES = ("我今年七十二了，一个人住，腿脚也不方便，{text}", "我是外地来打工的，在这边租房子住了三年，{text}",
+                  "我家里两个孩子都在上学，爱人身体不好常年吃药，{text}")
 
 
 def framed(texts):

@@ -113,20 +113,21 @@ def main() -> None:
               "department_top1_in_accepted": departments(DEPARTMENTS, stated_results)["top1_in_accepted"]}
 
     everyday_departments = departments(DEPARTMENTS, model.predict(framed([text for text, _ in DEPARTMENTS])))
-    transcribed_results = model.predict(department_cases_in(OPERATOR_FRAMES))
-    transcribed = departments(DEPARTMENTS, transcribed_results)
-    # against each case as written, bare
     bare = [result["category"]["label"] for result in model.predict([text for text, _ in DEPARTMENTS])]
-    transcribed["category_changed"] = sum(result["category"]["label"] != bare[number // repeat]
-                                          for number, result in enumerate(transcribed_results))
+
+    def reframed(frames) -> tuple[dict, list[dict]]:
+        """``departments`` of the department cases in ``frames``, with how many categories
+        differ from each case's as written, bare; and the results."""
+        results = model.predict(department_cases_in(frames))
+        found = departments(DEPARTMENTS, results)
+        found["category_changed"] = sum(result["category"]["label"] != bare[number // repeat]
+                                        for number, result in enumerate(results))
+        return found, results
+
+    transcribed, transcribed_results = reframed(OPERATOR_FRAMES)
     transcribed["request_type_表扬"] = sum(result["request_type"]["label"] == "表扬" for result in transcribed_results)
-    in_context_results = model.predict(department_cases_in(CONTEXT_FRAMES))
-    in_context = departments(DEPARTMENTS, in_context_results)
-    in_context["category_changed"] = sum(result["category"]["label"] != bare[number // repeat]
-                                         for number, result in enumerate(in_context_results))
-    identified_texts = department_cases_in(IDENTIFIED_FRAMES)
-    identified_results = model.predict(identified_texts)
-    identified = departments(DEPARTMENTS, identified_results)
+    in_context, _ = reframed(CONTEXT_FRAMES)
+    identified, identified_results = reframed(IDENTIFIED_FRAMES)
     identified["wrongly_公安局"] = sum(result["department"]["label"] == "公安局" and "公安局" not in allowed
                                      for result, (_, allowed) in zip(identified_results,
                                                                      [case for case in DEPARTMENTS for _ in range(repeat)]))

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
 from heldout import (CONTEXT_FRAMES, DEPARTMENTS, FRAMES, IDENTIFIED_FRAMES, LIFE_SAFETY_SETS, LOOK_ALIKES,  # noqa: E402
-                     LOOK_ALIKES_FRESH, NON_COMPLAINTS, OPERATOR_FRAMES, REQUEST_TYPES, REQUEST_TYPES_FRESH,
+                     LOOK_ALIKES_FRESH, NON_COMPLAINTS, OPERATOR_FRAMES, OPERATOR_FRAMES_FRESH, REQUEST_TYPES, REQUEST_TYPES_FRESH,
                      STATED_FRAMES, framed)
 
 from triage import load_model  # noqa: E402
@@ -93,7 +93,7 @@ def main() -> None:
                            for text, entry, ok in zip(texts, found, right) if not ok]}
 
     stances = {"request_types": request_types(REQUEST_TYPES), "request_types_fresh": request_types(REQUEST_TYPES_FRESH)}
-    assert len(IDENTIFIED_FRAMES) == len(STATED_FRAMES) == len(OPERATOR_FRAMES) == len(CONTEXT_FRAMES) == repeat  # runs of this length
+    assert len(IDENTIFIED_FRAMES) == len(STATED_FRAMES) == len(OPERATOR_FRAMES) == len(OPERATOR_FRAMES_FRESH) == len(CONTEXT_FRAMES) == repeat  # runs of this length
 
     def department_cases_in(frames) -> list[str]:
         """Each department case in each of ``frames``, case by case."""
@@ -126,6 +126,9 @@ def main() -> None:
 
     transcribed, transcribed_results = reframed(OPERATOR_FRAMES)
     transcribed["request_type_表扬"] = sum(result["request_type"]["label"] == "表扬" for result in transcribed_results)
+    transcribed_fresh, transcribed_fresh_results = reframed(OPERATOR_FRAMES_FRESH)
+    transcribed_fresh["request_type_表扬"] = sum(result["request_type"]["label"] == "表扬"
+                                                for result in transcribed_fresh_results)
     in_context, _ = reframed(CONTEXT_FRAMES)
     identified, identified_results = reframed(IDENTIFIED_FRAMES)
     identified["wrongly_公安局"] = sum(result["department"]["label"] == "公安局" and "公安局" not in allowed
@@ -158,6 +161,8 @@ def main() -> None:
         "departments_identified": {key: value for key, value in identified.items() if key != "misses"},
         # the same cases inside an operator's greeting or closing, labelled or not
         "departments_transcribed": {key: value for key, value in transcribed.items() if key != "misses"},
+        # inside an unlabelled script written after the first (a staff number, a read-back, a call back)
+        "departments_transcribed_fresh": {key: value for key, value in transcribed_fresh.items() if key != "misses"},
         # the same cases after the caller's circumstances (age, work, family)
         "departments_in_context": {key: value for key, value in in_context.items() if key != "misses"},
     }

@@ -19,8 +19,8 @@ set holds three texts per matter:
 - DEPARTMENTS: realistic cases with every department a centre would accept for them; also
   framed as a caller who gives a name, ID number and phone (IDENTIFIED_FRAMES), and as one
   who states a request (STATED_FRAMES: 我要举报, 我要投诉, 想咨询一下), inside an
-  operator's greeting or closing (OPERATOR_FRAMES), and after the caller's circumstances
-  (CONTEXT_FRAMES).
+  operator's greeting or closing (OPERATOR_FRAMES; OPERATOR_FRAMES_FRESH without labels),
+  and after the caller's circumstances (CONTEXT_FRAMES).
 """
 from __future__ import annotations
 
@@ -410,6 +410,14 @@ STATED_FRAMES = (("我要举报，{text}", "举报"), ("我要投诉，{text}", 
 OPERATOR_FRAMES = ("话务员：您好，12345热线，请问您需要反映什么问题？市民：{text}",
                    "您好，这里是市长便民热线，请讲。{text}",
                    "{text}。好的，您的问题已经登记，我们这边会转给相关单位，感谢来电，再见。")
+# Session 29, written before unlabelled scripts were handled and used for nothing else: the
+# operator's script without labels, as speech recognition hands it over (a greeting with a
+# staff number, a read-back, a closing that promises a call back).
+OPERATOR_FRAMES_FRESH = ("喂您好，政务服务便民热线，工号3025很高兴为您服务。嗯，{text}",
+                         "您好，12345，请问有什么可以帮到您？是这样，{text}。嗯好的，您说的情况我这边记下了，"
+                         "请问还有别的问题吗？没有了。好的，请您保持手机畅通，祝您生活愉快。",
+                         "{text}。好，我跟您核实一下，您反映的诉求我们会尽快派发给承办单位，"
+                         "三个工作日内会有工作人员联系您，请耐心等待，感谢您的来电，再见。")
 
 
 # Callers who tell their circumstances first (session 28): the department cases again, after

@@ -31,3 +31,52 @@ def test_an_operators_safety_advice_fires_no_rule_and_the_transcript_is_kept_who
     assert result["text"] == normalise(text)
     plain = small_model.predict(["我家厨房的水龙头一直滴水"])[0]
     assert result["category"] == plain["category"] and result["department"] == plain["department"]
+
+
+CASE = "小区门口的路灯坏了一个多月，晚上黑漆漆的"
+
+
+@pytest.mark.parametrize("opening", [
+    "您好，欢迎致电A市12345政务服务便民热线，我是8号话务员，请问有什么可以帮您？",
+    "喂您好，政务服务便民热线，工号3025很高兴为您服务。嗯，",
+    "您好，这里是12345，请问您有什么诉求？",
+    "喂，您好，12345热线，请说。",
+    "您好，很高兴为您服务，请问您要反映什么问题？",
+])
+def test_an_unlabelled_opening_script_is_not_read(opening):
+    assert caller_turns(normalise(opening + CASE)) == normalise(CASE)
+
+
+@pytest.mark.parametrize("closing", [
+    "好的，这个情况我已经帮您记录下来了，会尽快帮您转到相关部门。",
+    "那我这边给您登记一下，后续会有工作人员跟您联系。",
+    "您的来电我们已经记录，会在五个工作日内给您回复，请耐心等待。",
+    "请问还有其他需要帮助的吗？没有了，谢谢。好的，感谢您的来电，再见。",
+    "好的，您反映的问题我们会转交给属地街道处理，请您保持电话畅通。",
+])
+def test_an_unlabelled_closing_script_is_not_read(closing):
+    assert caller_turns(normalise(CASE + "。" + closing)) == normalise(CASE)
+
+
+@pytest.mark.parametrize("text", [
+    "我打了三次12345热线，都没人管，小区门口的路灯坏了",  # the caller's own mention of the hotline
+    "小区门口的路灯坏了一个多月，希望转交相关部门处理",  # the caller's request, not the operator's promise
+    "小区门口的路灯坏了一个多月，请尽快回复，谢谢",
+    "您好，请讲。",  # nothing but script: better the whole text than nothing
+    "喂，你好，小区门口的路灯坏了",  # a greeting alone is no script run
+])
+def test_the_callers_own_words_are_kept(text):
+    assert caller_turns(normalise(text)) == normalise(text)
+
+
+def test_the_script_is_read_only_at_the_two_ends():
+    middle = "小区门口的路灯坏了，感谢您的来电，晚上黑漆漆的"
+    assert caller_turns(normalise(middle)) == normalise(middle)
+
+
+def test_an_unlabelled_script_leaves_the_answer_as_for_the_bare_case(small_model):
+    plain, scripted = small_model.predict([
+        CASE, "您好，12345热线，请问有什么可以帮您？" + CASE + "。好的，已经给您登记了，感谢您的来电，再见。"])
+    assert scripted["category"] == plain["category"] and scripted["department"] == plain["department"]
+    assert scripted["request_type"] == plain["request_type"]
+    assert scripted["text"].startswith("您好,12345热线")  # shown and kept whole

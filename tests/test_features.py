@@ -187,3 +187,15 @@ def test_weighing_in_chunks_gives_the_values_of_weighing_whole(monkeypatch):
     chunked = featuriser.transform(texts + QUERIES)
     assert whole.data.dtype == chunked.data.dtype and whole.data.tobytes() == chunked.data.tobytes()
     assert np.array_equal(whole.indptr, chunked.indptr) and whole.nnz > 10 * len(texts)
+
+
+def test_features_of_a_text_already_read_equal_those_of_the_transcript(small_model):
+    from triage.dialogue import caller_turns
+
+    transcript = "话务员：您好，12345热线，请讲。市民：楼下饭店油烟直排。好的，已经给您登记了，感谢您的来电，再见。"
+    featuriser = small_model.featuriser_
+    words_whole, words_read = [], []
+    whole = featuriser.rows([transcript], words_whole).matrix()
+    read = featuriser.rows([caller_turns(transcript)], words_read, turns_read=True).matrix()
+    assert (whole != read).nnz == 0 and words_whole == words_read
+    assert "登记" not in words_read[0] and "油烟" in words_read[0]

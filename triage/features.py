@@ -99,11 +99,12 @@ class NgramCounter(DerivedState, TransformerMixin, BaseEstimator):
         check_is_fitted(self, "vocabularies_")
         return self.counts(texts).matrix()
 
-    def counts(self, texts, words_out: list | None = None) -> Rows:
+    def counts(self, texts, words_out: list | None = None, turns_read: bool = False) -> Rows:
         """``transform``'s counts as ``Rows``, without scikit-learn's wrapper and checks (a
         tenth of a millisecond per call, for ``Featuriser.rows``). ``words_out``, when given,
-        receives each text's tokens joined by ``WORD_SEPARATOR`` (what explanations show)."""
-        words_per_text, joined = self._analyse(texts, words_out)
+        receives each text's tokens joined by ``WORD_SEPARATOR`` (what explanations show);
+        ``turns_read``: the texts are already the caller's turns (``dialogue.caller_turns``)."""
+        words_per_text, joined = self._analyse(texts, words_out, turns_read)
         return self._count(words_per_text, joined, self._openings(words_per_text))
 
     @property
@@ -175,14 +176,15 @@ class NgramCounter(DerivedState, TransformerMixin, BaseEstimator):
             self._opening_cache = cache = (self.vocabularies_, found)
         return cache[1]
 
-    def _analyse(self, texts, joined_out: list | None = None):
+    def _analyse(self, texts, joined_out: list | None = None, turns_read: bool = False):
         """Each text's tokens, stop words included (no stop word enters the vocabulary, so
         counting looks them up in vain rather than filtering them first), and those tokens
         joined by ``WORD_SEPARATOR``: the string character n-grams are taken from (its
         Chinese characters, in token order) and explanations read (``joined_out``)."""
         words_per_text, joined = [], []
+        tokens_of = read_tokens if turns_read else matter_tokens
         for text in texts:
-            all_tokens = matter_tokens(text)
+            all_tokens = tokens_of(text)
             words_per_text.append(all_tokens)
             joined.append(WORD_SEPARATOR.join(all_tokens))
         if joined_out is not None:
@@ -199,8 +201,14 @@ def matter_tokens(text: str) -> list[str]:
     the number a caller gives says who is calling, not what about. Read as a word and as its
     characters' n-grams (身份, 身份证), a masked ID number sent 11 of 67 everyday cases to
     公安局 (docs/BENCHMARKS.md, session 28)."""
-    found = tokens(caller_turns(text))
-    if "〔" in text:  # only a masked text holds a placeholder
+    return read_tokens(caller_turns(text))
+
+
+def read_tokens(read: str) -> list[str]:
+    """``matter_tokens`` of a text already reduced to the caller's turns (``read``, as
+    ``model._prepare`` makes it for the safety rules too): taken once a text, not twice."""
+    found = tokens(read)
+    if "〔" in read:  # only a masked text holds a placeholder
         found = [token for token in found if token not in _PERSONAL_DATA]
     return found
 
@@ -489,10 +497,11 @@ class Featuriser(TransformerMixin, BaseEstimator):
         tokens joined by ``WORD_SEPARATOR`` (what explanations show)."""
         return self.rows(texts, words_out).matrix()
 
-    def rows(self, texts, words_out: list | None = None) -> Rows:
+    def rows(self, texts, words_out: list | None = None, turns_read: bool = False) -> Rows:
         """``transform`` as ``Rows``, what predicting reads. Array arithmetic only:
-        scikit-learn's input checks cost more than it when a request carries one text."""
-        return self._weigh(self.counter_.counts(texts, words_out))
+        scikit-learn's input checks cost more than it when a request carries one text.
+        ``turns_read``: ``texts`` are already the caller's turns (``dialogue.caller_turns``)."""
+        return self._weigh(self.counter_.counts(texts, words_out, turns_read))
 
     def wording(self, texts) -> sp.csr_matrix:
         """The unit TF-IDF rows of the whole ``texts``: what texts are compared with."""

@@ -72,8 +72,9 @@ ROUTINE_AUTO_FLOOR = 0.9
 # data and parameters give a different model (2: decision bands per label; 3: only the
 # auto band per label; 4: logistic calibration only by a clear margin; 5: a block of
 # features for the text's opening; 6: subcategories learned among siblings; 7: neither a
-# personal-data placeholder nor an operator's labelled turn is read).
-FITTING_REVISION = 7
+# personal-data placeholder nor an operator's labelled turn is read; 8: nor an operator's
+# unlabelled script at a transcript's two ends).
+FITTING_REVISION = 8
 SUBCATEGORY_SEPARATOR = "/"
 WARM_UP_TEXT = "小区楼道里有很浓的燃气味，请马上派人来看看"
 
@@ -256,7 +257,7 @@ class TriageModel(DerivedState, BaseEstimator):
         if not readable:
             return results, rows
         words: list[str] = []
-        features = self.featuriser_.rows([prepared[index]["masked"] for index in readable], words)
+        features = self.featuriser_.rows([prepared[index]["read"] for index in readable], words, turns_read=True)
         hits = [safety.check(prepared[index]["read"]) for index in readable]
         stack = self._heads_at_once()
         every = stack.predict_proba(features)
@@ -510,8 +511,8 @@ def _prepare(text: Any, index: int, settings: Mapping[str, Any]) -> dict:
     masked, kinds = mask_personal_data(normalised)
     flags = screen(text, normalised, min_chars=settings["min_chars"])
     status = "unreadable" if any(flag.code in UNREADABLE_CODES for flag in flags) else "ok"
-    # ``read``: what the safety rules see, the caller's turns (the featuriser takes the same
-    # of ``masked`` itself, as every text it is handed); ``masked`` is what is shown and kept
+    # ``read``: what the featuriser and the safety rules see, the caller's turns; ``masked``
+    # is what is shown and kept
     return {"status": status, "normalised": normalised, "masked": masked, "read": caller_turns(masked), "flags": flags,
             "personal_data": kinds}
 

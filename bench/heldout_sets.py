@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
 from heldout import (CONTEXT_FRAMES, DEPARTMENTS, FRAMES, IDENTIFIED_FRAMES, LIFE_SAFETY_SETS, LOOK_ALIKES,  # noqa: E402
-                     LOOK_ALIKES_FRESH, NON_COMPLAINTS, OPERATOR_FRAMES, OPERATOR_FRAMES_FRESH, REQUEST_TYPES, REQUEST_TYPES_FRESH,
-                     STATED_FRAMES, framed)
+                     LOOK_ALIKES_FRESH, NON_COMPLAINTS, OPERATOR_FRAMES, OPERATOR_FRAMES_FRESH, REQUEST_TYPES,
+                     REQUEST_TYPES_FRESH, STATED_FRAMES, framed)
 
 from triage import load_model  # noqa: E402
 
@@ -93,7 +93,8 @@ def main() -> None:
                            for text, entry, ok in zip(texts, found, right) if not ok]}
 
     stances = {"request_types": request_types(REQUEST_TYPES), "request_types_fresh": request_types(REQUEST_TYPES_FRESH)}
-    assert len(IDENTIFIED_FRAMES) == len(STATED_FRAMES) == len(OPERATOR_FRAMES) == len(OPERATOR_FRAMES_FRESH) == len(CONTEXT_FRAMES) == repeat  # runs of this length
+    assert {len(IDENTIFIED_FRAMES), len(STATED_FRAMES), len(OPERATOR_FRAMES), len(OPERATOR_FRAMES_FRESH),
+            len(CONTEXT_FRAMES)} == {repeat}  # runs of this length
 
     def department_cases_in(frames) -> list[str]:
         """Each department case in each of ``frames``, case by case."""

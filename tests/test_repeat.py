@@ -186,6 +186,23 @@ def test_a_shared_preamble_does_not_make_two_matters_one(default_model, first, s
         assert (wording @ wording.T)[0, 1] >= threshold - 0.05  # what the topic view saves it from
 
 
+SCRIPT = ("您好，12345热线，工号3025为您服务，请问有什么可以帮您？{text}。好的，您反映的情况已经记录，"
+          "我们会尽快转交相关部门处理，请保持电话畅通，感谢您的来电，再见。")
+
+
+@pytest.mark.parametrize("first, second, same", [(*pair, False) for pair in PREAMBLE_PAIRS] +
+                                                 [(*pair, True) for pair in SAME_MATTER_PAIRS])
+def test_an_operators_script_around_both_calls_neither_links_nor_separates_them(default_model, first, second, same):
+    """Transcripts without speaker labels: the script every call shares is not read, so two
+    matters stay two (with it read, every pair of the project's 67 department cases reached
+    0.3, docs/BENCHMARKS.md session 29) and one matter stays one."""
+    threshold = same_matter_threshold(load_settings(), 2)
+    texts = [normalise(SCRIPT.format(text=first)), normalise(SCRIPT.format(text=second))]
+    wording, _ = views(default_model, texts)
+    assert bool(similarities(default_model, texts)[0, 1] >= threshold) is same
+    assert (wording @ wording.T)[0, 1] < 0.5 or same
+
+
 def test_the_same_name_at_a_similar_address_is_likely_the_same_person(client):
     first = post(client, "饭店油烟直排熏得不敢开窗，已经好几个月了", {"name": "王五", "address": "解放路18号幸福小区3栋"})
     again = post(client, "楼下饭店油烟直排，熏得家里不敢开窗",

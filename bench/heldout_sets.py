@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
 from heldout import (CONTEXT_FRAMES, DEPARTMENTS, FRAMES, IDENTIFIED_FRAMES, LIFE_SAFETY_SETS, LOOK_ALIKES,  # noqa: E402
-                     LOOK_ALIKES_FRESH, NON_COMPLAINTS, OPERATOR_FRAMES, OPERATOR_FRAMES_FRESH, REQUEST_TYPES,
-                     REQUEST_TYPES_FRESH, STATED_FRAMES, framed)
+                     LOOK_ALIKES_FRESH, NON_COMPLAINTS, OPERATOR_FRAMES, OPERATOR_FRAMES_FRESH,
+                     OPERATOR_QUESTION_FRAMES, REQUEST_TYPES, REQUEST_TYPES_FRESH, STATED_FRAMES, framed)
 
 from triage import load_model  # noqa: E402
 
@@ -94,7 +94,7 @@ def main() -> None:
 
     stances = {"request_types": request_types(REQUEST_TYPES), "request_types_fresh": request_types(REQUEST_TYPES_FRESH)}
     assert {len(IDENTIFIED_FRAMES), len(STATED_FRAMES), len(OPERATOR_FRAMES), len(OPERATOR_FRAMES_FRESH),
-            len(CONTEXT_FRAMES)} == {repeat}  # runs of this length
+            len(OPERATOR_QUESTION_FRAMES), len(CONTEXT_FRAMES)} == {repeat}  # runs of this length
 
     def department_cases_in(frames) -> list[str]:
         """Each department case in each of ``frames``, case by case."""
@@ -114,7 +114,9 @@ def main() -> None:
               "department_top1_in_accepted": departments(DEPARTMENTS, stated_results)["top1_in_accepted"]}
 
     everyday_departments = departments(DEPARTMENTS, model.predict(framed([text for text, _ in DEPARTMENTS])))
-    bare = [result["category"]["label"] for result in model.predict([text for text, _ in DEPARTMENTS])]
+    bare_results = model.predict([text for text, _ in DEPARTMENTS])
+    bare = [result["category"]["label"] for result in bare_results]
+    bare_types = [result["request_type"]["label"] for result in bare_results]
 
     def reframed(frames) -> tuple[dict, list[dict]]:
         """``departments`` of the department cases in ``frames``, with how many categories
@@ -130,6 +132,9 @@ def main() -> None:
     transcribed_fresh, transcribed_fresh_results = reframed(OPERATOR_FRAMES_FRESH)
     transcribed_fresh["request_type_表扬"] = sum(result["request_type"]["label"] == "表扬"
                                                 for result in transcribed_fresh_results)
+    asked, asked_results = reframed(OPERATOR_QUESTION_FRAMES)
+    asked["request_type_changed"] = sum(result["request_type"]["label"] != bare_types[number // repeat]
+                                        for number, result in enumerate(asked_results))
     in_context, _ = reframed(CONTEXT_FRAMES)
     identified, identified_results = reframed(IDENTIFIED_FRAMES)
     identified["wrongly_公安局"] = sum(result["department"]["label"] == "公安局" and "公安局" not in allowed
@@ -164,6 +169,8 @@ def main() -> None:
         "departments_transcribed": {key: value for key, value in transcribed.items() if key != "misses"},
         # inside an unlabelled script written after the first (a staff number, a read-back, a call back)
         "departments_transcribed_fresh": {key: value for key, value in transcribed_fresh.items() if key != "misses"},
+        # with the operator's questions inside the call (where, since when, who), unlabelled
+        "departments_asked": {key: value for key, value in asked.items() if key != "misses"},
         # the same cases after the caller's circumstances (age, work, family)
         "departments_in_context": {key: value for key, value in in_context.items() if key != "misses"},
     }

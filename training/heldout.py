@@ -20,7 +20,8 @@ set holds three texts per matter:
   framed as a caller who gives a name, ID number and phone (IDENTIFIED_FRAMES), and as one
   who states a request (STATED_FRAMES: 我要举报, 我要投诉, 想咨询一下), inside an
   operator's greeting or closing (OPERATOR_FRAMES; OPERATOR_FRAMES_FRESH without labels),
-  and after the caller's circumstances (CONTEXT_FRAMES).
+  with the operator's questions inside the call (OPERATOR_QUESTION_FRAMES), and after the
+  caller's circumstances (CONTEXT_FRAMES).
 """
 from __future__ import annotations
 
@@ -418,6 +419,12 @@ OPERATOR_FRAMES_FRESH = ("喂您好，政务服务便民热线，工号3025很�
                          "请问还有别的问题吗？没有了。好的，请您保持手机畅通，祝您生活愉快。",
                          "{text}。好，我跟您核实一下，您反映的诉求我们会尽快派发给承办单位，"
                          "三个工作日内会有工作人员联系您，请耐心等待，感谢您的来电，再见。")
+# Session 29, written before the operator's questions inside a call were handled: no labels,
+# the operator asking where, since when, who and how to call back, the caller's short answers.
+OPERATOR_QUESTION_FRAMES = ("{text}。您说的这个地方大概在哪个路段？在人民路和解放路路口那里。大概从什么时候开始的？上个礼拜就这样了。",
+                            "喂您好，12345。{text}。好的，麻烦您留一下姓名和电话。我姓周，电话15977773333。"
+                            "您是当事人本人吗？是的。之前有没有向别的部门反映过？还没有。",
+                            "{text}。那请问您住在哪个社区？东风社区。您方便提供一下具体门牌号吗？12栋3单元。好，请您稍等，我查一下。")
 
 
 # Callers who tell their circumstances first (session 28): the department cases again, after

@@ -80,3 +80,23 @@ def test_an_unlabelled_script_leaves_the_answer_as_for_the_bare_case(small_model
     assert scripted["category"] == plain["category"] and scripted["department"] == plain["department"]
     assert scripted["request_type"] == plain["request_type"]
     assert scripted["text"].startswith("您好,12345热线")  # shown and kept whole
+
+
+@pytest.mark.parametrize("asked, read", [
+    ("请问具体在什么位置？就在我们家楼下。请问您贵姓？姓李。您的联系电话是多少？〔电话〕。", "就在我们家楼下。姓李。〔电话〕。"),
+    ("这个情况持续多久了？有一个多月了。您之前反映过吗？没有。", "有一个多月了。没有。"),
+    ("请问是哪个区哪个街道的？城东区新华街道。好的，您稍等，我帮您查询一下。城东区新华街道", "城东区新华街道。好的,城东区新华街道"),
+    ("麻烦您留一下姓名和电话。我姓周。您是业主本人吗？是的。", "我姓周。是的。"),
+])
+def test_the_operators_questions_inside_a_call_are_not_read(asked, read):
+    assert caller_turns(normalise(CASE + "。" + asked)) == normalise(CASE) + "。" + read
+
+
+@pytest.mark.parametrize("text", [
+    "请问社保卡在哪个地方办理？",  # a caller's question names what it asks about
+    "我想问一下孩子应该去哪个学校报名？",
+    "这个事情到底归哪个部门管？找了好几次了",
+    "想咨询一下，办理居住证需要去哪？联系电话是多少？",  # the office's number, not the caller's
+])
+def test_a_callers_own_questions_are_read(text):
+    assert caller_turns(normalise(text)) == normalise(text)

@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from triage import privacy, safety, screening, segment
+from triage import dialogue, privacy, safety, screening, segment
 
 _scan = pytest.importorskip("triage._scan", reason="not built: tests/test_compiled.py says so")
 
@@ -70,17 +70,37 @@ def test_the_safety_rules_that_may_match_are_the_expressions(small_corpus_path):
     assert found > len(texts) // 2 and len(prefilter.patterns) > 64  # most texts hold words; two words of bits
 
 
+def test_the_clauses_an_operator_may_ask_are_the_expressions(small_corpus_path):
+    """Short clauses before a question mark or holding 稍等, 留一下 or 提供一下, from the
+    compiled scan and from the expression, on texts made of marks and those words too."""
+    generator = random.Random(6)
+    pieces = ["?", "？", "。", "，", ",", "!", "、", " ", "\u3000", "\n", "稍等", "稍", "等", "留一下", "提供一下", "供一下",
+              "提供", "一下", "请问", "您贵姓", "在哪个小区", "a", "\U00020000"]
+    texts = random_texts(300, 7) + corpus(small_corpus_path)
+    texts += ["".join(generator.choices(pieces, k=generator.randint(1, 16))) for _ in range(3000)]
+    found = 0
+    for text in texts:
+        for longest in (3, 20):
+            clauses = dialogue.asked_clauses(text, longest)
+            assert clauses == dialogue.asked_clauses(text, longest, compiled=False), (text, longest)
+            found += len(clauses)
+    assert found > 1000
+
+
 def test_the_callers_answer_the_same_without_the_scans(small_corpus_path, monkeypatch):
-    texts = corpus(small_corpus_path) + random_texts(300, 4) + ["电话13812345678，身份证110101199003071234", "砰砰砰地响"]
+    texts = corpus(small_corpus_path) + random_texts(300, 4) + ["电话13812345678，身份证110101199003071234", "砰砰砰地响",
+                                                                "路灯坏了。请问您贵姓？姓李。您稍等，我查一下。"]
 
     def answers():
         return [(screening.screen(text, text, min_chars=6), privacy.mask_personal_data(text), segment.tokens(text),
-                 safety.check(text)) for text in texts]
+                 safety.check(text), dialogue.caller_turns(text)) for text in texts]
 
     compiled = answers()
     monkeypatch.setattr(screening, "_scan", None)
     monkeypatch.setattr(privacy, "_scan", None)
     monkeypatch.setattr(segment, "_scan", None)
+    monkeypatch.setattr(dialogue, "_scan", None)
     monkeypatch.setattr(safety._prefilter(), "table", None)
     assert answers() == compiled
-    assert any(hits for *_, hits in compiled) and any(kinds for _, (_, kinds), *_ in compiled)
+    assert any(hits for *_, hits, _ in compiled) and any(kinds for _, (_, kinds), *_ in compiled)
+    assert compiled[-1][-1] == "路灯坏了。姓李。"

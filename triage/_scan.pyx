@@ -4,9 +4,10 @@ expression engine, a few microseconds each of a 300-character text: the same ans
 one plain loop. Their definitions, which run where this module was not built, are the
 expressions beside their callers: ``screening._NOT_HAN``, ``privacy._LONG_NUMBER``,
 ``segment._TIE_PRONE``, ``segment._pieces`` and ``segment._put_back`` (the ``_PIECES``
-expression and a list comprehension), and ``safety._Prefilter.bits`` (its ``heads`` and
-``singles``) (tests/test_scan.py compares each with its definition)."""
-from cpython.unicode cimport Py_UNICODE_ISDECIMAL
+expression and a list comprehension), ``safety._Prefilter.bits`` (its ``heads`` and
+``singles``) and ``dialogue.asked_clauses`` (tests/test_scan.py compares each with its
+definition)."""
+from cpython.unicode cimport Py_UNICODE_ISDECIMAL, Py_UNICODE_ISSPACE
 from libc.stdint cimport int32_t, int64_t, uint64_t
 from libc.stdlib cimport calloc, free
 
@@ -153,4 +154,38 @@ def put_back(list words, list others, str other_piece, frozenset skipped):
             next_other += 1
         else:
             found.append(word)
+    return found
+
+
+cdef inline bint _clause_mark(Py_UCS4 character) noexcept:
+    if character < 128:
+        return character == u',' or character == u'!' or character == u'?' or character == u';' \
+            or Py_UNICODE_ISSPACE(character)
+    return character == u'，' or character == u'。' or character == u'！' or character == u'？' \
+        or character == u'；' or character == u'、' or Py_UNICODE_ISSPACE(character)
+
+
+def asked_clauses(str text, Py_ssize_t longest):
+    """``dialogue.asked_clauses``: the (start, end) of each clause of ``text`` (a run of
+    characters between the marks ``dialogue._CLAUSE`` splits at) of at most ``longest``
+    characters that a question mark follows or that holds 稍等, 留一下 or 提供一下."""
+    cdef Py_ssize_t at = 0, start = -1
+    cdef Py_UCS4 character, one = 0, two = 0, three = 0  # the clause's last characters before this one
+    cdef bint held = False
+    cdef list found = []
+    for character in text:
+        if _clause_mark(character):
+            if start >= 0 and at - start <= longest and (held or character == u'?' or character == u'？'):
+                found.append((start, at))
+            start, held, one, two, three = -1, False, 0, 0, 0
+        else:
+            if start < 0:
+                start = at
+            if (character == u'等' and one == u'稍') or (character == u'下' and one == u'一' and
+                                                         (two == u'留' or (two == u'供' and three == u'提'))):
+                held = True
+            three, two, one = two, one, character
+        at += 1
+    if start >= 0 and held and at - start <= longest:
+        found.append((start, at))
     return found

@@ -23,12 +23,23 @@ those runs (嗯, 好的, 没有了). Only whole clauses in the operator's formul
 two ends, and only a run with more than a greeting or fillers in it: the caller's own words
 are never read as script, and a caller who mentions the hotline (我打了三次热线都没人管)
 keeps every word. With such a script around each of the 67 department cases, department
-top-1 had fallen from 0.896 to 0.607 and 107 of 201 had become 表扬 (docs/BENCHMARKS.md,
+top-1 had fallen from 0.896 to 0.607 and 107 of 201 had become 表扬; every pair of different
+cases looked alike enough to be one caller's repeat or one hot issue (docs/BENCHMARKS.md,
 session 29).
+
+Inside the call, the operator's questions (请问具体在什么位置？您贵姓？这个情况持续多久了？) and
+holds (您稍等，我查一下) go wherever they stand, as whole short clauses only: a caller's own
+question names what it asks about (请问社保卡在哪个地方办理？) and stays, and so do the
+caller's answers (就在我们家楼下). Read, those questions made 110 of 201 cases' request
+types something else (mostly 咨询).
 """
 from __future__ import annotations
 
 import re
+
+from .compiled import optional
+
+_scan = optional("_scan")  # where it was not built, an expression finds the operator's possible questions
 
 OPERATOR_LABELS = ("话务员", "接线员", "坐席", "座席", "客服", "接警员")
 # A company's customer service is quoted in complaints (打了运营商电话，客服：说不归他们管): 客服
@@ -89,6 +100,26 @@ _CLOSING_CLAUSES = (
     (("核实", "确认", "复述"), r"(?:我|我这边)?(?:跟|和|给)您(?:核实|确认|复述)(?:一下)?"),
 )
 
+# What the operator asks in the middle of a call: where, since when, who, how to call back,
+# whether it was reported before, and a moment's hold. Dropped wherever they stand, as whole
+# clauses only: a caller's own question names its object (请问社保卡在哪个地方办理) and stays.
+_PLACES = ("位置", "地方", "地址", "路段", "路口", "小区", "社区", "区", "街道", "路", "村", "镇", "楼", "栋", "单元", "门牌号", "门牌")
+_PLACE = "(?:" + "|".join(_PLACES) + ")"
+_DETAILS = r"(?:姓名|名字|电话|联系电话|联系方式|手机号码|手机号|手机|地址|具体地址|门牌号|身份证号|身份证号码)"
+_QUESTION_CLAUSES = (
+    r"(?:那)?(?:请问)?(?:您说的|您)?(?:这个|那个)?(?:地方|位置|地址)?(?:具体|大概|大约)?(?:是|在|住在|位于)?"
+    r"(?:哪个|哪|哪一个|什么)" + _PLACE + r"+(?:哪个" + _PLACE + r"+)*(?:的)?(?:呢|啊)?",
+    r"(?:那)?(?:麻烦您|请您|您)?(?:方便)?(?:留|提供|说|告诉我)一下(?:您的)?(?:具体)?" + _DETAILS
+    + r"(?:和(?:您的)?" + _DETAILS + r")?(?:吗)?",
+    r"(?:请问)?(?:您)?(?:贵姓|怎么称呼|怎么称呼您)",
+    r"(?:请问)?您的(?:联系)?(?:电话|方式|手机)(?:号码)?(?:是)?多少",
+    r"(?:请问)?(?:这个|这种)?(?:情况|问题|事情)?(?:大概|大约)?(?:持续|有)?(?:多久|多长时间)了?",
+    r"(?:请问)?(?:这个|这种)?(?:情况|问题|事情)?(?:大概|大约)?(?:是)?(?:从)?什么时候(?:开始)?(?:的)?",
+    r"(?:请问)?(?:您)?(?:之前|以前)?(?:有没有)?(?:向|跟|给)?(?:别的|其他|相关)?(?:部门)?(?:反映|投诉|反馈)过(?:吗)?",
+    r"(?:请问)?您是(?:当事人|本人|业主|租户|住户)+吗",
+    r"(?:请|请您|您)?稍等(?:一下)?|(?:我)?(?:帮您|给您)?(?:查询|查|核实|看)一下",
+)
+
 
 def _alternatives(clauses) -> tuple[re.Pattern, re.Pattern]:
     """The clauses as one pattern, and their words as one."""
@@ -98,9 +129,12 @@ def _alternatives(clauses) -> tuple[re.Pattern, re.Pattern]:
 
 _OPENING, _OPENING_WORDS = _alternatives(_OPENING_CLAUSES)
 _CLOSING_SCRIPT, _CLOSING_WORDS = _alternatives(_CLOSING_CLAUSES)
+_QUESTION = re.compile("|".join(_QUESTION_CLAUSES))
+_ASKING = re.compile("稍等|留一下|提供一下")  # besides a question mark after it, what may make a clause one of them
 _LEADING_FILLER = re.compile(r"(?:嗯|哦|呃|啊|喂|那|好的|好|对|是的|行|您好|你好)*")
 _WEAK = re.compile(r"[嗯哦呃啊喂那好的对是行没有了]+|喂?(?:您好|你好)|(?:好的)?谢谢(?:您)?")  # in a run, but no run by themselves
 _LONGEST_CLAUSE = 40
+_LONGEST_QUESTION = 20  # an operator's question is short; a caller's that long names its matter
 _NEAR_END = 64  # a run's script words lie this near its end of the text (weak clauses are short)
 _LONGEST_RUN = 240  # characters of a text's end read for a closing run
 _CLAUSE = re.compile(r"([^,，。!！?？;；、\s]*)[,，。!！?？;；、\s]*")  # a clause and the punctuation after it
@@ -114,17 +148,50 @@ def caller_turns(text: str) -> str:
 
 def without_script(text: str) -> str:
     """``text`` without the run of operator's script clauses at its start and at its end
-    (each run kept when it holds nothing but greetings and fillers; the whole text kept when
-    dropping them would leave fewer than ``MIN_KEPT`` Chinese characters)."""
-    start = _run(text, _OPENING) if _OPENING_WORDS.search(text, 0, _NEAR_END) else 0
-    end = len(text)
-    if _CLOSING_WORDS.search(text, max(0, end - _NEAR_END)):
-        tail = text[-_LONGEST_RUN:]
-        end -= _run(tail[::-1], _CLOSING_SCRIPT, reversed_text=True, whole=len(tail) == len(text))
-    if (start == 0 and end == len(text)) or start >= end:
+    (each run kept when it holds nothing but greetings and fillers), and without the
+    operator's questions anywhere in it (``_QUESTION_CLAUSES``); the whole text kept when
+    dropping them would leave fewer than ``MIN_KEPT`` Chinese characters."""
+    asked = _without_questions(text)
+    start = _run(asked, _OPENING) if _OPENING_WORDS.search(asked, 0, _NEAR_END) else 0
+    end = len(asked)
+    if _CLOSING_WORDS.search(asked, max(0, end - _NEAR_END)):
+        tail = asked[-_LONGEST_RUN:]
+        end -= _run(tail[::-1], _CLOSING_SCRIPT, reversed_text=True, whole=len(tail) == len(asked))
+    kept = asked[start:end] if start < end else asked
+    if kept is text:
         return text
-    kept = text[start:end]
     return kept if len(_CHINESE.findall(kept)) >= MIN_KEPT else text
+
+
+def _without_questions(text: str) -> str:
+    """``text`` without the operator's questions (``_QUESTION_CLAUSES``, among the
+    ``asked_clauses``) and a hold's 我查一下 after 稍等, each with the punctuation after it."""
+    pieces, position = [], 0
+    for start, end in asked_clauses(text):
+        if start < position or not _QUESTION.fullmatch(text, _LEADING_FILLER.match(text, start, end).end(), end):
+            continue
+        pieces.append(text[position:start])
+        position = _CLAUSE.match(text, start).end()
+        if "稍等" in text[start:end] and position < len(text):  # the hold's 我查一下
+            following = _CLAUSE.match(text, position)
+            if following[1] and _QUESTION.fullmatch(text, _LEADING_FILLER.match(text, position, following.end(1)).end(),
+                                                    following.end(1)):
+                position = following.end()
+    if not pieces:
+        return text
+    pieces.append(text[position:])
+    return "".join(pieces)
+
+
+def asked_clauses(text: str, longest: int = _LONGEST_QUESTION, compiled: bool = True) -> list[tuple[int, int]]:
+    """The (start, end) of each clause of ``text`` (between the marks ``_CLAUSE`` splits at)
+    of at most ``longest`` characters that a question mark follows or that asks for a moment
+    or for details (``_ASKING``): where an operator's question may stand. Compiled
+    (``_scan.asked_clauses``) where it was built; this expression is its definition."""
+    if compiled and _scan is not None:
+        return _scan.asked_clauses(text, longest)
+    return [(clause.start(1), clause.end(1)) for clause in _CLAUSE.finditer(text)
+            if 0 < len(clause[1]) <= longest and (text.startswith(("?", "？"), clause.end(1)) or _ASKING.search(clause[1]))]
 
 
 def _run(text: str, script: re.Pattern, reversed_text: bool = False, whole: bool = True) -> int:

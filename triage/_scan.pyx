@@ -162,7 +162,7 @@ cdef inline bint _clause_mark(Py_UCS4 character) noexcept:
         return character == u',' or character == u'!' or character == u'?' or character == u';' \
             or Py_UNICODE_ISSPACE(character)
     return character == u'，' or character == u'。' or character == u'！' or character == u'？' \
-        or character == u'；' or character == u'、' or Py_UNICODE_ISSPACE(character)
+        or character == u'；' or character == u'、' or (character <= 0x3000 and Py_UNICODE_ISSPACE(character))
 
 
 def asked_clauses(str text, Py_ssize_t longest):
@@ -174,17 +174,18 @@ def asked_clauses(str text, Py_ssize_t longest):
     cdef bint held = False
     cdef list found = []
     for character in text:
-        if _clause_mark(character):
+        if 0x4E00 <= character <= 0x9FFF or not _clause_mark(character):  # most characters: no mark
+            if start < 0:
+                start = at
+            if character == u'等':
+                held = held or one == u'稍'
+            elif character == u'下':
+                held = held or (one == u'一' and (two == u'留' or (two == u'供' and three == u'提')))
+            three, two, one = two, one, character
+        else:
             if start >= 0 and at - start <= longest and (held or character == u'?' or character == u'？'):
                 found.append((start, at))
             start, held, one, two, three = -1, False, 0, 0, 0
-        else:
-            if start < 0:
-                start = at
-            if (character == u'等' and one == u'稍') or (character == u'下' and one == u'一' and
-                                                         (two == u'留' or (two == u'供' and three == u'提'))):
-                held = True
-            three, two, one = two, one, character
         at += 1
     if start >= 0 and held and at - start <= longest:
         found.append((start, at))

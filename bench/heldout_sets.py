@@ -21,7 +21,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
 from heldout import (CONTEXT_FRAMES, DEPARTMENTS, FRAMES, IDENTIFIED_FRAMES, LIFE_SAFETY_SETS, LOOK_ALIKES,  # noqa: E402
                      LOOK_ALIKES_FRESH, NON_COMPLAINTS, OPERATOR_FRAMES, OPERATOR_FRAMES_FRESH,
-                     OPERATOR_QUESTION_FRAMES, REQUEST_TYPES, REQUEST_TYPES_FRESH, STATED_FRAMES, framed)
+                     OPERATOR_QUESTION_FRAMES, NUMBERED_SPEAKER_FRAMES, REQUEST_TYPES, REQUEST_TYPES_FRESH,
+                     STATED_FRAMES, framed)
 
 from triage import load_model  # noqa: E402
 
@@ -94,7 +95,7 @@ def main() -> None:
 
     stances = {"request_types": request_types(REQUEST_TYPES), "request_types_fresh": request_types(REQUEST_TYPES_FRESH)}
     assert {len(IDENTIFIED_FRAMES), len(STATED_FRAMES), len(OPERATOR_FRAMES), len(OPERATOR_FRAMES_FRESH),
-            len(OPERATOR_QUESTION_FRAMES), len(CONTEXT_FRAMES)} == {repeat}  # runs of this length
+            len(OPERATOR_QUESTION_FRAMES), len(NUMBERED_SPEAKER_FRAMES), len(CONTEXT_FRAMES)} == {repeat}  # runs of this length
 
     def department_cases_in(frames) -> list[str]:
         """Each department case in each of ``frames``, case by case."""
@@ -135,6 +136,9 @@ def main() -> None:
     asked, asked_results = reframed(OPERATOR_QUESTION_FRAMES)
     asked["request_type_changed"] = sum(result["request_type"]["label"] != bare_types[number // repeat]
                                         for number, result in enumerate(asked_results))
+    numbered, numbered_results = reframed(NUMBERED_SPEAKER_FRAMES)
+    numbered["request_type_changed"] = sum(result["request_type"]["label"] != bare_types[number // repeat]
+                                           for number, result in enumerate(numbered_results))
     in_context, _ = reframed(CONTEXT_FRAMES)
     identified, identified_results = reframed(IDENTIFIED_FRAMES)
     identified["wrongly_公安局"] = sum(result["department"]["label"] == "公安局" and "公安局" not in allowed
@@ -171,6 +175,8 @@ def main() -> None:
         "departments_transcribed_fresh": {key: value for key, value in transcribed_fresh.items() if key != "misses"},
         # with the operator's questions inside the call (where, since when, who), unlabelled
         "departments_asked": {key: value for key, value in asked.items() if key != "misses"},
+        # speakers labelled by number or letter only (说话人1, A, 角色1), the operator first or second
+        "departments_numbered_speakers": {key: value for key, value in numbered.items() if key != "misses"},
         # the same cases after the caller's circumstances (age, work, family)
         "departments_in_context": {key: value for key, value in in_context.items() if key != "misses"},
     }

@@ -20,8 +20,9 @@ set holds three texts per matter:
   framed as a caller who gives a name, ID number and phone (IDENTIFIED_FRAMES), and as one
   who states a request (STATED_FRAMES: 我要举报, 我要投诉, 想咨询一下), inside an
   operator's greeting or closing (OPERATOR_FRAMES; OPERATOR_FRAMES_FRESH without labels),
-  with the operator's questions inside the call (OPERATOR_QUESTION_FRAMES), and after the
-  caller's circumstances (CONTEXT_FRAMES).
+  with the operator's questions inside the call (OPERATOR_QUESTION_FRAMES), with speakers
+  labelled by number or letter only (NUMBERED_SPEAKER_FRAMES), and after the caller's
+  circumstances (CONTEXT_FRAMES).
 """
 from __future__ import annotations
 
@@ -419,6 +420,14 @@ OPERATOR_FRAMES_FRESH = ("喂您好，政务服务便民热线，工号3025很�
                          "请问还有别的问题吗？没有了。好的，请您保持手机畅通，祝您生活愉快。",
                          "{text}。好，我跟您核实一下，您反映的诉求我们会尽快派发给承办单位，"
                          "三个工作日内会有工作人员联系您，请耐心等待，感谢您的来电，再见。")
+# Session 29, written before speakers labelled only by number or letter were handled (as
+# speech recognition labels them: 说话人1, A, 角色1), the operator first or second.
+NUMBERED_SPEAKER_FRAMES = ("说话人1：您好，市民服务热线，请讲。说话人2：{text}。说话人1：好的，这个情况我这边帮您反映上去，"
+                           "您留意一下短信通知。说话人2：行，谢谢你啊。",
+                           "A：喂，您好，这里是12345。B：你好，{text}。A：嗯，那您贵姓？B：免贵姓吴。A：吴先生您好，"
+                           "您反映的事情我们会尽快交给属地处理，请您耐心等候。",
+                           "角色1：喂？角色2：您好，政务热线，有什么能帮您？角色1：{text}。角色2：明白了，那我核实一下，"
+                           "事发地点是在哪个街道？角色1：河西街道。角色2：好的，已经为您登记，后续有结果会通知您。")
 # Session 29, written before the operator's questions inside a call were handled: no labels,
 # the operator asking where, since when, who and how to call back, the caller's short answers.
 OPERATOR_QUESTION_FRAMES = ("{text}。您说的这个地方大概在哪个路段？在人民路和解放路路口那里。大概从什么时候开始的？上个礼拜就这样了。",

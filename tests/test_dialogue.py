@@ -100,3 +100,17 @@ def test_the_operators_questions_inside_a_call_are_not_read(asked, read):
 ])
 def test_a_callers_own_questions_are_read(text):
     assert caller_turns(normalise(text)) == normalise(text)
+
+
+@pytest.mark.parametrize("transcript, read", [
+    ("A：您好，12345热线，请讲。B：我们小区电梯坏了三天了。A：好的，已经给您登记了。", "我们小区电梯坏了三天了。"),
+    # the operator second, and what the operator says outside the formulae goes too
+    ("说话人1：喂？说话人2：您好，政务热线，有什么可以帮您？说话人1：我们小区电梯坏了三天了。"
+     "说话人2：这个我帮您反映上去，您留意短信。", "喂?我们小区电梯坏了三天了。"),
+    # no one speaks the formulae: the labels go, every word stays
+    ("说话人1：我们小区电梯坏了。说话人2：哪个小区的电梯坏了", "我们小区电梯坏了。哪个小区的电梯坏了"),
+    # a letter that labels no one
+    ("A市B区的路灯坏了：一个多月没人修", "A市B区的路灯坏了:一个多月没人修"),
+])
+def test_speakers_labelled_by_number_are_told_apart_by_what_they_say(transcript, read):
+    assert caller_turns(normalise(transcript)) == read

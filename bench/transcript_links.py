@@ -5,8 +5,9 @@ project's 67 department cases (training/heldout.py) told as hotline transcripts.
     PYTHONPATH=../other-checkout python bench/transcript_links.py --model DIR   # another version
 
 For each way of telling them (as written, inside each operator's script of
-``heldout.OPERATOR_FRAMES`` and ``OPERATOR_FRAMES_FRESH``, and with the operator's
-questions of ``OPERATOR_QUESTION_FRAMES``), three files through the batch
+``heldout.OPERATOR_FRAMES`` and ``OPERATOR_FRAMES_FRESH``, with the operator's questions
+of ``OPERATOR_QUESTION_FRAMES``, and with speakers labelled by number,
+``NUMBERED_SPEAKER_FRAMES``), three files through the batch
 command with caller and time columns, on the model's default settings:
 - ``hot_issue_rows``: the 67 cases from 67 callers within one morning; every case is a
   different matter, so each row put in a group of two or more is a false hot issue;
@@ -26,7 +27,8 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
-from heldout import DEPARTMENTS, FRAMES, OPERATOR_FRAMES, OPERATOR_FRAMES_FRESH, OPERATOR_QUESTION_FRAMES  # noqa: E402
+from heldout import (DEPARTMENTS, FRAMES, NUMBERED_SPEAKER_FRAMES, OPERATOR_FRAMES, OPERATOR_FRAMES_FRESH,  # noqa: E402
+                     OPERATOR_QUESTION_FRAMES)
 
 
 def batch(rows: list[tuple[str, str, str]], folder: Path, model: str | None) -> list[dict]:
@@ -57,7 +59,8 @@ def main() -> None:
     cases = [text for text, _ in DEPARTMENTS]
     tellings = {"as_written": "{text}", **{f"operator_frames_{number}": frame for number, frame in enumerate(OPERATOR_FRAMES)},
                 **{f"operator_frames_fresh_{number}": frame for number, frame in enumerate(OPERATOR_FRAMES_FRESH)},
-                **{f"operator_questions_{number}": frame for number, frame in enumerate(OPERATOR_QUESTION_FRAMES)}}
+                **{f"operator_questions_{number}": frame for number, frame in enumerate(OPERATOR_QUESTION_FRAMES)},
+                **{f"numbered_speakers_{number}": frame for number, frame in enumerate(NUMBERED_SPEAKER_FRAMES)}}
     report = {"benchmark": "transcript_links", "cases": len(cases)}
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)

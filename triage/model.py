@@ -73,8 +73,9 @@ ROUTINE_AUTO_FLOOR = 0.9
 # auto band per label; 4: logistic calibration only by a clear margin; 5: a block of
 # features for the text's opening; 6: subcategories learned among siblings; 7: neither a
 # personal-data placeholder nor an operator's labelled turn is read; 8: nor an operator's
-# unlabelled script at a transcript's two ends; 9: nor the operator's questions inside it).
-FITTING_REVISION = 9
+# unlabelled script at a transcript's two ends; 9: nor the operator's questions inside it;
+# 10: nor the turns of a speaker labelled by number who speaks the operator's formulae).
+FITTING_REVISION = 10
 SUBCATEGORY_SEPARATOR = "/"
 WARM_UP_TEXT = "小区楼道里有很浓的燃气味，请马上派人来看看"
 

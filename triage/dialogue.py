@@ -30,8 +30,8 @@ session 29).
 Speech recognition often labels speakers only by number or letter (说话人1：, A：, 角色2：):
 the operator is then the speaker whose turns hold the most clauses of the operator's
 formulae, and those turns go whole, as a named operator's do (a tie names no one, and only
-the labels go). Read with the labels, such transcripts kept the department top-1 at 0.726
-and changed 113 of 201 request types.
+the labels go). Read with the labels, such transcripts kept the department top-1 at 0.721
+and changed 116 of 201 request types.
 
 Inside the call, the operator's questions (请问具体在什么位置？您贵姓？这个情况持续多久了？) and
 holds (您稍等，我查一下) go wherever they stand, as whole short clauses only: a caller's own

@@ -181,14 +181,13 @@ def _without_questions(text: str) -> str:
     ``asked_clauses``) and a hold's 我查一下 after 稍等, each with the punctuation after it."""
     pieces, position = [], 0
     for start, end in asked_clauses(text):
-        if start < position or not _QUESTION.fullmatch(text, _LEADING_FILLER.match(text, start, end).end(), end):
+        if start < position or not _says(_QUESTION, text, start, end):
             continue
         pieces.append(text[position:start])
         position = _CLAUSE.match(text, start).end()
         if "稍等" in text[start:end] and position < len(text):  # the hold's 我查一下
             following = _CLAUSE.match(text, position)
-            if following[1] and _QUESTION.fullmatch(text, _LEADING_FILLER.match(text, position, following.end(1)).end(),
-                                                    following.end(1)):
+            if following[1] and _says(_QUESTION, text, position, following.end(1)):
                 position = following.end()
     if not pieces:
         return text
@@ -207,6 +206,13 @@ def asked_clauses(text: str, longest: int = _LONGEST_QUESTION, compiled: bool = 
             if 0 < len(clause[1]) <= longest and (text.startswith(("?", "？"), clause.end(1)) or _ASKING.search(clause[1]))]
 
 
+def _says(formulae: re.Pattern, text: str, start: int = 0, end: int | None = None) -> bool:
+    """Whether the clause ``text[start:end]`` is one of ``formulae`` whole, after the
+    fillers it may open with (嗯，好的，那)."""
+    end = len(text) if end is None else end
+    return formulae.fullmatch(text, _LEADING_FILLER.match(text, start, end).end(), end) is not None
+
+
 def _run(text: str, script: re.Pattern, reversed_text: bool = False, whole: bool = True) -> int:
     """How many characters at the start of ``text`` are a run of ``script`` clauses, with
     the weak ones (fillers, greetings) among and after them and their punctuation; 0 when
@@ -221,7 +227,7 @@ def _run(text: str, script: re.Pattern, reversed_text: bool = False, whole: bool
             break  # no script clause is so long; a clause cut by the window is no evidence
         clause = match[1][::-1] if reversed_text else match[1]
         if clause and not _WEAK.fullmatch(clause):
-            if not script.fullmatch(clause, _LEADING_FILLER.match(clause).end()):
+            if not _says(script, clause):
                 break
             strong = True
         length = match.end()
@@ -282,7 +288,7 @@ def _numbered_operator(text: str, labels: list[re.Match]) -> set[str]:
     said = dict.fromkeys({label["who"] for label in labels}, 0)
     for number, label in enumerate(labels):
         following = labels[number + 1].start() if number + 1 < len(labels) else len(text)
-        said[label["who"]] += sum(bool(_SCRIPT.fullmatch(clause, _LEADING_FILLER.match(clause).end()))
+        said[label["who"]] += sum(_says(_SCRIPT, clause)
                                   for clause in _CLAUSE_MARKS.split(text[label.end():following]) if clause)
     ranked = sorted(said.values(), reverse=True)
-    return {who for who, count in said.items() if count == ranked[0]} if ranked[0] > ranked[1] else set()
+    return {max(said, key=said.get)} if ranked[0] > ranked[1] else set()

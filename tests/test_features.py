@@ -71,15 +71,19 @@ def test_a_texts_row_does_not_depend_on_the_texts_beside_it(counter):
     assert together[2].sum() == 0  # the empty text
 
 
-def test_a_callers_masked_number_adds_no_feature_and_their_own_words_still_do():
-    # 〔身份证号〕 is the masker's word: counted, its 身份证 sent everyday cases to 公安局
+def test_a_callers_masked_number_adds_no_feature_nor_do_the_words_that_give_it():
+    # 〔身份证号〕 is the masker's word: counted, its 身份证 sent everyday cases to 公安局; the
+    # words that give a caller's own number (电话是, 身份证号码) say who calls, not what about
     counter = NgramCounter(min_df=1).fit(["身份证丢了去哪里补办", "老板的电话打不通", "路灯坏了没人修"])
     plain = counter.transform(["路灯坏了没人修"]).toarray()
     assert np.array_equal(counter.transform(["〔身份证号〕路灯坏了〔电话〕没人修"]).toarray(), plain)
+    assert np.array_equal(counter.transform(["路灯坏了没人修,我的电话是〔电话〕"]).toarray(),
+                          counter.transform(["路灯坏了没人修,我的"]).toarray())
     names = counter.get_feature_names_out().tolist()
-    said = counter.transform(["路灯坏了没人修，我的电话是〔电话〕"]).toarray()[0]
-    assert said[names.index("电话")] == 1 and said[names.index("#电话")] == 1
+    said = counter.transform(["老板的电话打不通,身份证号码〔身份证号〕"]).toarray()[0]
+    assert said[names.index("电话")] == 1 and said[names.index("身份证")] == 0  # a phone as the matter counts
     assert features.matter_tokens("楼高〔数字〕层〔车牌号〕") == ["楼高", "〔数字〕", "层"]
+    assert features.matter_tokens("车牌〔车牌号〕的车堵门") == ["车牌", "的", "车", "堵门"]  # a plate may be the matter
 
 
 def test_the_opening_block_counts_the_first_tokens_up_to_opening_chars():

@@ -193,6 +193,9 @@ class NgramCounter(DerivedState, TransformerMixin, BaseEstimator):
 
 
 _PERSONAL_DATA = frozenset(PLACEHOLDERS)
+_CALLERS_NUMBERS = frozenset(("〔电话〕", "〔身份证号〕"))  # a bank card or a plate may be the matter itself
+_INTRODUCING = frozenset(("电话", "手机", "手机号", "手机号码", "号码", "电话号码", "联系电话", "联系方式", "身份证", "身份证号",
+                          "身份证号码", "证件号", "证件号码", "是", "为", ":"))
 
 
 def matter_tokens(text: str) -> list[str]:
@@ -206,10 +209,19 @@ def matter_tokens(text: str) -> list[str]:
 
 def read_tokens(read: str) -> list[str]:
     """``matter_tokens`` of a text already reduced to the caller's turns (``read``, as
-    ``model._prepare`` makes it for the safety rules too): taken once a text, not twice."""
+    ``model._prepare`` makes it for the safety rules too): taken once a text, not twice.
+    The words that introduce a caller's own phone or ID number (电话, 手机号是, 身份证号码)
+    go with it: they too say who is calling."""
     found = tokens(read)
     if "〔" in read:  # only a masked text holds a placeholder
-        found = [token for token in found if token not in _PERSONAL_DATA]
+        kept: list[str] = []
+        for token in found:
+            if token in _CALLERS_NUMBERS:
+                while kept and kept[-1] in _INTRODUCING:
+                    kept.pop()
+            if token not in _PERSONAL_DATA:
+                kept.append(token)
+        found = kept
     return found
 
 

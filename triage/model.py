@@ -74,8 +74,9 @@ ROUTINE_AUTO_FLOOR = 0.9
 # features for the text's opening; 6: subcategories learned among siblings; 7: neither a
 # personal-data placeholder nor an operator's labelled turn is read; 8: nor an operator's
 # unlabelled script at a transcript's two ends; 9: nor the operator's questions inside it;
-# 10: nor the turns of a speaker labelled by number who speaks the operator's formulae).
-FITTING_REVISION = 10
+# 10: nor the turns of a speaker labelled by number who speaks the operator's formulae;
+# 11: nor the words that introduce a caller's phone or ID number).
+FITTING_REVISION = 11
 SUBCATEGORY_SEPARATOR = "/"
 WARM_UP_TEXT = "小区楼道里有很浓的燃气味，请马上派人来看看"
 

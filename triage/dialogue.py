@@ -142,7 +142,6 @@ _OPENING, _OPENING_WORDS = _alternatives(_OPENING_CLAUSES)
 _CLOSING_SCRIPT, _CLOSING_WORDS = _alternatives(_CLOSING_CLAUSES)
 _QUESTION = re.compile("|".join(_QUESTION_CLAUSES))
 _SCRIPT = re.compile("|".join([pattern for _, pattern in _OPENING_CLAUSES + _CLOSING_CLAUSES] + list(_QUESTION_CLAUSES)))
-_CLAUSE_MARKS = re.compile(r"[,，。!！?？;；、\s]+")
 _ASKING = re.compile("稍等|留一下|提供一下")  # besides a question mark after it, what may make a clause one of them
 _LEADING_FILLER = re.compile(r"(?:嗯|哦|呃|啊|喂|那|好的|好|对|是的|行|您好|你好)*")
 _WEAK = re.compile(r"[嗯哦呃啊喂那好的对是行没有了]+|喂?(?:您好|你好)|(?:好的)?谢谢(?:您)?")  # in a run, but no run by themselves
@@ -150,7 +149,9 @@ _LONGEST_CLAUSE = 40
 _LONGEST_QUESTION = 20  # an operator's question is short; a caller's that long names its matter
 _NEAR_END = 64  # a run's script words lie this near its end of the text (weak clauses are short)
 _LONGEST_RUN = 240  # characters of a text's end read for a closing run
-_CLAUSE = re.compile(r"([^,，。!！?？;；、\s]*)[,，。!！?？;；、\s]*")  # a clause and the punctuation after it
+_MARKS = ",，。!！?？;；、\\s"  # what ends a clause (``_scan._clause_mark`` the same)
+_CLAUSE = re.compile(f"([^{_MARKS}]*)[{_MARKS}]*")  # a clause and the punctuation after it
+_CLAUSE_MARKS = re.compile(f"[{_MARKS}]+")
 
 
 def caller_turns(text: str) -> str:
@@ -173,7 +174,7 @@ def without_script(text: str) -> str:
     kept = asked[start:end] if start < end else asked
     if kept is text:
         return text
-    return kept if len(_CHINESE.findall(kept)) >= MIN_KEPT else text
+    return _or_whole(kept, text)
 
 
 def _without_questions(text: str) -> str:
@@ -257,7 +258,7 @@ def _without_operator_turns(text: str) -> str:
         if label.start() < position:  # inside an operator's bracket already dropped
             continue
         kept.append(text[position:label.start()])
-        following = labels[number + 1].start() if number + 1 < len(labels) else len(text)
+        following = _turn_end(text, labels, number)
         if label["who"] not in operator:
             position = label.end()  # the speaker's words stay, the label goes
             continue
@@ -265,7 +266,18 @@ def _without_operator_turns(text: str) -> str:
         position = closing.end() if closing else following
     kept.append(text[position:])
     read = "".join(kept)
+    return _or_whole(read, text)
+
+
+def _or_whole(read: str, text: str) -> str:
+    """``read``, or the whole ``text`` where ``read`` keeps fewer than ``MIN_KEPT`` Chinese
+    characters: better the whole transcript than nothing to read."""
     return read if len(_CHINESE.findall(read)) >= MIN_KEPT else text
+
+
+def _turn_end(text: str, labels: list[re.Match], number: int) -> int:
+    """Where the turn that ``labels[number]`` opens ends: at the next label, or the text's end."""
+    return labels[number + 1].start() if number + 1 < len(labels) else len(text)
 
 
 def _numbered_colon(text: str) -> bool:
@@ -287,7 +299,7 @@ def _numbered_operator(text: str, labels: list[re.Match]) -> set[str]:
     when no one's do, or two speakers' do equally (no guess: then the formulae alone go)."""
     said = dict.fromkeys({label["who"] for label in labels}, 0)
     for number, label in enumerate(labels):
-        following = labels[number + 1].start() if number + 1 < len(labels) else len(text)
+        following = _turn_end(text, labels, number)
         said[label["who"]] += sum(_says(_SCRIPT, clause)
                                   for clause in _CLAUSE_MARKS.split(text[label.end():following]) if clause)
     ranked = sorted(said.values(), reverse=True)

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
 from heldout import (CONTEXT_FRAMES, DEPARTMENTS, FRAMES, IDENTIFIED_FRAMES, LIFE_SAFETY_SETS, LOOK_ALIKES,  # noqa: E402
                      LOOK_ALIKES_FRESH, NON_COMPLAINTS, OPERATOR_FRAMES, OPERATOR_FRAMES_FRESH,
                      OPERATOR_QUESTION_FRAMES, NUMBERED_SPEAKER_FRAMES, REQUEST_TYPES, REQUEST_TYPES_FRESH,
-                     STATED_FRAMES, framed)
+                     STATED_FRAMES, UNPUNCTUATED_FRAMES, framed, unpunctuated)
 
 from triage import load_model  # noqa: E402
 
@@ -95,11 +95,12 @@ def main() -> None:
 
     stances = {"request_types": request_types(REQUEST_TYPES), "request_types_fresh": request_types(REQUEST_TYPES_FRESH)}
     assert {len(IDENTIFIED_FRAMES), len(STATED_FRAMES), len(OPERATOR_FRAMES), len(OPERATOR_FRAMES_FRESH),
-            len(OPERATOR_QUESTION_FRAMES), len(NUMBERED_SPEAKER_FRAMES), len(CONTEXT_FRAMES)} == {repeat}  # runs of this length
+            len(OPERATOR_QUESTION_FRAMES), len(NUMBERED_SPEAKER_FRAMES), len(UNPUNCTUATED_FRAMES),
+            len(CONTEXT_FRAMES)} == {repeat}  # runs of this length
 
-    def department_cases_in(frames) -> list[str]:
-        """Each department case in each of ``frames``, case by case."""
-        return [frame.format(text=text) for text, _ in DEPARTMENTS for frame in frames]
+    def department_cases_in(frames, told=str) -> list[str]:
+        """Each department case, as ``told``, in each of ``frames``, case by case."""
+        return [frame.format(text=told(text)) for text, _ in DEPARTMENTS for frame in frames]
 
     stated_texts = department_cases_in([frame for frame, _ in STATED_FRAMES])
     stated_kinds = [kind for _ in DEPARTMENTS for _, kind in STATED_FRAMES]
@@ -119,10 +120,10 @@ def main() -> None:
     bare = [result["category"]["label"] for result in bare_results]
     bare_types = [result["request_type"]["label"] for result in bare_results]
 
-    def reframed(frames) -> tuple[dict, list[dict]]:
-        """``departments`` of the department cases in ``frames``, with how many categories
-        differ from each case's as written, bare; and the results."""
-        results = model.predict(department_cases_in(frames))
+    def reframed(frames, told=str) -> tuple[dict, list[dict]]:
+        """``departments`` of the department cases, as ``told``, in ``frames``, with how many
+        categories differ from each case's as written, bare; and the results."""
+        results = model.predict(department_cases_in(frames, told))
         found = departments(DEPARTMENTS, results)
         found["category_changed"] = sum(result["category"]["label"] != bare[number // repeat]
                                         for number, result in enumerate(results))
@@ -139,6 +140,10 @@ def main() -> None:
     numbered, numbered_results = reframed(NUMBERED_SPEAKER_FRAMES)
     numbered["request_type_changed"] = sum(result["request_type"]["label"] != bare_types[number // repeat]
                                            for number, result in enumerate(numbered_results))
+    spoken, spoken_results = reframed(UNPUNCTUATED_FRAMES, unpunctuated)
+    spoken["request_type_表扬"] = sum(result["request_type"]["label"] == "表扬" for result in spoken_results)
+    spoken["bare_unpunctuated_top1"] = departments(DEPARTMENTS, model.predict(
+        department_cases_in(["{text}"] * repeat, unpunctuated)))["top1_in_accepted"]  # what the frames cost, apart
     in_context, _ = reframed(CONTEXT_FRAMES)
     identified, identified_results = reframed(IDENTIFIED_FRAMES)
     identified["wrongly_公安局"] = sum(result["department"]["label"] == "公安局" and "公安局" not in allowed
@@ -177,6 +182,8 @@ def main() -> None:
         "departments_asked": {key: value for key, value in asked.items() if key != "misses"},
         # speakers labelled by number or letter only (说话人1, A, 角色1), the operator first or second
         "departments_numbered_speakers": {key: value for key, value in numbered.items() if key != "misses"},
+        # without punctuation, as speech recognition may hand a call over (the operator's script round it)
+        "departments_unpunctuated": {key: value for key, value in spoken.items() if key != "misses"},
         # the same cases after the caller's circumstances (age, work, family)
         "departments_in_context": {key: value for key, value in in_context.items() if key != "misses"},
     }

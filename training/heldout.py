@@ -21,10 +21,12 @@ set holds three texts per matter:
   who states a request (STATED_FRAMES: 我要举报, 我要投诉, 想咨询一下), inside an
   operator's greeting or closing (OPERATOR_FRAMES; OPERATOR_FRAMES_FRESH without labels),
   with the operator's questions inside the call (OPERATOR_QUESTION_FRAMES), with speakers
-  labelled by number or letter only (NUMBERED_SPEAKER_FRAMES), and after the caller's
-  circumstances (CONTEXT_FRAMES).
+  labelled by number or letter only (NUMBERED_SPEAKER_FRAMES), without punctuation
+  (UNPUNCTUATED_FRAMES), and after the caller's circumstances (CONTEXT_FRAMES).
 """
 from __future__ import annotations
+
+import re
 
 FRAMES = ("喂，你好，{text}，麻烦你们看一下。", "{text}。请相关部门尽快处理，谢谢！",
           "尊敬的领导：我是本市居民，现反映如下情况：{text}。恳请予以关注。")
@@ -434,6 +436,21 @@ OPERATOR_QUESTION_FRAMES = ("{text}。您说的这个地方大概在哪个路段
                             "喂您好，12345。{text}。好的，麻烦您留一下姓名和电话。我姓周，电话15977773333。"
                             "您是当事人本人吗？是的。之前有没有向别的部门反映过？还没有。",
                             "{text}。那请问您住在哪个社区？东风社区。您方便提供一下具体门牌号吗？12栋3单元。好，请您稍等，我查一下。")
+
+# Session 30, written before transcripts without punctuation were handled: speech recognition
+# often hands a call over with no mark at all, in the caller's words too (each case is told
+# ``unpunctuated``), or with a mark only where a speaker paused long (the last frame).
+UNPUNCTUATED_FRAMES = ("喂你好这里是市民服务热线请问您有什么需要反映的嗯我跟你说一下{text}行您的诉求我们已经受理了"
+                       "稍后会有专人与您联系还有什么其他问题吗没有了谢谢好的再见",
+                       "您好12345热线很高兴为您服务{text}好的您的问题已经帮您登记了我们会转给相关部门处理"
+                       "后续会有工作人员给您回电请保持电话畅通谢谢您的来电",
+                       "您好12345请问有什么可以帮您。{text}。好的已经给您记录下来了会尽快转交属地街道处理感谢您的来电。")
+_MARKS = re.compile(r"[，。！？；：、,.!?;:\s]")
+
+
+def unpunctuated(text: str) -> str:
+    """``text`` as speech recognition without punctuation hands it over: no marks, no spaces."""
+    return _MARKS.sub("", text)
 
 
 # Callers who tell their circumstances first (session 28): the department cases again, after

@@ -114,3 +114,30 @@ def test_a_callers_own_questions_are_read(text):
 ])
 def test_speakers_labelled_by_number_are_told_apart_by_what_they_say(transcript, read):
     assert caller_turns(normalise(transcript)) == read
+
+
+# Speech recognition may hand a call over without any mark, or with one only where a speaker
+# paused long: the formulae then follow one another with no clause to match whole.
+UNMARKED_CASE = "对面楼的工地每天晚上十一点以后还在打桩吵得根本睡不着"
+
+
+@pytest.mark.parametrize("transcript", [
+    "喂您好这里是市民服务热线请问您有什么需要反映的" + UNMARKED_CASE,
+    "您好12345热线很高兴为您服务" + UNMARKED_CASE + "好的您的问题已经帮您登记了我们会转给相关部门处理请保持电话畅通谢谢您的来电",
+    UNMARKED_CASE + "嗯好的已经给您记录下来了后续会有工作人员给您回电感谢您的来电再见",
+    # a mark only where a speaker paused: two formulae in one clause
+    "您好12345请问有什么可以帮您。" + UNMARKED_CASE + "。好的已经给您记录下来了会尽快转交属地街道处理感谢您的来电。",
+])
+def test_a_script_without_marks_is_not_read(transcript):
+    read = caller_turns(normalise(transcript)).strip("。")
+    # 对面 whole: the fillers between the caller and the script (嗯好的) may be anyone's and stay
+    assert read.startswith(UNMARKED_CASE) and read[len(UNMARKED_CASE):] in ("", "好的", "嗯好的")
+
+
+@pytest.mark.parametrize("text", [
+    "12345热线一直打不通" + UNMARKED_CASE,  # the hotline named, too little of the formulae to be the greeting
+    UNMARKED_CASE + "希望转交相关部门处理",  # one formula at the end: a caller's request as likely as a closing
+    UNMARKED_CASE + "请相关部门尽快联系我谢谢",
+])
+def test_a_callers_words_without_marks_are_kept(text):
+    assert caller_turns(normalise(text)) == normalise(text)

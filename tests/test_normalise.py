@@ -54,6 +54,25 @@ def test_full_width_phone_is_masked_after_normalising():
     assert found == ["phone"] and "〔电话〕" in masked
 
 
+@pytest.mark.parametrize("text, kinds, must_not_contain", [
+    # a number read out, as speech recognition writes it
+    ("我的电话是一三八一二三四五六七八", ["phone"], "一三八一二三四"),
+    ("电话幺三八 幺二三四 五六七八", ["phone"], "五六七八"),
+    ("座机零七三一八八八八八八八八", ["phone"], "八八八八八八八"),
+    ("身份证号四三零一零二一九八八零三一五一二三叉", ["id_number"], "一九八八零三一五"),
+    ("车牌湘A一二三四五撞了我", ["plate"], "一二三四五"),
+    ("电话138一二三四五六七八", ["phone"], "一二三四五六七八"),  # written and spoken digits in one number
+])
+def test_numbers_read_out_are_masked(text, kinds, must_not_contain):
+    masked, found = mask_personal_data(normalise(text))
+    assert found == kinds and must_not_contain not in masked
+
+
+@pytest.mark.parametrize("text", ["二零一九年十二月三十一日", "一三五七九个人", "三十五岁的一二三四五六", "京A市的路灯坏了"])
+def test_spoken_numbers_that_are_no_ones_number_are_kept(text):
+    assert mask_personal_data(normalise(text)) == (normalise(text), [])
+
+
 def test_ordinary_numbers_are_not_masked():
     masked, found = mask_personal_data("3号楼2单元住了20年，物业费每月300元")
     assert found == [] and masked == "3号楼2单元住了20年，物业费每月300元"

@@ -15,13 +15,14 @@ _scan = pytest.importorskip("triage._scan", reason="not built: tests/test_compil
 ALPHABET = ["1", "7", "0", "٣", "७", "０", "²", " ", "-", "--", "\n", "a", "Z", "，", "〔电话〕",
             "\u33ff", "\u3400", "\u4dbf", "\u4dc0", "\u4dff", "\u4e00", "\u9fff", "\ua000", "燃", "气", "\ud800",
             "\U00020000", "\ufffd", "\ue000", "喂喂喂", "\n\n\n", "---", "   ", "11", "1 2-3", "〔", "〕", "〔身份证号〕",
-            "〔数字〕", "〔abc〕", "〔一二三四五六〕", "〔㐀㐀〕", ".", "1.5", "'", "Don't", "a-b", "٣.٣", "\u3000"]
+            "〔数字〕", "〔abc〕", "〔一二三四五六〕", "〔㐀㐀〕", ".", "1.5", "'", "Don't", "a-b", "٣.٣", "\u3000",
+            "一", "零", "〇", "幺", "两", "十", "三四", "湘", "A", "I", "京B", "粤"]
 
 
 def random_texts(count: int, seed: int) -> list[str]:
     generator = random.Random(seed)
     texts = ["", " ", "\n", "1", "燃", "燃燃燃", "1234567", "123 456-7", "123  4567", "12-34 56-7", "123--4567",
-             "٣٣٣٣٣٣٣", "０１２３４５６"]
+             "٣٣٣٣٣٣٣", "０１２３４５６", "一三八一二三四", "一三八 一二三-四", "一二三  四五六七", "12345六七", "湘A", "湘I"]
     texts += ["".join(generator.choices(ALPHABET, k=generator.randint(1, 40))) for _ in range(count)]
     return texts
 
@@ -34,7 +35,7 @@ def corpus(path) -> list[str]:
 def test_each_scan_answers_as_its_expression(small_corpus_path):
     for text in random_texts(3000, 1) + corpus(small_corpus_path):
         assert _scan.han_count(text) == len(screening._NOT_HAN.sub("", text)), text
-        assert _scan.long_number(text) == (privacy._LONG_NUMBER.search(text) is not None), text
+        assert _scan.number_runs(text) == (privacy._LONG_NUMBER.search(text) is not None) | 2 * privacy._read_out(text), text
         assert _scan.tripled(text) == (segment._TIE_PRONE.search(text) is not None), text
         assert segment._pieces(text) == segment._pieces(text, compiled=False), text
 

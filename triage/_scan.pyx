@@ -2,16 +2,27 @@
 """Scans of a whole text that regular expressions made one character at a time through the
 expression engine, a few microseconds each of a 300-character text: the same answers from
 one plain loop. Their definitions, which run where this module was not built, are the
-expressions beside their callers: ``screening._NOT_HAN``, ``privacy._LONG_NUMBER``,
-``segment._TIE_PRONE``, ``segment._pieces`` and ``segment._put_back`` (the ``_PIECES``
-expression and a list comprehension), ``safety._Prefilter.bits`` (its ``heads`` and
-``singles``) and ``dialogue.asked_clauses`` (tests/test_scan.py compares each with its
-definition)."""
+expressions beside their callers: ``screening._NOT_HAN``, ``privacy._LONG_NUMBER`` and
+``privacy._read_out``, ``segment._TIE_PRONE``, ``segment._pieces`` and ``segment._put_back``
+(the ``_PIECES`` expression and a list comprehension), ``safety._Prefilter.bits`` (its
+``heads`` and ``singles``) and ``dialogue.asked_clauses`` (tests/test_scan.py compares each
+with its definition)."""
 from cpython.unicode cimport Py_UNICODE_ISDECIMAL, Py_UNICODE_ISSPACE
 from libc.stdint cimport int32_t, int64_t, uint64_t
 from libc.stdlib cimport calloc, free
 
 from ._arrays cimport CODE_POINT_BITS, is_han, table_position
+
+
+
+cdef inline bint _spoken(Py_UCS4 character):
+    """A digit as speech recognition writes one read out (``privacy._SPOKEN_DIGITS``)."""
+    return character in u"零〇一二三四五六七八九幺两"
+
+
+cdef inline bint _province(Py_UCS4 character):
+    """The first character of a plate (``privacy._PROVINCES``)."""
+    return character in u"京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 
 
 def han_count(str text):
@@ -24,22 +35,51 @@ def han_count(str text):
     return count
 
 
-def long_number(str text):
-    """Whether ``text`` holds seven digits in a row, each pair joined by at most one space
-    or hyphen (``privacy._LONG_NUMBER``; a digit is what ``\\d`` matches, any decimal digit)."""
-    cdef Py_ssize_t digits = 0, joins = 0  # the chain ending here: its digits, and joins since its last
-    cdef Py_UCS4 character
+def number_runs(str text):
+    """What runs of digits ``text`` holds, as bits: 1, seven digits in a row, each pair joined
+    by at most one space or hyphen (``privacy._LONG_NUMBER``; a digit is what ``\\d``
+    matches, any decimal digit); 2, such a run of digits written or spoken (``_spoken``, as
+    speech recognition writes a number read out) with a spoken one among them, or a plate's
+    province and letter (``privacy._read_out``)."""
+    cdef Py_ssize_t digits = 0, joins = 0  # the chain of written digits ending here: its digits, and joins since its last
+    cdef Py_ssize_t said = 0, said_joins = 0  # the same of written and spoken ones
+    cdef bint spoken = False  # a spoken digit in that chain
+    cdef bint decimal
+    cdef int found = 0
+    cdef Py_UCS4 character, before = 0
     for character in text:
-        if Py_UNICODE_ISDECIMAL(character):
+        if character < 0x80:
+            decimal = u'0' <= character <= u'9'
+        else:  # no Chinese character is a decimal digit: most characters skip the table
+            decimal = not is_han(character) and Py_UNICODE_ISDECIMAL(character)
+        if decimal:
             digits = digits + 1 if joins <= 1 else 1
             joins = 0
             if digits >= 7:
-                return True
+                found |= 1
         elif digits and (character == u' ' or character == u'-'):
             joins += 1
         else:
             digits = joins = 0
-    return False
+        if decimal or _spoken(character):
+            if said_joins > 1:
+                said, spoken = 0, False
+            said += 1
+            said_joins = 0
+            spoken = spoken or not decimal
+            if said >= 7 and spoken:
+                found |= 2
+        elif said and (character == u' ' or character == u'-'):
+            said_joins += 1
+        elif said:
+            said = said_joins = 0
+            spoken = False
+        if u'A' <= character <= u'Z' and character != u'I' and character != u'O' and _province(before):
+            found |= 2
+        if found == 3:
+            break
+        before = character
+    return found
 
 
 def tripled(str text):

@@ -15,6 +15,7 @@ rule versions the one before it led to; the newest is the out-of-sample figure.
 """
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -22,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
 from heldout import (CONTEXT_FRAMES, DEPARTMENTS, FRAMES, IDENTIFIED_FRAMES, LIFE_SAFETY_SETS, LOOK_ALIKES,  # noqa: E402
                      LOOK_ALIKES_FRESH, NON_COMPLAINTS, OPERATOR_FRAMES, OPERATOR_FRAMES_FRESH,
                      OPERATOR_QUESTION_FRAMES, NUMBERED_SPEAKER_FRAMES, REQUEST_TYPES, REQUEST_TYPES_FRESH,
-                     STATED_FRAMES, UNPUNCTUATED_FRAMES, framed, unpunctuated)
+                     STATED_FRAMES, UNPUNCTUATED_FRAMES, framed, read_out, unpunctuated)
 
 from triage import load_model  # noqa: E402
 
@@ -146,9 +147,15 @@ def main() -> None:
         department_cases_in(["{text}"] * repeat, unpunctuated)))["top1_in_accepted"]  # what the frames cost, apart
     in_context, _ = reframed(CONTEXT_FRAMES)
     identified, identified_results = reframed(IDENTIFIED_FRAMES)
+    accepted = [allowed for _, allowed in DEPARTMENTS for _ in range(repeat)]
     identified["wrongly_公安局"] = sum(result["department"]["label"] == "公安局" and "公安局" not in allowed
-                                     for result, (_, allowed) in zip(identified_results,
-                                                                     [case for case in DEPARTMENTS for _ in range(repeat)]))
+                                     for result, allowed in zip(identified_results, accepted))
+    # the same callers reading their numbers out (一三九…), as speech recognition writes them
+    spoken_numbers, spoken_number_results = reframed([read_out(frame) for frame in IDENTIFIED_FRAMES])
+    spoken_numbers["wrongly_公安局"] = sum(result["department"]["label"] == "公安局" and "公安局" not in allowed
+                                         for result, allowed in zip(spoken_number_results, accepted))
+    spoken_numbers["numbers_shown"] = sum(bool(re.search(r"[零一二三四五六七八九](?: ?[零一二三四五六七八九叉]){6}", result["text"]))
+                                          for result in spoken_number_results)  # in the result's text, as it is stored and logged
 
     report = {
         "benchmark": "heldout_sets", "model_version": model.version_,
@@ -182,6 +189,8 @@ def main() -> None:
         "departments_asked": {key: value for key, value in asked.items() if key != "misses"},
         # speakers labelled by number or letter only (说话人1, A, 角色1), the operator first or second
         "departments_numbered_speakers": {key: value for key, value in numbered.items() if key != "misses"},
+        # the identified callers reading their numbers out: none may be shown
+        "departments_identified_read_out": {key: value for key, value in spoken_numbers.items() if key != "misses"},
         # without punctuation, as speech recognition may hand a call over (the operator's script round it)
         "departments_unpunctuated": {key: value for key, value in spoken.items() if key != "misses"},
         # the same cases after the caller's circumstances (age, work, family)

@@ -401,6 +401,13 @@ DEPARTMENTS = [
 # ways, with numbers the masker replaces. The caller's words (身份证号码, 手机) stay.
 IDENTIFIED_FRAMES = ("我叫李建国，身份证号码11010519491231002X，{text}", "{text}。联系人王秀英，手机13912345678",
                      "本人身份证号320106198807150418，联系电话025-83451234，{text}")
+_READ_OUT = str.maketrans("0123456789-X", "零一二三四五六七八九 叉")
+
+
+def read_out(frame: str) -> str:
+    """``frame`` with its numbers as speech recognition writes them read out (一三九一二三四五六七八,
+    叉 for an ID number's X); session 30, written before such numbers were masked."""
+    return frame.translate(_READ_OUT)
 
 
 # Callers who say what they want (session 28): the department cases again, each opened with

@@ -296,7 +296,9 @@ def test_logs_are_json_lines_with_request_ids_and_no_personal_numbers(client, au
         client.post("/v1/triage", headers={**auth, "X-Request-ID": "abc-123"},
                     json={"text": "我的电话13812345678，身份证110101199003071234", "caller": {"phone": "13812345678"}})
         client.post("/v1/triage", json={"text": "no token"})
+        read_out = client.post("/v1/triage", headers=auth, json={"text": "楼道灯坏了，我电话幺三九 一二三四 五六七八"})
         logger.info("caller 13912345678 called back")
+        logger.info("caller 一三七一二三四五六七八 read it out")
         client.post("/v1/cases/1\u2028\x85\u2029/claim", headers=auth)  # line breaks to some readers, raw in JSON
     finally:
         logger.removeHandler(handler)
@@ -307,6 +309,7 @@ def test_logs_are_json_lines_with_request_ids_and_no_personal_numbers(client, au
     assert any(line.get("status") == 401 for line in lines)
     logged = stream.getvalue()
     assert "13812345678" not in logged and "110101199003071234" not in logged and "13912345678" not in logged
+    assert "五六七八" not in logged and "五六七八" not in read_out.get_data(as_text=True)  # read out, as speech recognition writes it
 
 
 @pytest.mark.parametrize("config, message", [

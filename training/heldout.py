@@ -22,7 +22,8 @@ set holds three texts per matter:
   operator's greeting or closing (OPERATOR_FRAMES; OPERATOR_FRAMES_FRESH without labels),
   with the operator's questions inside the call (OPERATOR_QUESTION_FRAMES), with speakers
   labelled by number or letter only (NUMBERED_SPEAKER_FRAMES), without punctuation
-  (UNPUNCTUATED_FRAMES), and after the caller's circumstances (CONTEXT_FRAMES).
+  (UNPUNCTUATED_FRAMES), as speech recognition exports them with times
+  (TRANSCRIPT_EXPORT_FRAMES), and after the caller's circumstances (CONTEXT_FRAMES).
 """
 from __future__ import annotations
 
@@ -452,6 +453,15 @@ UNPUNCTUATED_FRAMES = ("喂你好这里是市民服务热线请问您有什么�
                        "您好12345热线很高兴为您服务{text}好的您的问题已经帮您登记了我们会转给相关部门处理"
                        "后续会有工作人员给您回电请保持电话畅通谢谢您的来电",
                        "您好12345请问有什么可以帮您。{text}。好的已经给您记录下来了会尽快转交属地街道处理感谢您的来电。")
+# Session 30, written before they were handled: transcripts as call-centre speech
+# recognition exports them, with times and the speaker's label in brackets, an agent's
+# number after the label, or the label and time on a line of their own without a colon.
+TRANSCRIPT_EXPORT_FRAMES = ("【00:00:02】坐席(工号3025)：您好，市民热线，请讲。【00:00:05】来电人：{text}。"
+                            "【00:00:13】坐席(工号3025)：您反映的问题已经记录，这边会尽快转办，请保持电话畅通。",
+                            "说话人1 00:00:01\n您好，12345热线，请问有什么可以帮您？\n说话人2 00:00:04\n{text}。\n"
+                            "说话人1 00:00:15\n好的，这个我给您记下来了，后续会有工作人员联系您。",
+                            "[坐席 00:00:01] 喂，您好，12345便民服务热线。\n[市民 00:00:03] 你好，{text}。\n"
+                            "[坐席 00:00:11] 嗯，您说的情况我们会派发给属地街道，三个工作日内给您回复。\n[市民 00:00:16] 好的，谢谢。")
 _MARKS = re.compile(r"[，。！？；：、,.!?;:\s]")
 
 

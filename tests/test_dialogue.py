@@ -142,3 +142,27 @@ def test_a_script_without_marks_is_not_read(transcript):
 ])
 def test_a_callers_words_without_marks_are_kept(text):
     assert caller_turns(normalise(text)) == normalise(text)
+
+
+@pytest.mark.parametrize("transcript", [
+    # times before the labels, an agent's number after one
+    "【00:00:02】坐席(工号1024)：您好，请讲。【00:00:05】来电人：楼道灯坏了一个月。【00:00:13】坐席(工号1024)：好的，已经记录。",
+    "[00:00:01] 坐席：您好，请讲。\n[00:00:05] 市民：楼道灯坏了一个月。\n[00:00:09] 坐席：好的，已经记录。",
+    "坐席(00:01)：您好，请讲。市民(00:05)：楼道灯坏了一个月。",
+    # the label and its time in brackets, with a colon or without
+    "[坐席 00:00:01] 您好，请讲。\n[市民 00:00:03] 楼道灯坏了一个月。\n[坐席 00:00:11] 好的，已经记录。",
+    "[话务员]：您好，请讲。[市民]：楼道灯坏了一个月。",
+    # the label and its time on a line of their own, the speakers numbered
+    "说话人1 00:00:01\n您好，12345热线，请讲。\n说话人2 00:00:04\n楼道灯坏了一个月。\n说话人1 00:00:15\n好的，已经记录。",
+])
+def test_transcripts_as_speech_recognition_exports_them_are_read_by_turn(transcript):
+    assert caller_turns(normalise(transcript)).strip() == "楼道灯坏了一个月。"
+
+
+@pytest.mark.parametrize("text", [
+    "我们9:30就到了，市民 10:30 才来",  # a time after a word is no label without an operator's
+    "会议定在【10:30】，市民：可以参加",
+    "说话人1 您好 说话人2 楼下油烟",  # a numbered speaker without a time or colon: no label
+])
+def test_times_that_label_no_turn_are_read(text):
+    assert caller_turns(normalise(text)) == normalise(text)

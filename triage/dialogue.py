@@ -64,17 +64,31 @@ OPERATOR_LABELS = ("话务员", "接线员", "坐席", "座席", "客服", "接�
 QUOTED_LABELS = ("客服",)
 CALLER_LABELS = ("市民", "来电人", "来电者", "来电群众", "群众", "客户", "用户", "诉求人", "反映人")
 MIN_KEPT = 4
-# A label opens a turn: at the start, after white space or punctuation, or just inside an
-# opening bracket; full-width or ASCII colon (normalise makes them ASCII).
-_LABEL = re.compile(r"(?:^|(?<=[\s，。！？；,.!?;]))(?P<bracket>[（(]\s*)?(?P<who>"
-                    + "|".join(sorted(OPERATOR_LABELS + CALLER_LABELS, key=len, reverse=True))
-                    + r")\s*[:：]")
+_TIME = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"  # 00:00:05, 0:05, 00:00:05.230
+_NOTE = r"[（(\[【][^()（）\[\]【】\n]{0,16}[)）\]】]"  # after a label: (00:01), (工号3025)
+
+
+def _labels(who: str) -> re.Pattern:
+    """Speakers' labels ``who`` as transcripts write them, each opening a turn: at the start,
+    after white space, punctuation or a closing bracket; with a colon (full-width or ASCII:
+    normalise makes them ASCII) or, just inside an opening bracket, the turn in brackets
+    (（话务员：请问…）); and as call-centre speech recognition exports them, with a time
+    before the label ([00:00:05] 市民：) or a time or an agent's number after it (坐席(00:01)：,
+    坐席(工号3025)：), the label and its time in brackets ([坐席 00:00:01], colon or not),
+    or the label and its time on a line of their own (说话人1 00:00:01, no colon)."""
+    return re.compile(r"(?:^|(?<=[\s，。！？；,.!?;\]】]))(?:[\[【(（]?" + _TIME + r"[\]】)）]?\s*)?"
+                      r"(?P<open>[\[【]\s*)?(?P<bracket>[（(]\s*)?(?P<who>" + who + r")"
+                      r"\s*(?:" + _NOTE + r"|(?P<time>" + _TIME + r"))?"
+                      r"(?(open)\s*[\]】]\s*[:：]?|(?(time)(?:\s*[:：]|(?=\s))|\s*[:：]))")
+
+
+_LABEL = _labels("|".join(sorted(OPERATOR_LABELS + CALLER_LABELS, key=len, reverse=True)))
 _OPERATOR = re.compile("|".join(OPERATOR_LABELS))
 # Speakers as speech recognition labels them, by number or letter: who is the operator is
 # read from what they say.
 _LABEL_ENDS = frozenset("0123456789ABCD甲乙")
-_NUMBERED = re.compile(r"(?:^|(?<=[\s，。！？；,.!?;]))(?P<bracket>)(?P<who>(?:说话人|发言人|讲话人|角色|声道|[Ss]peaker|SPEAKER"
-                       r"|[Ss]pk|SPK)\s*\d{1,2}|[A-D甲乙])\s*[:：]")
+_NUMBERED = _labels(r"(?:说话人|发言人|讲话人|角色|声道|[Ss]peaker|SPEAKER|[Ss]pk|SPK)\s*\d{1,2}|[A-D甲乙]")
+_ENDS_A_LABEL = (":", "：", "]", "】")  # what follows a label, or its time (00:00:05)
 _CLOSING = re.compile(r"[）)]")
 _CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
@@ -340,7 +354,7 @@ def _without_operator_turns(text: str) -> str:
     """``text`` without the operator's labelled turns and without speaker labels. Where the
     speakers are labelled only by number or letter, the operator is the one who speaks
     the operator's formulae (``_numbered_operator``)."""
-    if ":" not in text and "：" not in text:  # most texts: under a microsecond
+    if not any(mark in text for mark in _ENDS_A_LABEL):  # most texts: under a microsecond
         return text
     if _OPERATOR.search(text):
         labels = list(_LABEL.finditer(text))
@@ -382,10 +396,10 @@ def _turn_end(text: str, labels: list[re.Match], number: int) -> int:
 
 
 def _numbered_colon(text: str) -> bool:
-    """Whether a colon of ``text`` follows what ends a numbered label (a digit, A-D, 甲, 乙):
-    a third of real posts hold a colon (尊敬的领导：), and this costs them a few string
-    searches instead of ``_NUMBERED``'s scan."""
-    for colon in (":", "："):
+    """Whether a colon or closing bracket of ``text`` follows what ends a numbered label or
+    a time (a digit, A-D, 甲, 乙): a third of real posts hold a colon (尊敬的领导：), and this
+    costs them a few string searches instead of ``_NUMBERED``'s scan."""
+    for colon in _ENDS_A_LABEL:
         at = text.find(colon)
         while at > 0:
             if text[at - 1] in _LABEL_ENDS or (text[at - 1] == " " and text[:at].rstrip()[-1:] in _LABEL_ENDS):

@@ -62,6 +62,7 @@ def test_full_width_phone_is_masked_after_normalising():
     ("身份证号四三零一零二一九八八零三一五一二三叉", ["id_number"], "一九八八零三一五"),
     ("车牌湘A一二三四五撞了我", ["plate"], "一二三四五"),
     ("电话138一二三四五六七八", ["phone"], "一二三四五六七八"),  # written and spoken digits in one number
+    ("我电话是一三八，一二三四，五六七八", ["phone"], "五六七八"),  # a comma where the caller paused
 ])
 def test_numbers_read_out_are_masked(text, kinds, must_not_contain):
     masked, found = mask_personal_data(normalise(text))

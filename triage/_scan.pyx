@@ -39,8 +39,8 @@ def number_runs(str text):
     """What runs of digits ``text`` holds, as bits: 1, seven digits in a row, each pair joined
     by at most one space or hyphen (``privacy._LONG_NUMBER``; a digit is what ``\\d``
     matches, any decimal digit); 2, such a run of digits written or spoken (``_spoken``, as
-    speech recognition writes a number read out) with a spoken one among them, or a plate's
-    province and letter (``privacy._read_out``)."""
+    speech recognition writes a number read out), a comma joining them too, with a spoken one
+    among them, or a plate's province and letter (``privacy._read_out``)."""
     cdef Py_ssize_t digits = 0, joins = 0  # the chain of written digits ending here: its digits, and joins since its last
     cdef Py_ssize_t said = 0, said_joins = 0  # the same of written and spoken ones
     cdef bint spoken = False  # a spoken digit in that chain
@@ -69,7 +69,7 @@ def number_runs(str text):
             spoken = spoken or not decimal
             if said >= 7 and spoken:
                 found |= 2
-        elif said and (character == u' ' or character == u'-'):
+        elif said and (character == u' ' or character == u'-' or character == u','):
             said_joins += 1
         elif said:
             said = said_joins = 0

@@ -35,11 +35,12 @@ _PATTERNS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
 _LONG_NUMBER = re.compile(r"\d(?:[- ]?\d){6}")
 _NUMBER_KINDS = frozenset({"id_number", "phone", "bank_card"})
 # Digits as speech recognition writes a number read out (幺 for one, 两 for two; 叉 for an ID
-# number's X), each for its digit; where one may stand (``_read_out``): a run of seven
-# digits, written or spoken, or a plate's province and letter.
+# number's X), each for its digit, and the comma it puts where the caller paused
+# (一三八，一二三四，五六七八) as a space; where one may stand (``_read_out``): a run of seven
+# digits, written or spoken, joined by a space, hyphen or comma, or a plate's province and letter.
 _SPOKEN_DIGITS = "零〇一二三四五六七八九幺两"
-_AS_WRITTEN = str.maketrans(_SPOKEN_DIGITS + "叉", "0012345678912X")
-_SPOKEN_NUMBER = re.compile(f"[{_SPOKEN_DIGITS}\\d](?:[- ]?[{_SPOKEN_DIGITS}\\d]){{6,}}|{_PROVINCES}[A-HJ-NP-Z]")
+_AS_WRITTEN = str.maketrans(_SPOKEN_DIGITS + "叉,", "0012345678912X ")
+_SPOKEN_NUMBER = re.compile(f"[{_SPOKEN_DIGITS}\\d](?:[-, ]?[{_SPOKEN_DIGITS}\\d]){{6,}}|{_PROVINCES}[A-HJ-NP-Z]")
 _READ_OUT_MARKS = frozenset(_SPOKEN_DIGITS + _PROVINCES.strip("[]"))
 
 PLACEHOLDERS = tuple(dict.fromkeys(placeholder for _, placeholder, _ in _PATTERNS))
@@ -61,8 +62,8 @@ def mask_personal_data(text: str) -> tuple[str, list[str]]:
 
 def _read_out(text: str) -> bool:
     """Whether ``text`` may hold a number read out: seven digits in a row, written or
-    spoken, a spoken one among them (each pair joined by at most one space or hyphen), or a
-    plate's province and letter. ``_scan.number_runs``'s second bit; its definition."""
+    spoken, a spoken one among them (each pair joined by at most one space, hyphen or
+    comma), or a plate's province and letter. ``_scan.number_runs``'s second bit; its definition."""
     return any(not _READ_OUT_MARKS.isdisjoint(match[0]) for match in _SPOKEN_NUMBER.finditer(text))
 
 

@@ -52,6 +52,22 @@ def test_predict_reads_file_and_stdin(capsys, tmp_path, small_model_dir, monkeyp
     assert code == 0 and json.loads(out)["category"]["label"] == "教育文体"
 
 
+def test_predict_whole_reads_a_transcript_over_several_lines_as_one_text(capsys, tmp_path, small_model_dir,
+                                                                        monkeypatch):
+    transcript = "说话人1 00:00:01\n您好，12345热线，请讲。\n说话人2 00:00:04\n学校乱收费。\n"
+    call = tmp_path / "call.txt"
+    call.write_text(transcript, encoding="utf-8")
+    _, alone, _ = run(capsys, "predict", "--model", str(small_model_dir), "学校乱收费。")
+    code, out, _ = run(capsys, "predict", "--model", str(small_model_dir), "--file", str(call), "--whole")
+    assert code == 0 and len(out.splitlines()) == 1
+    assert json.loads(out)["category"] == json.loads(alone)["category"]  # the operator's turn not read
+    code, out, _ = run(capsys, "predict", "--model", str(small_model_dir), "--whole", stdin=transcript,
+                       monkeypatch=monkeypatch)
+    assert code == 0 and len(out.splitlines()) == 1 and "学校乱收费" in json.loads(out)["text"]
+    code, out, _ = run(capsys, "predict", "--model", str(small_model_dir), "--file", str(call))
+    assert code == 0 and len(out.splitlines()) == 4  # without --whole, a text per line
+
+
 def _pipe_with(tmp_path, content: str):
     """A named pipe fed ``content`` by a thread: what ``--file <(zcat cases.gz)`` hands over."""
     pipe = tmp_path / "pipe"
@@ -178,7 +194,9 @@ def test_train_reads_gbk_bom_and_jsonl(capsys, tmp_path, small_corpus_path):
     (["predict", "--file", "FOLDER"], 1, "is a folder; name a file in it"),
     (["batch", "FOLDER", "--out", "o.csv"], 1, "is a folder; name a file in it"),
     (["export-labels", "--database", "sqlite:///DB", "--out", "FOLDER"], 1, "Is a directory"),  # not a traceback
-    (["predict", "--file", "EMPTY", ], 1, "no text lines"),
+    (["predict", "--file", "EMPTY", ], 1, "has no text"),
+    (["predict", "--file", "EMPTY", "--whole"], 1, "has no text"),
+    (["predict", "--whole", "文本"], 2, "--whole reads --file or stdin"),
     (["predict", "--file", "EMPTY", "文本"], 2, "not both"),
     (["serve", "--port", "99999"], 2, "'99999' is not a port (1-65535)"),  # would bind 34463
     (["serve", "--port", "http"], 2, "'http' is not a port"),

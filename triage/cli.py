@@ -59,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("texts", nargs="*", help="texts to triage (else --file, else stdin; - reads stdin)")
     predict.add_argument("--model", help="model folder (default: the bundled default model)")
     predict.add_argument("--file", help="file with one text per line (- reads stdin)")
+    predict.add_argument("--whole", action="store_true",
+                         help="--file or stdin is one text, not one per line (a call's transcript exported over "
+                              "several lines: 说话人1 00:00:01 ...)")
 
     models = commands.add_parser("models", help="the model registry: list, promote, rollback")
     actions = models.add_subparsers(dest="action", required=True, parser_class=_Parser)
@@ -279,9 +282,18 @@ def _predict(arguments) -> int:
             print("triage: error: give texts or --file, not both", file=sys.stderr)
             return 2
         if not from_stdin:
-            texts = read_text_lines(arguments.file)
+            texts = read_text_lines(arguments.file, whole=arguments.whole)
+    elif arguments.whole and texts and not from_stdin:
+        print("triage: error: --whole reads --file or stdin; each text given as an argument is one already",
+              file=sys.stderr)
+        return 2
     if from_stdin or (not texts and sys.stdin is not None and not sys.stdin.isatty()):
-        texts = [line.rstrip("\n") for line in sys.stdin if line.strip()] if sys.stdin is not None else []
+        if sys.stdin is None:
+            texts = []
+        elif arguments.whole:
+            texts = [piped] if (piped := sys.stdin.read()).strip() else []
+        else:
+            texts = [line.rstrip("\n") for line in sys.stdin if line.strip()]
     if not texts:
         print("triage: error: no text given: pass texts, --file F, or pipe one text per line", file=sys.stderr)
         return 2

@@ -63,13 +63,14 @@ def read_labelled(paths: list[str | Path]) -> LabelledData:
     return data
 
 
-def read_text_lines(path: str | Path) -> list[str]:
-    """Non-empty lines of a plain text file (UTF-8 or GBK), one text each."""
+def read_text_lines(path: str | Path, whole: bool = False) -> list[str]:
+    """Non-empty lines of a plain text file (UTF-8 or GBK), one text each; ``whole``: the
+    file is one text (a call's transcript, exported over several lines)."""
     path = Path(path)
     text, _ = _read_text(path)
-    lines = [line for line in text.splitlines() if line.strip()]
+    lines = ([text] if text.strip() else []) if whole else [line for line in text.splitlines() if line.strip()]
     if not lines:
-        raise DataFileError(f"{path}: the file has no text lines")
+        raise DataFileError(f"{path}: the file has no text")
     return lines
 
 

@@ -23,7 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
 from heldout import (CONTEXT_FRAMES, DEPARTMENTS, FRAMES, IDENTIFIED_FRAMES, LIFE_SAFETY_SETS, LOOK_ALIKES,  # noqa: E402
                      LOOK_ALIKES_FRESH, NON_COMPLAINTS, OPERATOR_FRAMES, OPERATOR_FRAMES_FRESH,
                      OPERATOR_QUESTION_FRAMES, NUMBERED_SPEAKER_FRAMES, REQUEST_TYPES, REQUEST_TYPES_FRESH,
-                     STATED_FRAMES, TRANSCRIPT_EXPORT_FRAMES, UNPUNCTUATED_FRAMES, framed, read_out, unpunctuated)
+                     STATED_FRAMES, TIMED_FRAMES, TRANSCRIPT_EXPORT_FRAMES, UNPUNCTUATED_FRAMES, framed, read_out,
+                     unpunctuated)
 
 from triage import load_model  # noqa: E402
 
@@ -97,7 +98,7 @@ def main() -> None:
     stances = {"request_types": request_types(REQUEST_TYPES), "request_types_fresh": request_types(REQUEST_TYPES_FRESH)}
     assert {len(IDENTIFIED_FRAMES), len(STATED_FRAMES), len(OPERATOR_FRAMES), len(OPERATOR_FRAMES_FRESH),
             len(OPERATOR_QUESTION_FRAMES), len(NUMBERED_SPEAKER_FRAMES), len(UNPUNCTUATED_FRAMES),
-            len(TRANSCRIPT_EXPORT_FRAMES), len(CONTEXT_FRAMES)} == {repeat}  # runs of this length
+            len(TRANSCRIPT_EXPORT_FRAMES), len(TIMED_FRAMES), len(CONTEXT_FRAMES)} == {repeat}  # runs of this length
 
     def department_cases_in(frames, told=str) -> list[str]:
         """Each department case, as ``told``, in each of ``frames``, case by case."""
@@ -153,6 +154,8 @@ def main() -> None:
     exported["request_type_表扬"] = sum(result["request_type"]["label"] == "表扬" for result in exported_results)
     exported["request_type_changed"] = sum(result["request_type"]["label"] != bare_types[number // repeat]
                                            for number, result in enumerate(exported_results))
+    timed, timed_results = reframed(TIMED_FRAMES)
+    timed["request_type_表扬"] = sum(result["request_type"]["label"] == "表扬" for result in timed_results)
     in_context, _ = reframed(CONTEXT_FRAMES)
     identified, identified_results = reframed(IDENTIFIED_FRAMES)
     accepted = [allowed for _, allowed in DEPARTMENTS for _ in range(repeat)]
@@ -209,6 +212,8 @@ def main() -> None:
         "departments_unpunctuated": {key: value for key, value in spoken.items() if key != "misses"},
         # as call-centre speech recognition exports a call: times, labels in brackets, an agent's number
         "departments_transcript_exports": {key: value for key, value in exported.items() if key != "misses"},
+        # unlabelled, with the times speech recognition stamps on each stretch of speech
+        "departments_timed": {key: value for key, value in timed.items() if key != "misses"},
         # the same cases after the caller's circumstances (age, work, family)
         "departments_in_context": {key: value for key, value in in_context.items() if key != "misses"},
     }

@@ -8,7 +8,7 @@ For each way of telling them (as written, inside each operator's script of
 ``heldout.OPERATOR_FRAMES`` and ``OPERATOR_FRAMES_FRESH``, with the operator's questions
 of ``OPERATOR_QUESTION_FRAMES``, with speakers labelled by number,
 ``NUMBERED_SPEAKER_FRAMES``, without punctuation, ``UNPUNCTUATED_FRAMES``, and as speech
-recognition exports a call, ``TRANSCRIPT_EXPORT_FRAMES``), three files through the batch
+recognition exports a call, ``TRANSCRIPT_EXPORT_FRAMES`` and ``TIMED_FRAMES``), three files through the batch
 command with caller and time columns, on the model's default settings:
 - ``hot_issue_rows``: the 67 cases from 67 callers within one morning; every case is a
   different matter, so each row put in a group of two or more is a false hot issue;
@@ -29,7 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
 from heldout import (DEPARTMENTS, FRAMES, NUMBERED_SPEAKER_FRAMES, OPERATOR_FRAMES, OPERATOR_FRAMES_FRESH,  # noqa: E402
-                     OPERATOR_QUESTION_FRAMES, TRANSCRIPT_EXPORT_FRAMES, UNPUNCTUATED_FRAMES, unpunctuated)
+                     OPERATOR_QUESTION_FRAMES, TIMED_FRAMES, TRANSCRIPT_EXPORT_FRAMES, UNPUNCTUATED_FRAMES,
+                     unpunctuated)
 
 
 def batch(rows: list[tuple[str, str, str]], folder: Path, model: str | None) -> list[dict]:
@@ -63,7 +64,8 @@ def main() -> None:
                 **{f"operator_questions_{number}": frame for number, frame in enumerate(OPERATOR_QUESTION_FRAMES)},
                 **{f"numbered_speakers_{number}": frame for number, frame in enumerate(NUMBERED_SPEAKER_FRAMES)},
                 **{f"unpunctuated_{number}": frame for number, frame in enumerate(UNPUNCTUATED_FRAMES)},
-                **{f"transcript_exports_{number}": frame for number, frame in enumerate(TRANSCRIPT_EXPORT_FRAMES)}}
+                **{f"transcript_exports_{number}": frame for number, frame in enumerate(TRANSCRIPT_EXPORT_FRAMES)},
+                **{f"timed_{number}": frame for number, frame in enumerate(TIMED_FRAMES)}}
     report = {"benchmark": "transcript_links", "cases": len(cases)}
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)

@@ -23,7 +23,7 @@ set holds three texts per matter:
   with the operator's questions inside the call (OPERATOR_QUESTION_FRAMES), with speakers
   labelled by number or letter only (NUMBERED_SPEAKER_FRAMES), without punctuation
   (UNPUNCTUATED_FRAMES), as speech recognition exports them with times
-  (TRANSCRIPT_EXPORT_FRAMES), and after the caller's circumstances (CONTEXT_FRAMES).
+  (TRANSCRIPT_EXPORT_FRAMES; TIMED_FRAMES without labels), and after the caller's circumstances (CONTEXT_FRAMES).
 """
 from __future__ import annotations
 
@@ -462,6 +462,13 @@ TRANSCRIPT_EXPORT_FRAMES = ("【00:00:02】坐席(工号3025)：您好，市民�
                             "说话人1 00:00:15\n好的，这个我给您记下来了，后续会有工作人员联系您。",
                             "[坐席 00:00:01] 喂，您好，12345便民服务热线。\n[市民 00:00:03] 你好，{text}。\n"
                             "[坐席 00:00:11] 嗯，您说的情况我们会派发给属地街道，三个工作日内给您回复。\n[市民 00:00:16] 好的，谢谢。")
+# Session 30, written before they were handled: unlabelled transcripts with the times speech
+# recognition stamps on each stretch of speech.
+TIMED_FRAMES = ("[00:00:01] 您好，12345市民服务热线，请问有什么可以帮您？\n[00:00:04] {text}。\n"
+                "[00:00:12] 好的，您反映的情况已经记录，我们会尽快转交相关部门处理，感谢您的来电。",
+                "00:00:00 喂您好，这里是政务服务热线，工号2046为您服务。 00:00:05 你好，{text}。 "
+                "00:00:14 嗯，好的，请保持电话畅通，后续有工作人员联系您。",
+                "(00:01) 您好，请讲。(00:03) {text}。(00:11) 好的，已经给您登记了，请耐心等待回复，再见。")
 _MARKS = re.compile(r"[，。！？；：、,.!?;:\s]")
 
 

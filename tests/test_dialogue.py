@@ -166,3 +166,16 @@ def test_transcripts_as_speech_recognition_exports_them_are_read_by_turn(transcr
 ])
 def test_times_that_label_no_turn_are_read(text):
     assert caller_turns(normalise(text)) == normalise(text)
+
+
+@pytest.mark.parametrize("transcript", [
+    "[00:00:01] 您好，12345热线，请问有什么可以帮您？\n[00:00:04] 楼道灯坏了一个月。\n[00:00:12] 好的，已经给您登记了，感谢您的来电。",
+    "(00:01) 您好，请讲。(00:03) 楼道灯坏了一个月。(00:11) 好的，已经记录，再见。",
+])
+def test_the_times_stamped_on_an_unlabelled_transcript_do_not_hide_its_script(transcript):
+    assert caller_turns(normalise(transcript)).strip(" 。") == "楼道灯坏了一个月"
+
+
+def test_a_time_alone_is_no_script():
+    text = "9:30 的时候楼下又开始施工，您好，12345热线，请问有什么可以帮您"  # a caller quoting the greeting
+    assert caller_turns(normalise(text)) == normalise(text)

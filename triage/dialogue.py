@@ -173,7 +173,9 @@ _QUESTION = re.compile("|".join(_QUESTION_CLAUSES))
 _SCRIPT = re.compile("|".join([pattern for _, pattern in _OPENING_CLAUSES + _CLOSING_CLAUSES] + list(_QUESTION_CLAUSES)))
 _ASKING = re.compile("稍等|留一下|提供一下")  # besides a question mark after it, what may make a clause one of them
 _LEADING_FILLER = re.compile(r"(?:嗯|哦|呃|啊|喂|那|好的|好|对|是的|行|您好|你好)*")
-_WEAK = re.compile(r"[嗯哦呃啊喂那好的对是行没有了]+|喂?(?:您好|你好)|(?:好的)?谢谢(?:您)?")  # in a run, but no run by themselves
+# In a run, but no run by themselves: fillers, greetings, thanks, and the time speech
+# recognition stamps on a stretch of speech ([00:00:04], (00:03)).
+_WEAK = re.compile(r"[嗯哦呃啊喂那好的对是行没有了]+|喂?(?:您好|你好)|(?:好的)?谢谢(?:您)?|[\[【(（]?" + _TIME + r"[\]】)）]?")
 _LONGEST_CLAUSE = 40
 _LONGEST_QUESTION = 20  # an operator's question is short; a caller's that long names its matter
 _NEAR_END = 64  # a run's script words lie this near its end of the text (weak clauses are short)

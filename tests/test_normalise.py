@@ -69,7 +69,8 @@ def test_numbers_read_out_are_masked(text, kinds, must_not_contain):
     assert found == kinds and must_not_contain not in masked
 
 
-@pytest.mark.parametrize("text", ["二零一九年十二月三十一日", "一三五七九个人", "三十五岁的一二三四五六", "京A市的路灯坏了"])
+@pytest.mark.parametrize("text", ["二零一九年十二月三十一日", "一三五七九个人", "三十五岁的一二三四五六", "京A市的路灯坏了",
+                                  "一二三四五六七号楼，1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16栋"])
 def test_spoken_numbers_that_are_no_ones_number_are_kept(text):
     assert mask_personal_data(normalise(text)) == (normalise(text), [])
 

@@ -14,7 +14,6 @@ from libc.stdlib cimport calloc, free
 from ._arrays cimport CODE_POINT_BITS, is_han, table_position
 
 
-
 cdef inline bint _spoken(Py_UCS4 character):
     """A digit as speech recognition writes one read out (``privacy._SPOKEN_DIGITS``)."""
     return character in u"零〇一二三四五六七八九幺两"

@@ -35,11 +35,13 @@ _PATTERNS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
 _LONG_NUMBER = re.compile(r"\d(?:[- ]?\d){6}")
 _NUMBER_KINDS = frozenset({"id_number", "phone", "bank_card"})
 # Digits as speech recognition writes a number read out (幺 for one, 两 for two; 叉 for an ID
-# number's X), each for its digit, and the comma it puts where the caller paused
-# (一三八，一二三四，五六七八) as a space; where one may stand (``_read_out``): a run of seven
-# digits, written or spoken, joined by a space, hyphen or comma, or a plate's province and letter.
+# number's X), each for its digit, and the comma it puts where the caller paused beside a
+# spoken digit (一三八，一二三四，五六七八) as a space (between written digits a comma stays:
+# 1,2,3,…,16 may be a list); where one may stand (``_read_out``): a run of seven digits,
+# written or spoken, joined by a space, hyphen or comma, or a plate's province and letter.
 _SPOKEN_DIGITS = "零〇一二三四五六七八九幺两"
-_AS_WRITTEN = str.maketrans(_SPOKEN_DIGITS + "叉,", "0012345678912X ")
+_AS_WRITTEN = str.maketrans(_SPOKEN_DIGITS + "叉", "0012345678912X")
+_PAUSE = re.compile(f"(?<=[{_SPOKEN_DIGITS}\\d]),(?=[{_SPOKEN_DIGITS}])|(?<=[{_SPOKEN_DIGITS}]),(?=\\d)")
 _SPOKEN_NUMBER = re.compile(f"[{_SPOKEN_DIGITS}\\d](?:[-, ]?[{_SPOKEN_DIGITS}\\d]){{6,}}|{_PROVINCES}[A-HJ-NP-Z]")
 _READ_OUT_MARKS = frozenset(_SPOKEN_DIGITS + _PROVINCES.strip("[]"))
 
@@ -56,7 +58,7 @@ def mask_personal_data(text: str) -> tuple[str, list[str]]:
     runs = _scan.number_runs(text) if _scan else (_LONG_NUMBER.search(text) is not None) | 2 * _read_out(text)
     text = _masked(text, text, bool(runs & 1), kinds)
     if runs & 2:  # a number read out: what the patterns find in it as written goes too
-        text = _masked(text, text.translate(_AS_WRITTEN), True, kinds)
+        text = _masked(text, _PAUSE.sub(" ", text).translate(_AS_WRITTEN), True, kinds)
     return text, sorted(kinds)
 
 

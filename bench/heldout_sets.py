@@ -124,38 +124,28 @@ def main() -> None:
 
     def reframed(frames, told=str) -> tuple[dict, list[dict]]:
         """``departments`` of the department cases, as ``told``, in ``frames``, with how many
-        categories differ from each case's as written, bare; and the results."""
+        categories and request types differ from each case's as written, bare, and how many
+        request types are 表扬 (an operator's 感谢您的来电 read as the caller's thanks); and
+        the results."""
         results = model.predict(department_cases_in(frames, told))
         found = departments(DEPARTMENTS, results)
         found["category_changed"] = sum(result["category"]["label"] != bare[number // repeat]
                                         for number, result in enumerate(results))
+        found["request_type_changed"] = sum(result["request_type"]["label"] != bare_types[number // repeat]
+                                            for number, result in enumerate(results))
+        found["request_type_表扬"] = sum(result["request_type"]["label"] == "表扬" for result in results)
         return found, results
 
-    transcribed, transcribed_results = reframed(OPERATOR_FRAMES)
-    transcribed["request_type_表扬"] = sum(result["request_type"]["label"] == "表扬" for result in transcribed_results)
-    transcribed_fresh, transcribed_fresh_results = reframed(OPERATOR_FRAMES_FRESH)
-    transcribed_fresh["request_type_表扬"] = sum(result["request_type"]["label"] == "表扬"
-                                                for result in transcribed_fresh_results)
-    asked, asked_results = reframed(OPERATOR_QUESTION_FRAMES)
-    asked["request_type_changed"] = sum(result["request_type"]["label"] != bare_types[number // repeat]
-                                        for number, result in enumerate(asked_results))
-    numbered, numbered_results = reframed(NUMBERED_SPEAKER_FRAMES)
-    numbered["request_type_changed"] = sum(result["request_type"]["label"] != bare_types[number // repeat]
-                                           for number, result in enumerate(numbered_results))
-    asked_unmarked, asked_unmarked_results = reframed([unpunctuated(frame) for frame in OPERATOR_QUESTION_FRAMES],
-                                                      unpunctuated)
-    asked_unmarked["request_type_changed"] = sum(result["request_type"]["label"] != bare_types[number // repeat]
-                                                 for number, result in enumerate(asked_unmarked_results))
-    spoken, spoken_results = reframed(UNPUNCTUATED_FRAMES, unpunctuated)
-    spoken["request_type_表扬"] = sum(result["request_type"]["label"] == "表扬" for result in spoken_results)
+    transcribed, _ = reframed(OPERATOR_FRAMES)
+    transcribed_fresh, _ = reframed(OPERATOR_FRAMES_FRESH)
+    asked, _ = reframed(OPERATOR_QUESTION_FRAMES)
+    numbered, _ = reframed(NUMBERED_SPEAKER_FRAMES)
+    asked_unmarked, _ = reframed([unpunctuated(frame) for frame in OPERATOR_QUESTION_FRAMES], unpunctuated)
+    spoken, _ = reframed(UNPUNCTUATED_FRAMES, unpunctuated)
     spoken["bare_unpunctuated_top1"] = departments(DEPARTMENTS, model.predict(
         department_cases_in(["{text}"] * repeat, unpunctuated)))["top1_in_accepted"]  # what the frames cost, apart
-    exported, exported_results = reframed(TRANSCRIPT_EXPORT_FRAMES)
-    exported["request_type_表扬"] = sum(result["request_type"]["label"] == "表扬" for result in exported_results)
-    exported["request_type_changed"] = sum(result["request_type"]["label"] != bare_types[number // repeat]
-                                           for number, result in enumerate(exported_results))
-    timed, timed_results = reframed(TIMED_FRAMES)
-    timed["request_type_表扬"] = sum(result["request_type"]["label"] == "表扬" for result in timed_results)
+    exported, _ = reframed(TRANSCRIPT_EXPORT_FRAMES)
+    timed, _ = reframed(TIMED_FRAMES)
     in_context, _ = reframed(CONTEXT_FRAMES)
     identified, identified_results = reframed(IDENTIFIED_FRAMES)
     accepted = [allowed for _, allowed in DEPARTMENTS for _ in range(repeat)]

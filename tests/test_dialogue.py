@@ -54,6 +54,7 @@ def test_an_unlabelled_opening_script_is_not_read(opening):
     "请问还有其他需要帮助的吗？没有了，谢谢。好的，感谢您的来电，再见。",
     "好的，您反映的问题我们会转交给属地街道处理，请您保持电话畅通。",
     "已经帮您登记了。您还有什么其他问题吗？没有了。好的，再见。",
+    "好的，已经给您登记了，请耐心等待回复，再见。",
 ])
 def test_an_unlabelled_closing_script_is_not_read(closing):
     assert caller_turns(normalise(CASE + "。" + closing)) == normalise(CASE)

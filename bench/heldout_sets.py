@@ -29,6 +29,11 @@ from heldout import (CONTEXT_FRAMES, DEPARTMENTS, FRAMES, IDENTIFIED_FRAMES, LIF
 from triage import load_model  # noqa: E402
 
 
+def without_misses(found: dict) -> dict:
+    """A set's figures as printed: its list of misses only with ``--misses``."""
+    return {key: value for key, value in found.items() if key != "misses"}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", help="model folder (default: the bundled default model)")
@@ -180,32 +185,32 @@ def main() -> None:
                               "false_特急_in_auto_band": sum(found["label"] == "特急" and found["band"] == "auto"
                                                              for found in fresh_urgencies),
                               "紧急": sum(found["label"] == "紧急" for found in fresh_urgencies)},
-        **{name: {key: value for key, value in found.items() if key != "misses"} for name, found in stances.items()},
+        **{name: without_misses(found) for name, found in stances.items()},
         # the department cases opened with a stated request (我要举报, 我要投诉, 想咨询一下)
         "stated_requests": stated,
-        "departments": {key: value for key, value in everyday_departments.items() if key != "misses"},
+        "departments": without_misses(everyday_departments),
         # the same cases from callers who give a name, an ID number and a phone
-        "departments_identified": {key: value for key, value in identified.items() if key != "misses"},
+        "departments_identified": without_misses(identified),
         # the same cases inside an operator's greeting or closing, labelled or not
-        "departments_transcribed": {key: value for key, value in transcribed.items() if key != "misses"},
+        "departments_transcribed": without_misses(transcribed),
         # inside an unlabelled script written after the first (a staff number, a read-back, a call back)
-        "departments_transcribed_fresh": {key: value for key, value in transcribed_fresh.items() if key != "misses"},
+        "departments_transcribed_fresh": without_misses(transcribed_fresh),
         # with the operator's questions inside the call (where, since when, who), unlabelled
-        "departments_asked": {key: value for key, value in asked.items() if key != "misses"},
+        "departments_asked": without_misses(asked),
         # speakers labelled by number or letter only (说话人1, A, 角色1), the operator first or second
-        "departments_numbered_speakers": {key: value for key, value in numbered.items() if key != "misses"},
+        "departments_numbered_speakers": without_misses(numbered),
         # the identified callers reading their numbers out: none may be shown
-        "departments_identified_read_out": {key: value for key, value in spoken_numbers.items() if key != "misses"},
+        "departments_identified_read_out": without_misses(spoken_numbers),
         # the operator's questions without punctuation: not handled (a known weakness)
-        "departments_asked_unpunctuated": {key: value for key, value in asked_unmarked.items() if key != "misses"},
+        "departments_asked_unpunctuated": without_misses(asked_unmarked),
         # without punctuation, as speech recognition may hand a call over (the operator's script round it)
-        "departments_unpunctuated": {key: value for key, value in spoken.items() if key != "misses"},
+        "departments_unpunctuated": without_misses(spoken),
         # as call-centre speech recognition exports a call: times, labels in brackets, an agent's number
-        "departments_transcript_exports": {key: value for key, value in exported.items() if key != "misses"},
+        "departments_transcript_exports": without_misses(exported),
         # unlabelled, with the times speech recognition stamps on each stretch of speech
-        "departments_timed": {key: value for key, value in timed.items() if key != "misses"},
+        "departments_timed": without_misses(timed),
         # the same cases after the caller's circumstances (age, work, family)
-        "departments_in_context": {key: value for key, value in in_context.items() if key != "misses"},
+        "departments_in_context": without_misses(in_context),
     }
     if arguments.misses:
         report["misses"] = {

@@ -20,7 +20,8 @@ set holds three texts per matter:
   framed as a caller who gives a name, ID number and phone (IDENTIFIED_FRAMES), and as one
   who states a request (STATED_FRAMES: 我要举报, 我要投诉, 想咨询一下), inside an
   operator's greeting or closing (OPERATOR_FRAMES; OPERATOR_FRAMES_FRESH without labels),
-  with the operator's questions inside the call (OPERATOR_QUESTION_FRAMES), with speakers
+  with the operator's questions inside the call (OPERATOR_QUESTION_FRAMES; OPERATOR_QUESTION_FRAMES_FRESH
+  as operators often put them), with speakers
   labelled by number or letter only (NUMBERED_SPEAKER_FRAMES), without punctuation
   (UNPUNCTUATED_FRAMES), as speech recognition exports them with times
   (TRANSCRIPT_EXPORT_FRAMES; TIMED_FRAMES without labels), and after the caller's circumstances (CONTEXT_FRAMES).
@@ -475,6 +476,13 @@ _MARKS = re.compile(r"[，。！？；：、,.!?;:\s]")
 def unpunctuated(text: str) -> str:
     """``text`` as speech recognition without punctuation hands it over: no marks, no spaces."""
     return _MARKS.sub("", text)
+
+
+# Session 30, written before the question formulae were widened: the operator's questions
+# as 12345 operators often put them, without labels, with the caller's short answers.
+OPERATOR_QUESTION_FRAMES_FRESH = ("{text}。请问具体位置在哪里？就在菜市场东门。现场有没有人受伤？没有。好的，您是否需要对您的信息保密？需要。",
+                                  "{text}。这个联系电话是您本人的吗？对。请问怎么称呼您？姓赵。您是要投诉还是咨询？投诉。",
+                                  "您好，12345。{text}。这种情况有多久了？快一个月了。之前有没有打过我们热线？打过一次。需要给您回电吗？要的。")
 
 
 # Callers who tell their circumstances first (session 28): the department cases again, after

@@ -6,7 +6,7 @@ project's 67 department cases (training/heldout.py) told as hotline transcripts.
 
 For each way of telling them (as written, inside each operator's script of
 ``heldout.OPERATOR_FRAMES`` and ``OPERATOR_FRAMES_FRESH``, with the operator's questions
-of ``OPERATOR_QUESTION_FRAMES``, with speakers labelled by number,
+of ``OPERATOR_QUESTION_FRAMES`` and ``OPERATOR_QUESTION_FRAMES_FRESH``, with speakers labelled by number,
 ``NUMBERED_SPEAKER_FRAMES``, without punctuation, ``UNPUNCTUATED_FRAMES``, and as speech
 recognition exports a call, ``TRANSCRIPT_EXPORT_FRAMES`` and ``TIMED_FRAMES``), three files through the batch
 command with caller and time columns, on the model's default settings:
@@ -29,8 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
 from heldout import (DEPARTMENTS, FRAMES, NUMBERED_SPEAKER_FRAMES, OPERATOR_FRAMES, OPERATOR_FRAMES_FRESH,  # noqa: E402
-                     OPERATOR_QUESTION_FRAMES, TIMED_FRAMES, TRANSCRIPT_EXPORT_FRAMES, UNPUNCTUATED_FRAMES,
-                     unpunctuated)
+                     OPERATOR_QUESTION_FRAMES, OPERATOR_QUESTION_FRAMES_FRESH, TIMED_FRAMES,
+                     TRANSCRIPT_EXPORT_FRAMES, UNPUNCTUATED_FRAMES, unpunctuated)
 
 
 def batch(rows: list[tuple[str, str, str]], folder: Path, model: str | None) -> list[dict]:
@@ -62,6 +62,8 @@ def main() -> None:
     tellings = {"as_written": "{text}", **{f"operator_frames_{number}": frame for number, frame in enumerate(OPERATOR_FRAMES)},
                 **{f"operator_frames_fresh_{number}": frame for number, frame in enumerate(OPERATOR_FRAMES_FRESH)},
                 **{f"operator_questions_{number}": frame for number, frame in enumerate(OPERATOR_QUESTION_FRAMES)},
+                **{f"operator_questions_fresh_{number}": frame
+                   for number, frame in enumerate(OPERATOR_QUESTION_FRAMES_FRESH)},
                 **{f"numbered_speakers_{number}": frame for number, frame in enumerate(NUMBERED_SPEAKER_FRAMES)},
                 **{f"unpunctuated_{number}": frame for number, frame in enumerate(UNPUNCTUATED_FRAMES)},
                 **{f"transcript_exports_{number}": frame for number, frame in enumerate(TRANSCRIPT_EXPORT_FRAMES)},

@@ -418,15 +418,17 @@ def _numbered_labels(text: str) -> bool:
     or 乙, or after a digit (说话人1：, or a label's time, 00:00:05) where a speaker's word
     (说话人, 角色) stands too; a space between or not. A third of real posts hold a colon
     (尊敬的领导：, 9:30), and this costs them a few string searches instead of
-    ``_NUMBERED``'s scan."""
+    ``_NUMBERED``'s scan; the speakers' words are looked for once, after it."""
+    after_digit = False
     for colon in _ENDS_A_LABEL:
         at = text.find(colon)
         while at > 0:
             before = text[at - 1] if text[at - 1] != " " else text[:at].rstrip()[-1:]
-            if before in _LETTERS or (before.isdigit() and any(word in text for word in _SPEAKER_WORDS)):
+            if before in _LETTERS:
                 return True
+            after_digit = after_digit or before.isdigit()
             at = text.find(colon, at + 1)
-    return False
+    return after_digit and any(word in text for word in _SPEAKER_WORDS)
 
 
 def _numbered_operator(text: str, labels: list[re.Match]) -> set[str]:

@@ -81,14 +81,20 @@ def _masked(text: str, read: str, numbers: bool, kinds: set[str]) -> str:
             text, count = pattern.subn(placeholder, text)
             read = text
         else:
-            pieces, position, count = [], 0, 0
-            for count, match in enumerate(pattern.finditer(read), 1):
-                pieces += [text[position:match.start()], placeholder]
-                position = match.end()
-            if count:
-                pieces.append(text[position:])
-                text = "".join(pieces)
-                read = pattern.sub(placeholder, read)
+            spans = [match.span() for match in pattern.finditer(read)]
+            count = len(spans)
+            if spans:
+                text, read = _spliced(text, spans, placeholder), _spliced(read, spans, placeholder)
         if count:
             kinds.add(kind)
     return text
+
+
+def _spliced(text: str, spans: list[tuple[int, int]], placeholder: str) -> str:
+    """``text`` with each of ``spans`` (in order, apart) replaced by ``placeholder``."""
+    pieces, position = [], 0
+    for start, end in spans:
+        pieces += [text[position:start], placeholder]
+        position = end
+    pieces.append(text[position:])
+    return "".join(pieces)

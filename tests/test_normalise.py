@@ -42,6 +42,14 @@ def test_normalise_is_idempotent():
     ("身份证11010119900307123X", ["id_number"], "11010119900307123X"),
     ("银行卡6222 0212 3456 7890 123", ["bank_card"], "7890"),
     ("车牌京A12345撞了我", ["plate"], "A12345"),
+    # a number read out, as speech recognition writes it
+    ("我的电话是一三八一二三四五六七八", ["phone"], "一三八一二三四"),
+    ("电话幺三八 幺二三四 五六七八", ["phone"], "五六七八"),
+    ("座机零七三一八八八八八八八八", ["phone"], "八八八八八八八"),
+    ("身份证号四三零一零二一九八八零三一五一二三叉", ["id_number"], "一九八八零三一五"),
+    ("车牌湘A一二三四五撞了我", ["plate"], "一二三四五"),
+    ("电话138一二三四五六七八", ["phone"], "一二三四五六七八"),  # written and spoken digits in one number
+    ("我电话是一三八，一二三四，五六七八", ["phone"], "五六七八"),  # a comma where the caller paused
 ])
 def test_personal_data_is_masked(text, kinds, must_not_contain):
     masked, found = mask_personal_data(normalise(text))
@@ -52,21 +60,6 @@ def test_personal_data_is_masked(text, kinds, must_not_contain):
 def test_full_width_phone_is_masked_after_normalising():
     masked, found = mask_personal_data(normalise("电话１３８１２３４５６７８"))
     assert found == ["phone"] and "〔电话〕" in masked
-
-
-@pytest.mark.parametrize("text, kinds, must_not_contain", [
-    # a number read out, as speech recognition writes it
-    ("我的电话是一三八一二三四五六七八", ["phone"], "一三八一二三四"),
-    ("电话幺三八 幺二三四 五六七八", ["phone"], "五六七八"),
-    ("座机零七三一八八八八八八八八", ["phone"], "八八八八八八八"),
-    ("身份证号四三零一零二一九八八零三一五一二三叉", ["id_number"], "一九八八零三一五"),
-    ("车牌湘A一二三四五撞了我", ["plate"], "一二三四五"),
-    ("电话138一二三四五六七八", ["phone"], "一二三四五六七八"),  # written and spoken digits in one number
-    ("我电话是一三八，一二三四，五六七八", ["phone"], "五六七八"),  # a comma where the caller paused
-])
-def test_numbers_read_out_are_masked(text, kinds, must_not_contain):
-    masked, found = mask_personal_data(normalise(text))
-    assert found == kinds and must_not_contain not in masked
 
 
 @pytest.mark.parametrize("text", ["二零一九年十二月三十一日", "一三五七九个人", "三十五岁的一二三四五六", "京A市的路灯坏了",

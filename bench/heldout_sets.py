@@ -22,8 +22,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
 from heldout import (CONTEXT_FRAMES, DEPARTMENTS, FRAMES, IDENTIFIED_FRAMES, LIFE_SAFETY_SETS, LOOK_ALIKES,  # noqa: E402
                      LOOK_ALIKES_FRESH, NON_COMPLAINTS, OPERATOR_FRAMES, OPERATOR_FRAMES_FRESH,
-                     OPERATOR_QUESTION_FRAMES, OPERATOR_QUESTION_FRAMES_FRESH, NUMBERED_SPEAKER_FRAMES, REQUEST_TYPES,
-                     REQUEST_TYPES_FRESH,
+                     OPERATOR_QUESTION_FRAMES, OPERATOR_QUESTION_FRAMES_FRESH, NUMBERED_SPEAKER_FRAMES, PAUSED_NUMBER_FRAMES,
+                     REQUEST_TYPES, REQUEST_TYPES_FRESH,
                      STATED_FRAMES, TIMED_FRAMES, TRANSCRIPT_EXPORT_FRAMES, UNPUNCTUATED_FRAMES, framed, read_out,
                      unpunctuated)
 
@@ -104,7 +104,7 @@ def main() -> None:
     stances = {"request_types": request_types(REQUEST_TYPES), "request_types_fresh": request_types(REQUEST_TYPES_FRESH)}
     assert {len(IDENTIFIED_FRAMES), len(STATED_FRAMES), len(OPERATOR_FRAMES), len(OPERATOR_FRAMES_FRESH),
             len(OPERATOR_QUESTION_FRAMES), len(NUMBERED_SPEAKER_FRAMES), len(UNPUNCTUATED_FRAMES),
-            len(TRANSCRIPT_EXPORT_FRAMES), len(TIMED_FRAMES), len(OPERATOR_QUESTION_FRAMES_FRESH),
+            len(TRANSCRIPT_EXPORT_FRAMES), len(TIMED_FRAMES), len(OPERATOR_QUESTION_FRAMES_FRESH), len(PAUSED_NUMBER_FRAMES),
             len(CONTEXT_FRAMES)} == {repeat}  # runs of this length
 
     def department_cases_in(frames, told=str) -> list[str]:
@@ -169,6 +169,11 @@ def main() -> None:
     spoken_numbers["wrongly_公安局"] = wrongly_to_police(spoken_number_results)
     shown = re.compile(r"[零一二三四五六七八九](?: ?[零一二三四五六七八九叉]){6}")  # in the result's text, as stored and logged
     spoken_numbers["numbers_shown"] = sum(bool(shown.search(result["text"])) for result in spoken_number_results)
+    # the same callers pausing in their numbers (139，1234，5678; 1 3 9 8…), as typed and as transcribed
+    paused_numbers, paused_number_results = reframed(PAUSED_NUMBER_FRAMES)
+    paused_numbers["wrongly_公安局"] = wrongly_to_police(paused_number_results)
+    paused = re.compile(r"\d(?:[,.、。 ]?[\dX]){6}")
+    paused_numbers["numbers_shown"] = sum(bool(paused.search(result["text"])) for result in paused_number_results)
 
     report = {
         "benchmark": "heldout_sets", "model_version": model.version_,
@@ -206,6 +211,8 @@ def main() -> None:
         "departments_numbered_speakers": without_misses(numbered),
         # the identified callers reading their numbers out: none may be shown
         "departments_identified_read_out": without_misses(spoken_numbers),
+        # the identified callers pausing in their numbers: none may be shown
+        "departments_identified_paused": without_misses(paused_numbers),
         # the operator's questions without punctuation: not handled (a known weakness)
         "departments_asked_unpunctuated": without_misses(asked_unmarked),
         # without punctuation, as speech recognition may hand a call over (the operator's script round it)

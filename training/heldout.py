@@ -17,7 +17,8 @@ set holds three texts per matter:
   16 of the corpus, to measure it; REQUEST_TYPES_FRESH after it, with matters of other
   services, used for nothing but the one measurement.
 - DEPARTMENTS: realistic cases with every department a centre would accept for them; also
-  framed as a caller who gives a name, ID number and phone (IDENTIFIED_FRAMES), and as one
+  framed as a caller who gives a name, ID number and phone (IDENTIFIED_FRAMES; PAUSED_NUMBER_FRAMES
+  with the pauses in the numbers), and as one
   who states a request (STATED_FRAMES: 我要举报, 我要投诉, 想咨询一下), inside an
   operator's greeting or closing (OPERATOR_FRAMES; OPERATOR_FRAMES_FRESH without labels),
   with the operator's questions inside the call (OPERATOR_QUESTION_FRAMES; OPERATOR_QUESTION_FRAMES_FRESH
@@ -410,6 +411,14 @@ def read_out(frame: str) -> str:
     """``frame`` with its numbers as speech recognition writes them read out (一三九一二三四五六七八,
     叉 for an ID number's X); session 30, written before such numbers were masked."""
     return frame.translate(_READ_OUT)
+
+
+# Session 31, written before such numbers were masked: the same callers' numbers with the
+# pauses a caller makes saying them, as people type them and speech recognition marks them
+# (a comma, a full stop, 、 between groups; a space after every digit).
+PAUSED_NUMBER_FRAMES = ("我叫李建国，身份证号码110105，19491231，002X，{text}",
+                        "{text}。联系人王秀英，手机139，1234，5678，备用号码1 3 9 8 7 6 5 4 3 2 1",
+                        "本人身份证号320106.19880715.0418，联系电话025、83451234，{text}")
 
 
 # Callers who say what they want (session 28): the department cases again, each opened with

@@ -50,6 +50,15 @@ def test_normalise_is_idempotent():
     ("车牌湘A一二三四五撞了我", ["plate"], "一二三四五"),
     ("电话138一二三四五六七八", ["phone"], "一二三四五六七八"),  # written and spoken digits in one number
     ("我电话是一三八，一二三四，五六七八", ["phone"], "五六七八"),  # a comma where the caller paused
+    # a number said or typed with pauses: a mark between its groups, a space after each digit
+    ("我电话139，1234，5678，3号楼", ["phone"], "5678"),
+    ("手机号138、1234、5678", ["phone"], "1234"),
+    ("电话1 3 9 8 7 6 5 4 3 2 1", ["phone"], "6 5 4"),
+    ("身份证号320106.19880715.0418", ["id_number"], "19880715"),
+    ("身份证号三二零一零六。一九八八零七一五。零四一八", ["id_number"], "一九八八零七一五"),
+    ("卡号6222，0212，3456，7894", ["bank_card"], "3456"),
+    ("座机025、83451234", ["phone"], "83451234"),
+    ("座机025 8345 1234", ["phone"], "8345"),
 ])
 def test_personal_data_is_masked(text, kinds, must_not_contain):
     masked, found = mask_personal_data(normalise(text))
@@ -63,8 +72,12 @@ def test_full_width_phone_is_masked_after_normalising():
 
 
 @pytest.mark.parametrize("text", ["二零一九年十二月三十一日", "一三五七九个人", "三十五岁的一二三四五六", "京A市的路灯坏了",
-                                  "一二三四五六七号楼，1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16栋"])
-def test_spoken_numbers_that_are_no_ones_number_are_kept(text):
+                                  "一二三四五六七号楼，1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16栋",
+                                  # numbers in groups that make no one's number whole
+                                  "公交有103、104、115、123、204、206、208、210路", "证号分别为2018-0051、2018-0052、2018-0053",
+                                  "2017,2018,2019,2020年连续四年", "欠款1,380,000,000元", "地址192.168.100.200",
+                                  "成绩 81.15 11 90294 11 中学语文", "2019.10.15开始", "门牌6201、6202、6203、6205号"])
+def test_numbers_that_are_no_ones_number_are_kept(text):
     assert mask_personal_data(normalise(text)) == (normalise(text), [])
 
 

@@ -297,6 +297,7 @@ def test_logs_are_json_lines_with_request_ids_and_no_personal_numbers(client, au
                     json={"text": "我的电话13812345678，身份证110101199003071234", "caller": {"phone": "13812345678"}})
         client.post("/v1/triage", json={"text": "no token"})
         read_out = client.post("/v1/triage", headers=auth, json={"text": "楼道灯坏了，我电话幺三九 一二三四 五六七八"})
+        paused = client.post("/v1/triage", headers=auth, json={"text": "楼道灯坏了，我电话１３９，２４６８，１３５７"})
         logger.info("caller 13912345678 called back")
         logger.info("caller 一三七一二三四五六七八 read it out")
         client.post("/v1/cases/1\u2028\x85\u2029/claim", headers=auth)  # line breaks to some readers, raw in JSON
@@ -310,6 +311,7 @@ def test_logs_are_json_lines_with_request_ids_and_no_personal_numbers(client, au
     logged = stream.getvalue()
     assert "13812345678" not in logged and "110101199003071234" not in logged and "13912345678" not in logged
     assert "五六七八" not in logged and "五六七八" not in read_out.get_data(as_text=True)  # read out, as speech recognition writes it
+    assert "2468" not in logged and "2468" not in paused.get_data(as_text=True)  # said with pauses, in full-width digits
 
 
 @pytest.mark.parametrize("config, message", [

@@ -19,6 +19,11 @@ cdef inline bint _spoken(Py_UCS4 character):
     return character in u"零〇一二三四五六七八九幺两"
 
 
+cdef inline bint _pause(Py_UCS4 character):
+    """A mark a caller's pause leaves between a number's groups (``privacy._PAUSE_MARKS``)."""
+    return character == u',' or character == u'.' or character == u'、' or character == u'。'
+
+
 cdef inline bint _province(Py_UCS4 character):
     """The first character of a plate (``privacy._PROVINCES``)."""
     return character in u"京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
@@ -38,11 +43,13 @@ def number_runs(str text):
     """What runs of digits ``text`` holds, as bits: 1, seven digits in a row, each pair joined
     by at most one space or hyphen (``privacy._LONG_NUMBER``; a digit is what ``\\d``
     matches, any decimal digit); 2, such a run of digits written or spoken (``_spoken``, as
-    speech recognition writes a number read out), a comma joining them too, with a spoken one
-    among them, or a plate's province and letter (``privacy._read_out``)."""
+    speech recognition writes a number read out), a pause mark (``_pause``) joining them too,
+    with a spoken digit or a pause mark among them, or a plate's province and letter
+    (``privacy._read_out``)."""
     cdef Py_ssize_t digits = 0, joins = 0  # the chain of written digits ending here: its digits, and joins since its last
     cdef Py_ssize_t said = 0, said_joins = 0  # the same of written and spoken ones
-    cdef bint spoken = False  # a spoken digit in that chain
+    cdef bint marked = False  # a spoken digit, or a pause mark between two digits, in that chain
+    cdef bint paused = False  # the join since its last digit is a pause mark
     cdef bint decimal
     cdef int found = 0
     cdef Py_UCS4 character, before = 0
@@ -62,17 +69,18 @@ def number_runs(str text):
             digits = joins = 0
         if decimal or _spoken(character):
             if said_joins > 1:
-                said, spoken = 0, False
+                said, marked = 0, False
             said += 1
+            marked = marked or not decimal or (said_joins == 1 and paused)
             said_joins = 0
-            spoken = spoken or not decimal
-            if said >= 7 and spoken:
+            if said >= 7 and marked:
                 found |= 2
-        elif said and (character == u' ' or character == u'-' or character == u','):
+        elif said and (character == u' ' or character == u'-' or _pause(character)):
             said_joins += 1
+            paused = _pause(character)
         elif said:
             said = said_joins = 0
-            spoken = False
+            marked = False
         if u'A' <= character <= u'Z' and character != u'I' and character != u'O' and _province(before):
             found |= 2
         if found == 3:

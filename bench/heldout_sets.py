@@ -149,6 +149,7 @@ def main() -> None:
     asked_fresh, _ = reframed(OPERATOR_QUESTION_FRAMES_FRESH)
     numbered, _ = reframed(NUMBERED_SPEAKER_FRAMES)
     asked_unmarked, _ = reframed([unpunctuated(frame) for frame in OPERATOR_QUESTION_FRAMES], unpunctuated)
+    asked_fresh_unmarked, _ = reframed([unpunctuated(frame) for frame in OPERATOR_QUESTION_FRAMES_FRESH], unpunctuated)
     spoken, _ = reframed(UNPUNCTUATED_FRAMES, unpunctuated)
     spoken["bare_unpunctuated_top1"] = departments(DEPARTMENTS, model.predict(
         department_cases_in(["{text}"] * repeat, unpunctuated)))["top1_in_accepted"]  # what the frames cost, apart
@@ -213,8 +214,9 @@ def main() -> None:
         "departments_identified_read_out": without_misses(spoken_numbers),
         # the identified callers pausing in their numbers: none may be shown
         "departments_identified_paused": without_misses(paused_numbers),
-        # the operator's questions without punctuation: not handled (a known weakness)
+        # the operator's questions without punctuation, as first written and as operators often put them
         "departments_asked_unpunctuated": without_misses(asked_unmarked),
+        "departments_asked_fresh_unpunctuated": without_misses(asked_fresh_unmarked),
         # without punctuation, as speech recognition may hand a call over (the operator's script round it)
         "departments_unpunctuated": without_misses(spoken),
         # as call-centre speech recognition exports a call: times, labels in brackets, an agent's number

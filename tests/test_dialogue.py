@@ -149,6 +149,29 @@ def test_a_callers_words_without_marks_are_kept(text):
     assert caller_turns(normalise(text)) == normalise(text)
 
 
+@pytest.mark.parametrize("asked, read", [
+    ("您说的这个地方大概在哪个路段在人民路路口那里大概从什么时候开始的上个礼拜就这样了", "在人民路路口那里上个礼拜就这样了"),
+    ("好的麻烦您留一下姓名和电话我姓周您是当事人本人吗是的之前有没有向别的部门反映过还没有", "好的我姓周是的还没有"),
+    ("那请问您住在哪个社区东风社区好请您稍等我查一下", "东风社区好"),
+    # the questions before the one that addresses the caller go too
+    ("这种情况有多久了快一个月了之前有没有打过我们热线打过一次需要给您回电吗要的", "快一个月了打过一次要的"),
+])
+def test_the_operators_questions_without_marks_are_not_read(asked, read):
+    assert caller_turns(normalise(UNMARKED_CASE + asked)) == UNMARKED_CASE + read
+
+
+@pytest.mark.parametrize("text", [
+    # no question addresses the caller: a caller's own short questions stay
+    UNMARKED_CASE + "请问什么时候能修好之前有没有人管过",
+    UNMARKED_CASE + "麻烦您帮我们反映一下什么时候能解决",
+    # far from the operator's question, the caller's words stay
+    UNMARKED_CASE + "我不知道之前有没有向别的部门反映过我家里人说已经找过小区物业好几次了物业一直说这个不归他们管请问您贵姓",
+])
+def test_a_callers_questions_without_marks_are_read(text):
+    read = caller_turns(normalise(text))
+    assert read.startswith(UNMARKED_CASE) and ("之前有没有" in read or "什么时候" in read)
+
+
 @pytest.mark.parametrize("transcript", [
     # times before the labels, an agent's number after one
     "【00:00:02】坐席(工号1024)：您好，请讲。【00:00:05】来电人：楼道灯坏了一个月。【00:00:13】坐席(工号1024)：好的，已经记录。",

@@ -52,7 +52,11 @@ Inside the call, the operator's questions (请问具体在什么位置？您贵�
 holds (您稍等，我查一下) go wherever they stand, as whole short clauses only: a caller's own
 question names what it asks about (请问社保卡在哪个地方办理？) and stays, and so do the
 caller's answers (就在我们家楼下). Read, those questions made 110 of 201 cases' request
-types something else (mostly 咨询).
+types something else (mostly 咨询). Without marks there is no short clause to match whole:
+there, between the script's two runs, a question goes where it addresses the caller (您说的
+这个地方在哪个路段, 您是当事人本人吗), with the whole questions asked beside it, between the
+caller's short answers (之前有没有向别的部门反映过); read, such questions had changed 116 and
+155 of 201 request types.
 """
 from __future__ import annotations
 
@@ -152,7 +156,7 @@ _QUESTION_CLAUSES = (
     r"(?:哪个|哪|哪一个|什么)" + _PLACE + r"+(?:哪个" + _PLACE + r"+)*(?:的)?(?:呢|啊)?",
     r"(?:那)?(?:麻烦您|请您|您)?(?:方便)?(?:留|提供|说|告诉我)一下(?:您的)?(?:具体)?" + _DETAILS
     + r"(?:和(?:您的)?" + _DETAILS + r")?(?:吗)?",
-    r"(?:请问)?(?:您)?(?:贵姓|怎么称呼|怎么称呼您)",
+    r"(?:请问)?(?:您)?(?:贵姓|怎么称呼您|怎么称呼)",
     r"(?:请问)?您的(?:联系)?(?:电话|方式|手机)(?:号码)?(?:是)?多少",
     r"(?:请问)?(?:这个|这种)?(?:情况|问题|事情)?(?:大概|大约)?(?:持续|有)?(?:多久|多长时间)了?",
     r"(?:请问)?(?:这个|这种)?(?:情况|问题|事情)?(?:大概|大约)?(?:是)?(?:从)?什么时候(?:开始)?(?:的)?",
@@ -190,6 +194,9 @@ _LEADING_FILLER = re.compile(r"(?:嗯|哦|呃|啊|喂|那|好的|好|对|是的|
 _WEAK = re.compile(r"[嗯哦呃啊喂那好的对是行没有了]+|喂?(?:您好|你好)|(?:好的)?谢谢(?:您)?|[\[【(（]?" + _TIME + r"[\]】)）]?")
 _LONGEST_CLAUSE = 40
 _LONGEST_QUESTION = 20  # an operator's question is short; a caller's that long names its matter
+_LONGEST_ANSWER = 20  # characters between two of the operator's questions without marks: the caller's answer
+_LEAST_ASKED = 8  # characters of a formula read as the operator's question beside one that addresses the caller
+_BEFORE_ADDRESS = 8  # characters before its 您 a formula addressing the caller may open with (这个联系电话是您)
 _NEAR_END = 64  # a run's script words lie this near its end of the text (weak clauses are short)
 _LONGEST_RUN = 240  # characters of a text's end read for a closing run
 _LEAST_UNMARKED = 8  # characters of formulae a run without marks holds (12345热线 alone, 7, may be the caller's)
@@ -216,6 +223,8 @@ def without_script(text: str) -> str:
     if _CLOSING_WORDS.search(asked, max(0, end - _NEAR_END)):
         end = _closing_run(asked)
     kept = asked[start:end] if start < end else asked
+    if "您" in kept:  # between the script's runs (a closing's 给您回电 is one of its formulae)
+        kept = _without(kept, _addressed_questions(kept))
     if kept is text:
         return text
     return _or_whole(kept, text)
@@ -224,20 +233,75 @@ def without_script(text: str) -> str:
 def _without_questions(text: str) -> str:
     """``text`` without the operator's questions (``_QUESTION_CLAUSES``, among the
     ``asked_clauses``) and a hold's 我查一下 after 稍等, each with the punctuation after it."""
-    pieces, position = [], 0
+    spans, position = [], 0
     for start, end in asked_clauses(text):
         if start < position or not _says(_QUESTION, text, start, end):
             continue
-        pieces.append(text[position:start])
         position = _CLAUSE.match(text, start).end()
         if "稍等" in text[start:end] and position < len(text):  # the hold's 我查一下
             following = _CLAUSE.match(text, position)
             if following[1] and _says(_QUESTION, text, position, following.end(1)):
                 position = following.end()
-    if not pieces:
+        spans.append((start, position))
+    return _without(text, spans)
+
+
+def _without(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` without ``spans`` (in order; one that overlaps the one before it left out)."""
+    if not spans:
         return text
+    pieces, position = [], 0
+    for start, end in spans:
+        if start >= position:
+            pieces.append(text[position:start])
+            position = end
     pieces.append(text[position:])
     return "".join(pieces)
+
+
+def _addressed_questions(text: str) -> list[tuple[int, int]]:
+    """The (start, end) of the operator's questions, in order, inside the clauses of ``text``
+    too long to be one question, as speech recognition without marks hands a call over: each
+    formula that addresses the caller (``_QUESTION_CLAUSES`` with 您 in it: 您说的这个地方在哪个
+    路段, 麻烦您留一下姓名和电话, 您是当事人本人吗), and the formulae that follow or precede
+    one, formula by formula, with at most ``_LONGEST_ANSWER`` characters of the caller's answer
+    between them: whole questions of ``_LEAST_ASKED`` characters or more (之前有没有向别的部门
+    反映过), or any formula with no answer between (请您稍等我查一下). A caller asks no one 您
+    about themselves, and a caller's short question (什么时候能修好) is read."""
+    spans = []
+    for clause in _CLAUSE.finditer(text):
+        start, end = clause.span(1)
+        if end - start <= _LONGEST_QUESTION or text.find("您", start, end) < 0:
+            continue
+        addressed = {found.span() for at in range(start, end) if text[at] == "您"
+                     for found in [_addressed(text, max(start, at - _BEFORE_ADDRESS), at, end)] if found}
+        if not addressed:
+            continue
+        formulae = sorted(addressed | {found.span() for found in _QUESTION.finditer(text, start, end) if found[0]})
+        kept = [span in addressed for span in formulae]
+        # forwards, then backwards: the questions after and before each that addresses the caller
+        for index, near in [(index, index - 1) for index in range(1, len(formulae))] + \
+                [(index, index + 1) for index in range(len(formulae) - 2, -1, -1)]:
+            kept[index] = kept[index] or kept[near] and _chained(formulae[index], formulae[near])
+        spans += [span for span, keep in zip(formulae, kept) if keep]
+    return spans  # (in order: each clause's formulae sorted, the clauses in order)
+
+
+def _addressed(text: str, first: int, at: int, end: int) -> re.Match | None:
+    """The formula from ``first`` to ``at`` or later, the earliest, that holds the 您 at ``at``."""
+    for start in range(first, at + 1):
+        found = _QUESTION.match(text, start, end)
+        if found and found.end() > at:
+            return found
+    return None
+
+
+def _chained(formula: tuple[int, int], asked: tuple[int, int]) -> bool:
+    """Whether ``formula`` is one of the operator's run of questions beside ``asked``, one
+    of them: right beside it, or at most ``_LONGEST_ANSWER`` characters of answer away and a
+    whole question itself (``_LEAST_ASKED``)."""
+    gap = max(formula[0] - asked[1], asked[0] - formula[1])
+    return gap == 0 or 0 < gap <= _LONGEST_ANSWER and formula[1] - formula[0] >= _LEAST_ASKED
 
 
 def asked_clauses(text: str, longest: int = _LONGEST_QUESTION, compiled: bool = True) -> list[tuple[int, int]]:

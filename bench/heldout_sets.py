@@ -22,7 +22,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
 from heldout import (CONTEXT_FRAMES, DEPARTMENTS, FRAMES, IDENTIFIED_FRAMES, LIFE_SAFETY_SETS, LOOK_ALIKES,  # noqa: E402
                      LOOK_ALIKES_FRESH, NON_COMPLAINTS, OPERATOR_FRAMES, OPERATOR_FRAMES_FRESH,
-                     OPERATOR_QUESTION_FRAMES, OPERATOR_QUESTION_FRAMES_FRESH, NUMBERED_SPEAKER_FRAMES, PAUSED_NUMBER_FRAMES,
+                     OPERATOR_QUESTION_FRAMES, OPERATOR_QUESTION_FRAMES_FRESH, OPERATOR_QUESTION_FRAMES_VARIANTS,
+                     NUMBERED_SPEAKER_FRAMES, PAUSED_NUMBER_FRAMES,
                      REQUEST_TYPES, REQUEST_TYPES_FRESH,
                      STATED_FRAMES, TIMED_FRAMES, TRANSCRIPT_EXPORT_FRAMES, UNPUNCTUATED_FRAMES, framed, read_out,
                      unpunctuated)
@@ -105,6 +106,7 @@ def main() -> None:
     assert {len(IDENTIFIED_FRAMES), len(STATED_FRAMES), len(OPERATOR_FRAMES), len(OPERATOR_FRAMES_FRESH),
             len(OPERATOR_QUESTION_FRAMES), len(NUMBERED_SPEAKER_FRAMES), len(UNPUNCTUATED_FRAMES),
             len(TRANSCRIPT_EXPORT_FRAMES), len(TIMED_FRAMES), len(OPERATOR_QUESTION_FRAMES_FRESH), len(PAUSED_NUMBER_FRAMES),
+            len(OPERATOR_QUESTION_FRAMES_VARIANTS),
             len(CONTEXT_FRAMES)} == {repeat}  # runs of this length
 
     def department_cases_in(frames, told=str) -> list[str]:
@@ -147,6 +149,7 @@ def main() -> None:
     transcribed_fresh, _ = reframed(OPERATOR_FRAMES_FRESH)
     asked, _ = reframed(OPERATOR_QUESTION_FRAMES)
     asked_fresh, _ = reframed(OPERATOR_QUESTION_FRAMES_FRESH)
+    asked_variants, _ = reframed(OPERATOR_QUESTION_FRAMES_VARIANTS)
     numbered, _ = reframed(NUMBERED_SPEAKER_FRAMES)
     asked_unmarked, _ = reframed([unpunctuated(frame) for frame in OPERATOR_QUESTION_FRAMES], unpunctuated)
     asked_fresh_unmarked, _ = reframed([unpunctuated(frame) for frame in OPERATOR_QUESTION_FRAMES_FRESH], unpunctuated)
@@ -208,6 +211,8 @@ def main() -> None:
         "departments_asked": without_misses(asked),
         # the operator's questions as operators often put them (保密, 受伤, 投诉还是咨询, 回电), written afresh
         "departments_asked_fresh": without_misses(asked_fresh),
+        # the operator's questions in other words (在哪呢, 留一个联系电话, 住的是哪个小区)
+        "departments_asked_variants": without_misses(asked_variants),
         # speakers labelled by number or letter only (说话人1, A, 角色1), the operator first or second
         "departments_numbered_speakers": without_misses(numbered),
         # the identified callers reading their numbers out: none may be shown

@@ -22,7 +22,7 @@ set holds three texts per matter:
   who states a request (STATED_FRAMES: 我要举报, 我要投诉, 想咨询一下), inside an
   operator's greeting or closing (OPERATOR_FRAMES; OPERATOR_FRAMES_FRESH without labels),
   with the operator's questions inside the call (OPERATOR_QUESTION_FRAMES; OPERATOR_QUESTION_FRAMES_FRESH
-  as operators often put them), with speakers
+  as operators often put them; OPERATOR_QUESTION_FRAMES_VARIANTS in other words), with speakers
   labelled by number or letter only (NUMBERED_SPEAKER_FRAMES), without punctuation
   (UNPUNCTUATED_FRAMES), as speech recognition exports them with times
   (TRANSCRIPT_EXPORT_FRAMES; TIMED_FRAMES without labels), and after the caller's circumstances (CONTEXT_FRAMES).
@@ -492,6 +492,13 @@ def unpunctuated(text: str) -> str:
 OPERATOR_QUESTION_FRAMES_FRESH = ("{text}。请问具体位置在哪里？就在菜市场东门。现场有没有人受伤？没有。好的，您是否需要对您的信息保密？需要。",
                                   "{text}。这个联系电话是您本人的吗？对。请问怎么称呼您？姓赵。您是要投诉还是咨询？投诉。",
                                   "您好，12345。{text}。这种情况有多久了？快一个月了。之前有没有打过我们热线？打过一次。需要给您回电吗？要的。")
+
+
+# Session 31, written before any code for them: the operator's questions in words the formulae
+# were not written with (在哪呢, 留一个联系电话, 住的是哪个小区, 什么时候发现的, 方便留下姓名吗).
+OPERATOR_QUESTION_FRAMES_VARIANTS = ("{text}。您说的那个地方在哪呢？在老菜场后面。您留一个联系电话吧。13512345678。好的。",
+                                     "{text}。您现在住的是哪个小区？幸福里小区。那您大概什么时候发现的？昨天晚上。",
+                                     "{text}。那您方便留下您的姓名吗？姓孙。您是住在那附近吗？对，就在隔壁楼。")
 
 
 # Callers who tell their circumstances first (session 28): the department cases again, after

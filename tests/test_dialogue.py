@@ -92,6 +92,8 @@ def test_an_unlabelled_script_leaves_the_answer_as_for_the_bare_case(small_model
     ("请问具体位置在哪里？菜市场东门。现场有没有人受伤？没有。您是否需要对您的信息保密？需要。", "菜市场东门。没有。需要。"),
     ("这个联系电话是您本人的吗？对。您是要投诉还是咨询？投诉。之前有没有打过我们热线？打过一次。需要给您回电吗？要的。",
      "对。投诉。打过一次。要的。"),
+    ("您现在住的是哪个社区？东风社区。那您大概什么时候发现的？前天。", "东风社区。前天。"),
+    ("您留一个联系电话吧。〔电话〕。您是住在那附近吗？对。", "〔电话〕。对。"),
 ])
 def test_the_operators_questions_inside_a_call_are_not_read(asked, read):
     assert caller_turns(normalise(CASE + "。" + asked)) == normalise(CASE) + "。" + read
@@ -103,6 +105,8 @@ def test_the_operators_questions_inside_a_call_are_not_read(asked, read):
     "这个事情到底归哪个部门管？找了好几次了",
     "想咨询一下，办理居住证需要去哪？联系电话是多少？",  # the office's number, not the caller's
     "说好的安置房项目，怎么没动静了，具体位置在哪里？",  # unaddressed: where the project is
+    "物业让我留下联系方式，之后就没人管了",  # a caller's 留下 in a clause of its own words
+    "留下电话的那个师傅什么时候能来？",
 ])
 def test_a_callers_own_questions_are_read(text):
     assert caller_turns(normalise(text)) == normalise(text)

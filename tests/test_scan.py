@@ -74,11 +74,11 @@ def test_the_safety_rules_that_may_match_are_the_expressions(small_corpus_path):
 
 
 def test_the_clauses_an_operator_may_ask_are_the_expressions(small_corpus_path):
-    """Short clauses before a question mark or holding 稍等, 留一下 or 提供一下, from the
-    compiled scan and from the expression, on texts made of marks and those words too."""
+    """Short clauses before a question mark or holding 稍等, 留一下, 提供一下, 留一个 or 留下,
+    from the compiled scan and from the expression, on texts made of marks and those words too."""
     generator = random.Random(6)
     pieces = ["?", "？", "。", "，", ",", "!", "、", " ", "\u3000", "\n", "稍等", "稍", "等", "留一下", "提供一下", "供一下",
-              "提供", "一下", "请问", "您贵姓", "在哪个小区", "a", "\U00020000"]
+              "提供", "一下", "请问", "留一个", "留下", "留", "一个", "个", "下", "您贵姓", "在哪个小区", "a", "\U00020000"]
     texts = random_texts(300, 7) + corpus(small_corpus_path)
     texts += ["".join(generator.choices(pieces, k=generator.randint(1, 16))) for _ in range(3000)]
     found = 0

@@ -215,7 +215,7 @@ cdef inline bint _clause_mark(Py_UCS4 character) noexcept:
 def asked_clauses(str text, Py_ssize_t longest):
     """``dialogue.asked_clauses``: the (start, end) of each clause of ``text`` (a run of
     characters between the marks ``dialogue._CLAUSE`` splits at) of at most ``longest``
-    characters that a question mark follows or that holds 稍等, 留一下 or 提供一下."""
+    characters that a question mark follows or that holds 稍等, 留一下, 提供一下, 留一个 or 留下."""
     cdef Py_ssize_t at = 0, start = -1
     cdef Py_UCS4 character, one = 0, two = 0, three = 0  # the clause's last characters before this one
     cdef bint held = False
@@ -227,7 +227,9 @@ def asked_clauses(str text, Py_ssize_t longest):
             if character == u'等':
                 held = held or one == u'稍'
             elif character == u'下':
-                held = held or (one == u'一' and (two == u'留' or (two == u'供' and three == u'提')))
+                held = held or one == u'留' or (one == u'一' and (two == u'留' or (two == u'供' and three == u'提')))
+            elif character == u'个':
+                held = held or (one == u'一' and two == u'留')
             three, two, one = two, one, character
         else:
             if start >= 0 and at - start <= longest and (held or character == u'?' or character == u'？'):

@@ -152,17 +152,18 @@ _PLACES = ("位置", "地方", "地址", "路段", "路口", "小区", "社区",
 _PLACE = "(?:" + "|".join(_PLACES) + ")"
 _DETAILS = r"(?:姓名|名字|电话|联系电话|联系方式|手机号码|手机号|手机|地址|具体地址|门牌号|身份证号|身份证号码)"
 _QUESTION_CLAUSES = (
-    r"(?:那)?(?:请问)?(?:您说的|您)?(?:这个|那个)?(?:地方|位置|地址)?(?:具体|大概|大约)?(?:是|在|住在|位于)?"
+    r"(?:那)?(?:请问)?(?:您说的|您)?(?:现在|目前)?(?:这个|那个)?(?:地方|位置|地址)?(?:具体|大概|大约)?(?:是|在|住在|位于|住的是)?"
     r"(?:哪个|哪|哪一个|什么)" + _PLACE + r"+(?:哪个" + _PLACE + r"+)*(?:的)?(?:呢|啊)?",
-    r"(?:那)?(?:麻烦您|请您|您)?(?:方便)?(?:留|提供|说|告诉我)一下(?:您的)?(?:具体)?" + _DETAILS
-    + r"(?:和(?:您的)?" + _DETAILS + r")?(?:吗)?",
+    r"(?:那)?(?:麻烦您|请您|您)?(?:方便)?(?:(?:留|提供|说|告诉我)一下|留一个|留下)(?:您的)?(?:具体)?" + _DETAILS
+    + r"(?:和(?:您的)?" + _DETAILS + r")?(?:吗|吧)?",
     r"(?:请问)?(?:您)?(?:贵姓|怎么称呼您|怎么称呼)",
     r"(?:请问)?您的(?:联系)?(?:电话|方式|手机)(?:号码)?(?:是)?多少",
     r"(?:请问)?(?:这个|这种)?(?:情况|问题|事情)?(?:大概|大约)?(?:持续|有)?(?:多久|多长时间)了?",
-    r"(?:请问)?(?:这个|这种)?(?:情况|问题|事情)?(?:大概|大约)?(?:是)?(?:从)?什么时候(?:开始)?(?:的)?",
+    r"(?:请问)?(?:您)?(?:这个|这种)?(?:情况|问题|事情)?(?:大概|大约)?(?:是)?(?:从)?什么时候(?:开始|发现)?(?:的)?",
     r"(?:请问)?(?:您)?(?:之前|以前)?(?:有没有)?(?:向|跟|给)?(?:别的|其他|相关)?(?:部门)?(?:反映|投诉|反馈)过(?:吗)?",
     r"(?:请问)?(?:您)?(?:之前|以前)?(?:有没有)?打过(?:我们)?(?:的)?(?:12345|热线|这个电话|电话)+(?:吗)?",
     r"(?:请问)?您是(?:当事人|本人|业主|租户|住户)+吗",
+    r"(?:请问)?您(?:是)?(?:就)?住在(?:那|这|那个|这个)?(?:附近|旁边|周边|对面|楼上|楼下)(?:吗)",
     r"(?:请|请您|您)?稍等(?:一下)?|(?:我)?(?:帮您|给您)?(?:查询|查|核实|看)一下",
     # where, asked without a place word (请问具体位置在哪里), whether anyone is hurt, whether the
     # caller's details are to be kept confidential, whether the number is the caller's own,
@@ -187,7 +188,7 @@ _OPENING, _OPENING_WORDS = _alternatives(_OPENING_CLAUSES)
 _CLOSING_SCRIPT, _CLOSING_WORDS = _alternatives(_CLOSING_CLAUSES)
 _QUESTION = re.compile("|".join(_QUESTION_CLAUSES))
 _SCRIPT = re.compile("|".join([pattern for _, pattern in _OPENING_CLAUSES + _CLOSING_CLAUSES] + list(_QUESTION_CLAUSES)))
-_ASKING = re.compile("稍等|留一下|提供一下")  # besides a question mark after it, what may make a clause one of them
+_ASKING = re.compile("稍等|留一下|提供一下|留一个|留下")  # besides a question mark after it, what may make a clause one of them
 _LEADING_FILLER = re.compile(r"(?:嗯|哦|呃|啊|喂|那|好的|好|对|是的|行|您好|你好)*")
 # In a run, but no run by themselves: fillers, greetings, thanks, and the time speech
 # recognition stamps on a stretch of speech ([00:00:04], (00:03)).

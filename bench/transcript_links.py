@@ -7,9 +7,11 @@ project's 67 department cases (training/heldout.py) told as hotline transcripts.
 For each way of telling them (as written, inside each operator's script of
 ``heldout.OPERATOR_FRAMES`` and ``OPERATOR_FRAMES_FRESH``, with the operator's questions
 of ``OPERATOR_QUESTION_FRAMES`` and ``OPERATOR_QUESTION_FRAMES_FRESH``, with speakers labelled by number,
-``NUMBERED_SPEAKER_FRAMES``, without punctuation, ``UNPUNCTUATED_FRAMES``, and as speech
-recognition exports a call, ``TRANSCRIPT_EXPORT_FRAMES`` and ``TIMED_FRAMES``), three files through the batch
-command with caller and time columns, on the model's default settings:
+``NUMBERED_SPEAKER_FRAMES``, without punctuation, ``UNPUNCTUATED_FRAMES`` and both sets of
+questions, as speech recognition exports a call, ``TRANSCRIPT_EXPORT_FRAMES`` and
+``TIMED_FRAMES``, and from callers pausing in their numbers, ``PAUSED_NUMBER_FRAMES``),
+three files through the batch command with caller and time columns, on the model's default
+settings:
 - ``hot_issue_rows``: the 67 cases from 67 callers within one morning; every case is a
   different matter, so each row put in a group of two or more is a false hot issue;
 - ``false_repeats``: 33 callers each calling about two different cases, a day apart; each
@@ -29,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
 from heldout import (DEPARTMENTS, FRAMES, NUMBERED_SPEAKER_FRAMES, OPERATOR_FRAMES, OPERATOR_FRAMES_FRESH,  # noqa: E402
-                     OPERATOR_QUESTION_FRAMES, OPERATOR_QUESTION_FRAMES_FRESH, TIMED_FRAMES,
+                     OPERATOR_QUESTION_FRAMES, OPERATOR_QUESTION_FRAMES_FRESH, PAUSED_NUMBER_FRAMES, TIMED_FRAMES,
                      TRANSCRIPT_EXPORT_FRAMES, UNPUNCTUATED_FRAMES, unpunctuated)
 
 
@@ -59,6 +61,8 @@ def main() -> None:
     parser.add_argument("--model", help="model folder (default: the bundled default model)")
     model = parser.parse_args().model
     cases = [text for text, _ in DEPARTMENTS]
+    asked_unmarked = [unpunctuated(frame) for frame in OPERATOR_QUESTION_FRAMES + OPERATOR_QUESTION_FRAMES_FRESH]
+    unmarked = set(UNPUNCTUATED_FRAMES + tuple(asked_unmarked))  # the cases told without marks too
     tellings = {"as_written": "{text}", **{f"operator_frames_{number}": frame for number, frame in enumerate(OPERATOR_FRAMES)},
                 **{f"operator_frames_fresh_{number}": frame for number, frame in enumerate(OPERATOR_FRAMES_FRESH)},
                 **{f"operator_questions_{number}": frame for number, frame in enumerate(OPERATOR_QUESTION_FRAMES)},
@@ -67,12 +71,14 @@ def main() -> None:
                 **{f"numbered_speakers_{number}": frame for number, frame in enumerate(NUMBERED_SPEAKER_FRAMES)},
                 **{f"unpunctuated_{number}": frame for number, frame in enumerate(UNPUNCTUATED_FRAMES)},
                 **{f"transcript_exports_{number}": frame for number, frame in enumerate(TRANSCRIPT_EXPORT_FRAMES)},
-                **{f"timed_{number}": frame for number, frame in enumerate(TIMED_FRAMES)}}
+                **{f"timed_{number}": frame for number, frame in enumerate(TIMED_FRAMES)},
+                **{f"operator_questions_unpunctuated_{number}": frame for number, frame in enumerate(asked_unmarked)},
+                **{f"identified_paused_{number}": frame for number, frame in enumerate(PAUSED_NUMBER_FRAMES)}}
     report = {"benchmark": "transcript_links", "cases": len(cases)}
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
         for name, frame in tellings.items():
-            told = [frame.format(text=unpunctuated(text) if frame in UNPUNCTUATED_FRAMES else text) for text in cases]
+            told = [frame.format(text=unpunctuated(text) if frame in unmarked else text) for text in cases]
             morning = batch([(text, f"139{number:08d}", f"2026-11-02 {8 + number // 10:02d}:{number % 10 * 5:02d}")
                              for number, text in enumerate(told)], folder, model)
             pairs = batch([(text, f"137{number // 2:08d}", f"2026-11-{1 + number % 2:02d} 09:00")

@@ -195,6 +195,7 @@ _LEADING_FILLER = re.compile(r"(?:嗯|哦|呃|啊|喂|那|好的|好|对|是的|
 _WEAK = re.compile(r"[嗯哦呃啊喂那好的对是行没有了]+|喂?(?:您好|你好)|(?:好的)?谢谢(?:您)?|[\[【(（]?" + _TIME + r"[\]】)）]?")
 _LONGEST_CLAUSE = 40
 _LONGEST_QUESTION = 20  # an operator's question is short; a caller's that long names its matter
+_ADDRESSING = re.compile("您(?![好们])")  # the 您 of a question to the caller (not a greeting's)
 _LONGEST_ANSWER = 20  # characters between two of the operator's questions without marks: the caller's answer
 _LEAST_ASKED = 8  # characters of a formula read as the operator's question beside one that addresses the caller
 _BEFORE_ADDRESS = 8  # characters before its 您 a formula addressing the caller may open with (这个联系电话是您)
@@ -224,8 +225,8 @@ def without_script(text: str) -> str:
     if _CLOSING_WORDS.search(asked, max(0, end - _NEAR_END)):
         end = _closing_run(asked)
     kept = asked[start:end] if start < end else asked
-    if "您" in kept:  # between the script's runs (a closing's 给您回电 is one of its formulae)
-        kept = _without(kept, _addressed_questions(kept))
+    # between the script's runs: a closing's 给您回电 is one of its formulae
+    kept = _without(kept, _addressed_questions(kept))
     if kept is text:
         return text
     return _or_whole(kept, text)
@@ -262,7 +263,7 @@ def _without(text: str, spans: list[tuple[int, int]]) -> str:
 
 def _addressed_questions(text: str) -> list[tuple[int, int]]:
     """The (start, end) of the operator's questions, in order, inside the clauses of ``text``
-    too long to be one question, as speech recognition without marks hands a call over: each
+    too long to be a formula, as speech recognition without marks hands a call over: each
     formula that addresses the caller (``_QUESTION_CLAUSES`` with 您 in it: 您说的这个地方在哪个
     路段, 麻烦您留一下姓名和电话, 您是当事人本人吗), and the formulae that follow or precede
     one, formula by formula, with at most ``_LONGEST_ANSWER`` characters of the caller's answer
@@ -270,11 +271,13 @@ def _addressed_questions(text: str) -> list[tuple[int, int]]:
     反映过), or any formula with no answer between (请您稍等我查一下). A caller asks no one 您
     about themselves, and a caller's short question (什么时候能修好) is read."""
     spans = []
+    if not _ADDRESSING.search(text):
+        return spans
     for clause in _CLAUSE.finditer(text):
         start, end = clause.span(1)
-        if end - start <= _LONGEST_QUESTION or text.find("您", start, end) < 0:
+        if end - start <= _LONGEST_CLAUSE:
             continue
-        addressed = {found.span() for at in range(start, end) if text[at] == "您"
+        addressed = {found.span() for at in (match.start() for match in _ADDRESSING.finditer(text, start, end))
                      for found in [_addressed(text, max(start, at - _BEFORE_ADDRESS), at, end)] if found}
         if not addressed:
             continue

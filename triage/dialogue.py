@@ -225,8 +225,8 @@ def without_script(text: str) -> str:
     if _CLOSING_WORDS.search(asked, max(0, end - _NEAR_END)):
         end = _closing_run(asked)
     kept = asked[start:end] if start < end else asked
-    # between the script's runs: a closing's 给您回电 is one of its formulae
-    kept = _without(kept, _addressed_questions(kept))
+    if "您" in kept:  # between the script's runs: a closing's 给您回电 is one of its formulae
+        kept = _without(kept, _addressed_questions(kept))
     if kept is text:
         return text
     return _or_whole(kept, text)
@@ -271,13 +271,17 @@ def _addressed_questions(text: str) -> list[tuple[int, int]]:
     反映过), or any formula with no answer between (请您稍等我查一下). A caller asks no one 您
     about themselves, and a caller's short question (什么时候能修好) is read."""
     spans = []
-    if not _ADDRESSING.search(text):
+    addressing = [match.start() for match in _ADDRESSING.finditer(text)]
+    if not addressing:
         return spans
-    for clause in _CLAUSE.finditer(text):
-        start, end = clause.span(1)
-        if end - start <= _LONGEST_CLAUSE:
-            continue
-        addressed = {found.span() for at in (match.start() for match in _ADDRESSING.finditer(text, start, end))
+    clauses: dict[tuple[int, int], list[int]] = {}  # (start, end) -> where 您 stands in the clause
+    for at in addressing:  # the clause of each: from the mark before it to the mark after it
+        before, after = _CLAUSE_MARKS.search(text[at::-1]), _CLAUSE_MARKS.search(text, at)
+        start, end = at + 1 - before.start() if before else 0, after.start() if after else len(text)
+        if end - start > _LONGEST_CLAUSE:  # too long to be a formula
+            clauses.setdefault((start, end), []).append(at)
+    for (start, end), ats in clauses.items():
+        addressed = {found.span() for at in ats
                      for found in [_addressed(text, max(start, at - _BEFORE_ADDRESS), at, end)] if found}
         if not addressed:
             continue

@@ -249,20 +249,20 @@ def _without_questions(text: str) -> str:
 
 
 def _without(text: str, spans: list[tuple[int, int]]) -> str:
-    """``text`` without ``spans`` (in order; one that overlaps the one before it left out)."""
+    """``text`` without ``spans`` (in order of their starts; where two overlap, both go)."""
     if not spans:
         return text
     pieces, position = [], 0
     for start, end in spans:
-        if start >= position:
+        if start > position:
             pieces.append(text[position:start])
-            position = end
+        position = max(position, end)
     pieces.append(text[position:])
     return "".join(pieces)
 
 
 def _addressed_questions(text: str) -> list[tuple[int, int]]:
-    """The (start, end) of the operator's questions, in order, inside the clauses of ``text``
+    """The (start, end) of the operator's questions, by start, inside the clauses of ``text``
     too long to be a formula, as speech recognition without marks hands a call over: each
     formula that addresses the caller (``_QUESTION_CLAUSES`` with 您 in it: 您说的这个地方在哪个
     路段, 麻烦您留一下姓名和电话, 您是当事人本人吗), and the formulae that follow or precede
@@ -287,12 +287,12 @@ def _addressed_questions(text: str) -> list[tuple[int, int]]:
             continue
         formulae = sorted(addressed | {found.span() for found in _QUESTION.finditer(text, start, end) if found[0]})
         kept = [span in addressed for span in formulae]
-        # forwards, then backwards: the questions after and before each that addresses the caller
-        for index, near in [(index, index - 1) for index in range(1, len(formulae))] + \
-                [(index, index + 1) for index in range(len(formulae) - 2, -1, -1)]:
-            kept[index] = kept[index] or kept[near] and _chained(formulae[index], formulae[near])
+        for index in range(1, len(formulae)):  # the questions after one that addresses the caller
+            kept[index] = kept[index] or kept[index - 1] and _chained(formulae[index], formulae[index - 1])
+        for index in range(len(formulae) - 2, -1, -1):  # and before one
+            kept[index] = kept[index] or kept[index + 1] and _chained(formulae[index], formulae[index + 1])
         spans += [span for span, keep in zip(formulae, kept) if keep]
-    return spans  # (in order: each clause's formulae sorted, the clauses in order)
+    return spans
 
 
 def _addressed(text: str, first: int, at: int, end: int) -> re.Match | None:

@@ -134,7 +134,8 @@ def _said_number(groups: list[str]) -> tuple[int, str] | None:
     personal number whole, the most that do, and its kind (``_number_kind``); None if none do.
     A number said in several groups is said in groups of three digits or more, not all of three."""
     lengths = list(itertools.accumulate(map(len, groups)))
-    whole = next((count for count, group in enumerate(groups) if len(group) < 3), len(groups))  # groups of three or more
+    # how many groups from the first are of three digits or more
+    whole = next((count for count, group in enumerate(groups) if len(group) < 3), len(groups))
     for count in range(min(bisect.bisect_right(lengths, _LONGEST), max(whole, 1)), 0, -1):  # the longest first
         if lengths[count - 1] < _SHORTEST:
             break

@@ -20,10 +20,10 @@ from .compiled import optional
 _scan = optional("_scan")
 
 _PROVINCES = "[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼]"
+_ID_DIGITS = r"[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}"  # an ID number's first 17 digits
 # Order matters: an 18-digit ID number would also match the bank-card pattern.
 _PATTERNS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
-    ("id_number", "〔身份证号〕", re.compile(
-        r"(?<![0-9])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[0-9Xx](?![0-9])")),
+    ("id_number", "〔身份证号〕", re.compile(r"(?<![0-9])" + _ID_DIGITS + r"[0-9Xx](?![0-9])")),
     ("phone", "〔电话〕", re.compile(  # 139 1234 5678, or a space after every digit (1 3 9 8 …)
         r"(?<![0-9])(?:\+?86[- ]?)?(?:1[3-9]\d(?:[- ]?\d{4}){2}|1(?: \d){10})(?![0-9])")),
     ("bank_card", "〔银行卡号〕", re.compile(r"(?<![0-9])\d(?:[- ]?\d){15,18}(?![0-9])")),
@@ -59,7 +59,7 @@ _GROUP = re.compile(r"\d+X?")
 # and passes the Luhn check: a list of years or of permit numbers, 2018-0051、2018-0052, is
 # no card, though a list of four such numbers that passes it, one in ten, is masked as one),
 # a fixed line (one said in groups starts with its area code, 0 then not 0)
-_ID_NUMBER = re.compile(r"[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[0-9X]")
+_ID_NUMBER = re.compile(_ID_DIGITS + "[0-9X]")  # read as written: 叉 is X
 _MOBILE = re.compile(r"1[3-9]\d{9}")
 _CARD = re.compile(r"\d{16,19}")
 _CARD_IN_FOURS = re.compile(r"[3-69]\d{3}(?:\d{4}){3}\d{0,3}")

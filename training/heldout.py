@@ -9,7 +9,9 @@ set holds three texts per matter:
   centre would hand it to (a fire to 应急管理局 for the fire brigade, a person about to jump
   or a knife attack to 公安局, a fallen live wire to 供电公司).
 - LOOK_ALIKES: hazard words without a hazard (咨询燃气开户, 火灾保险理赔); none should be 特急.
-  LOOK_ALIKES_FRESH (session 28): everyday matters in the words of round 15's emergencies.
+  LOOK_ALIKES_FRESH (session 28): everyday matters in the words of round 15's emergencies;
+  LOOK_ALIKES_FRESH_2 (session 32) in the words of any emergency, written with the seventh
+  fresh life-safety set before corpus round 17.
 - NON_COMPLAINTS: inquiries, thanks and suggestions, with the request type they are.
 - REQUEST_TYPES (session 28): complaints and thanks that share their words (a leak reported,
   a leak mended; a clerk's manner, bad or good), complaints about how staff behave, and
@@ -199,11 +201,35 @@ LIFE_SAFETY_FRESH_6 = [
     ("屋后的竹林里窜出一条很粗的蛇，把我家孩子的腿咬了，现在腿肿得发黑", {"卫生健康委员会"}),
 ]
 
+# Session 32, written before corpus round 17 (everyday matters in emergency words) and used
+# for nothing but measuring it: emergencies in the words everyday matters share (楼道, 电表箱,
+# 烧烤摊, 大桥, 脚手架, 隧道, 变压器, 发烧, 农药, 挖掘机, 水库, 游泳池), so that teaching the
+# urgency head those words are everyday cannot pass unseen if it costs an emergency.
+LIFE_SAFETY_FRESH_7 = [
+    ("楼道里的电表箱在冒黑烟，还噼啪响，整层楼都是焦味", {"供电公司", "应急管理局"}),
+    ("烧烤摊的煤气罐漏气着火了，老板拿湿布都盖不住", {"应急管理局", "燃气公司"}),
+    ("大桥栏杆外面站着一个男的，一条腿已经跨出去了", {"公安局"}),
+    ("工地脚手架上的钢管掉下来砸中了路过的人，人躺在地上不动", {"应急管理局", "卫生健康委员会", "住房和城乡建设局"}),
+    ("隧道里两辆车追尾起火了，后面的车都堵在里面出不去", {"应急管理局", "公安局", "交通运输局"}),
+    ("变压器那边砰的一声炸了，整条街的电线都在冒火花", {"供电公司", "应急管理局"}),
+    ("孩子高烧不退，刚才叫他怎么都叫不醒", {"卫生健康委员会"}),
+    ("邻居家老人打农药的时候晕倒在田里，口吐白沫", {"卫生健康委员会"}),
+    ("挖掘机挖断了燃气管，路边呼呼往外喷气", {"燃气公司", "应急管理局"}),
+    ("水库的堤坝开了个口子，水哗哗往下面的村子里冲", {"水务局", "应急管理局"}),
+    ("电梯卡在两层中间，里面有个孕妇喊肚子疼", {"市场监督管理局", "应急管理局", "卫生健康委员会"}),
+    ("有个人在小区里拿着菜刀追着他老婆砍", {"公安局"}),
+    ("我爷爷一个人在家，刚才电话里说喘不上气，现在电话没人接了", {"卫生健康委员会", "公安局"}),
+    ("楼顶上坐着一个女孩子，说谁上来她就跳下去", {"公安局"}),
+    ("老房子的房梁咔咔响，墙皮一块一块往下掉，里面还住着老两口", {"应急管理局", "住房和城乡建设局"}),
+    ("小区游泳池里有个小孩沉下去了，救生员不在", {"应急管理局", "卫生健康委员会", "公安局"}),
+]
+
 # Every life-safety set by the name bench/heldout_sets.py reports it under, oldest first.
 LIFE_SAFETY_SETS = {"life_safety": LIFE_SAFETY, "life_safety_fresh": LIFE_SAFETY_FRESH,
                     "life_safety_fresh_2": LIFE_SAFETY_FRESH_2, "life_safety_fresh_3": LIFE_SAFETY_FRESH_3,
                     "life_safety_fresh_4": LIFE_SAFETY_FRESH_4, "life_safety_fresh_5": LIFE_SAFETY_FRESH_5,
-                    "life_safety_fresh_6": LIFE_SAFETY_FRESH_6}
+                    "life_safety_fresh_6": LIFE_SAFETY_FRESH_6,
+                    "life_safety_fresh_7": LIFE_SAFETY_FRESH_7}
 
 LOOK_ALIKES = [
     "燃气开户要带哪些证件，房本复印件行不行", "燃气费是按阶梯价收的吗，一个月用多少算第一档",
@@ -262,6 +288,22 @@ LOOK_ALIKES_FRESH = [
     "公交车上有人大声外放视频，司机也不管", "村里的水塘边没有护栏，建议加装",
     "那个地道一下雨就积水，希望改造一下排水", "挖掘机半夜还在挖路，吵得全楼睡不着",
     "宿舍楼里能不能用电热毯，学校说一律不准", "村东头那家的柴房堆在路边，占了半条路",
+]
+
+# Session 32, written with LIFE_SAFETY_FRESH_7 before corpus round 17 and used for nothing but
+# measuring it: everyday matters in the words of any emergency (楼道, 消防栓, 煤气罐, 急诊,
+# 电线杆, 摔伤, 楼顶, 烟感, 救护车, 刀, 冻): none is 特急.
+LOOK_ALIKES_FRESH_2 = [
+    "楼道的声控灯坏了一个多月，晚上上楼全靠手机照亮", "小区的消防栓被人拧开放水洗车，物业也不管",
+    "河堤上的步道砖松了好多块，踩上去咯噔咯噔响", "送煤气罐的师傅每次都多收五块钱上楼费",
+    "医院急诊室门口的自动售货机吞钱不出货", "路边电线杆上贴满了小广告，撕了又贴",
+    "老人摔伤住院花了两万多，报销时说异地不给报", "楼顶平台被顶楼住户种满了菜，别人晒被子都没地方",
+    "小区新装的烟感报警器一直没通电，什么时候能用上", "楼下烧烤店把炭灰倒进下水道，把下水道堵了",
+    "孩子在学校体育课上扭伤了脚，学校说保险不管", "村里的水库包给私人养鱼，承包费去哪了没人知道",
+    "电梯里的广告屏声音太大，每次坐电梯都吵得头疼", "工地塔吊晚上的探照灯直照我家卧室，拉上窗帘也很亮",
+    "叫救护车收费太贵，送到三公里外的医院收了三百块", "台风刮倒的行道树到现在还没补种，留下一排树坑",
+    "小区门口的磨刀摊天天开着大喇叭吆喝，吵得很", "药店卖的退烧药比医院贵了一倍",
+    "火车站候车室的空调开得太冷，老人孩子都冻得发抖", "公园湖边的长椅坏了好几张，一直没人修",
 ]
 
 # (text, request types a dispatcher would accept)

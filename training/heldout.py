@@ -224,12 +224,35 @@ LIFE_SAFETY_FRESH_7 = [
     ("小区游泳池里有个小孩沉下去了，救生员不在", {"应急管理局", "卫生健康委员会", "公安局"}),
 ]
 
+# Session 32, written after corpus round 17 was retried and dropped and before the safety-rule
+# versions that followed (fresh sets 3, 5 and 6 still missed a fall with no answer, a person
+# with dementia lost in the cold, someone lying on the tracks): those kinds in other words,
+# and others, used for nothing but measuring those rules.
+LIFE_SAFETY_FRESH_8 = [
+    ("我爸在浴室洗澡摔了，我在外面喊他半天没动静", {"卫生健康委员会", "应急管理局", "公安局"}),
+    ("我外公有阿尔茨海默症，下午一个人出门了，现在天黑了还下着大雪，手机也没带", {"公安局", "民政局"}),
+    ("地铁站台上有个人跳下去了，躺在轨道上", {"公安局", "交通运输局"}),
+    ("有个小孩在高速公路上走，车一辆接一辆从他身边开过去", {"公安局", "交通运输局"}),
+    ("我妈在厨房晕倒了，脸色发白，叫她只是哼哼不说话", {"卫生健康委员会"}),
+    ("楼下有个流浪汉躺在雪地里好几个小时了，一动不动", {"公安局", "民政局", "卫生健康委员会"}),
+    ("工厂锅炉房的压力表一直往上窜，阀门放不了气", {"应急管理局", "市场监督管理局"}),
+    ("我们小区的化粪池盖子坏了，有个小孩掉进去了", {"应急管理局", "公安局", "城市管理和综合执法局"}),
+    ("一个老太太在马路中间被电动车撞倒了，头上在流血，起不来", {"公安局", "卫生健康委员会"}),
+    ("我儿子说同学把他堵在厕所里打，现在还没放他走", {"公安局", "教育局"}),
+    ("山上起了大雾，我们几个驴友走散了，一个同伴摔进沟里没声音了", {"应急管理局", "公安局"}),
+    ("邻居家的小孩一个人在阳台的窗户外面爬，家里没有大人", {"公安局", "应急管理局"}),
+    ("我爷爷中午吃了降压药以后，现在叫不答应，身体软绵绵的", {"卫生健康委员会"}),
+    ("街上有个醉汉睡在了公路中间，天黑了车都看不见他", {"公安局", "交通运输局"}),
+    ("养老院里一位老人吃饭时突然倒下，护工叫了几声也没反应", {"卫生健康委员会", "民政局"}),
+    ("我们村有个智力残疾的孩子下午跑出去了，到现在没找到，外面下着大暴雨", {"公安局", "乡镇人民政府"}),
+]
+
 # Every life-safety set by the name bench/heldout_sets.py reports it under, oldest first.
 LIFE_SAFETY_SETS = {"life_safety": LIFE_SAFETY, "life_safety_fresh": LIFE_SAFETY_FRESH,
                     "life_safety_fresh_2": LIFE_SAFETY_FRESH_2, "life_safety_fresh_3": LIFE_SAFETY_FRESH_3,
                     "life_safety_fresh_4": LIFE_SAFETY_FRESH_4, "life_safety_fresh_5": LIFE_SAFETY_FRESH_5,
                     "life_safety_fresh_6": LIFE_SAFETY_FRESH_6,
-                    "life_safety_fresh_7": LIFE_SAFETY_FRESH_7}
+                    "life_safety_fresh_7": LIFE_SAFETY_FRESH_7, "life_safety_fresh_8": LIFE_SAFETY_FRESH_8}
 
 LOOK_ALIKES = [
     "燃气开户要带哪些证件，房本复印件行不行", "燃气费是按阶梯价收的吗，一个月用多少算第一档",

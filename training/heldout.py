@@ -247,12 +247,35 @@ LIFE_SAFETY_FRESH_8 = [
     ("我们村有个智力残疾的孩子下午跑出去了，到现在没找到，外面下着大暴雨", {"公安局", "乡镇人民政府"}),
 ]
 
+# Session 32, written after the rules the eighth set measured (person_unconscious.v3,
+# lost_in_the_cold.v1, on_the_tracks.v1) and before the versions its misses led to: the
+# out-of-sample figure for those.
+LIFE_SAFETY_FRESH_9 = [
+    ("我妈在楼梯上滑倒了，头磕在台阶上，现在叫她也没回音", {"卫生健康委员会"}),
+    ("我爸有点糊涂了，早上去买菜到现在没回家，外面刮大风降温，他只穿了件薄外套", {"公安局", "民政局"}),
+    ("高架桥上有个老人在车道里慢慢走，车都是擦着他开过去的", {"公安局", "交通运输局"}),
+    ("火车道口的栏杆放下来了，有辆三轮车卡在铁轨中间，人还在车上", {"公安局", "交通运输局", "应急管理局"}),
+    ("我丈夫在车库里修车，车从千斤顶上滑下来压住了他", {"应急管理局", "卫生健康委员会"}),
+    ("小区施工挖的深坑没有围挡，有个小孩掉进去了，在下面哭", {"应急管理局", "公安局"}),
+    ("化工园区里有个大罐子在往外冒黄烟，风往我们村这边吹", {"应急管理局", "生态环境局"}),
+    ("我室友吃了一整瓶安眠药，现在怎么摇都摇不醒", {"卫生健康委员会", "公安局"}),
+    ("独居的王奶奶家里两天没开门了，敲门没人应，屋里电视一直开着", {"公安局", "民政局", "卫生健康委员会"}),
+    ("有个小孩被困在摩天轮上面，摩天轮停了半个多小时了", {"市场监督管理局", "应急管理局"}),
+    ("暴雨把村口的桥冲断了，一辆面包车掉进河里，人还在车里", {"应急管理局", "公安局"}),
+    ("我家老人有糖尿病，刚才浑身冒冷汗，说话也说不清了", {"卫生健康委员会"}),
+    ("一个男的把他老婆和孩子关在屋里，说谁报警就点煤气", {"公安局"}),
+    ("山里起了火，风一吹往我们村这边烧过来了", {"应急管理局", "林业局"}),
+    ("我们村有个孩子在结冰的池塘上玩，冰裂开了，人掉下去了", {"应急管理局", "公安局"}),
+    ("老小区的阳台整个往下塌了一截，上面还晾着衣服，楼下有人在走", {"应急管理局", "住房和城乡建设局"}),
+]
+
 # Every life-safety set by the name bench/heldout_sets.py reports it under, oldest first.
 LIFE_SAFETY_SETS = {"life_safety": LIFE_SAFETY, "life_safety_fresh": LIFE_SAFETY_FRESH,
                     "life_safety_fresh_2": LIFE_SAFETY_FRESH_2, "life_safety_fresh_3": LIFE_SAFETY_FRESH_3,
                     "life_safety_fresh_4": LIFE_SAFETY_FRESH_4, "life_safety_fresh_5": LIFE_SAFETY_FRESH_5,
                     "life_safety_fresh_6": LIFE_SAFETY_FRESH_6,
-                    "life_safety_fresh_7": LIFE_SAFETY_FRESH_7, "life_safety_fresh_8": LIFE_SAFETY_FRESH_8}
+                    "life_safety_fresh_7": LIFE_SAFETY_FRESH_7, "life_safety_fresh_8": LIFE_SAFETY_FRESH_8,
+                    "life_safety_fresh_9": LIFE_SAFETY_FRESH_9}
 
 LOOK_ALIKES = [
     "燃气开户要带哪些证件，房本复印件行不行", "燃气费是按阶梯价收的吗，一个月用多少算第一档",

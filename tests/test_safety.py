@@ -24,7 +24,7 @@ TRAINING = Path(__file__).resolve().parent.parent / "training"
     ("邻居站在楼顶说不想活了", "self_harm.v3"),
     ("高压线掉在地上了，旁边有小孩", "electrocution.v4"),
     ("暴雨后地下车库进水了，有人被困在车里", "flooding.v4"),
-    ("楼下有人拿刀砍人", "violence.v4"),
+    ("楼下有人拿刀砍人", "violence.v5"),
     ("电梯困人半小时了", "elevator_trapped.v4"),
     ("樓道裡有很大的燃氣味", "gas_leak.v2"),
     ("液化气瓶的阀门松了在嘶嘶响", "gas_leak.v2"),
@@ -32,28 +32,28 @@ TRAINING = Path(__file__).resolve().parent.parent / "training"
     ("有人坐在桥的护栏外面哭", "self_harm.v3"),
     ("下穿通道积水一米多深，车被困在中间", "flooding.v4"),
     ("农药厂的储罐在泄漏，周围的人都在咳嗽", "hazardous_chemicals.v2"),
-    ("工人从二楼摔下来，到现在还没醒", "person_unconscious.v3"),
+    ("工人从二楼摔下来，到现在还没醒", "person_unconscious.v4"),
     ("配电箱冒火花了，随时会着火", "fire.v4"),
-    ("工厂里刚才砰的一声爆炸，黑烟一直往外冒", "explosion.v3"),
+    ("工厂里刚才砰的一声爆炸，黑烟一直往外冒", "explosion.v4"),
     ("刚才下暴雨，一楼屋里进水了，水还在往上涨", "flooding.v4"),
-    ("他被打得满脸是血，人还在那里", "violence.v4"),
-    ("曾某拿刀在楼下砍人", "violence.v4"),  # a surname, not "once"
+    ("他被打得满脸是血，人还在那里", "violence.v5"),
+    ("曾某拿刀在楼下砍人", "violence.v5"),  # a surname, not "once"
     ("这次屋里进水比上次还严重，水还在往上涨", "flooding.v4"),  # worse than last time, now
     ("家里着火了怎么办，快来人", "fire.v4"),  # a question in panic, not a conditional
-    ("锅炉一直嘶嘶响，会不会爆炸", "explosion.v3"),
+    ("锅炉一直嘶嘶响，会不会爆炸", "explosion.v4"),
     ("快派消防车来防止火势蔓延到隔壁", "fire.v4"),
     ("2026年12月4日晚上8点楼下着火了", "fire.v4"),  # a dated report is not a past one
     ("楼道的电线断了掉在水里，有人碰到就会触电", "electrocution.v4"),
     # phrasings the fresh held-out set showed the earlier versions missing (session 15)
-    ("两个人拿着钢管在停车场追着打", "violence.v4"),
-    ("一群人把他围殴在地上", "violence.v4"),
-    ("他喊着要捅死我，现在就在楼下", "violence.v4"),
+    ("两个人拿着钢管在停车场追着打", "violence.v5"),
+    ("一群人把他围殴在地上", "violence.v5"),
+    ("他喊着要捅死我，现在就在楼下", "violence.v5"),
     ("小区铁门带电，摸一下手就麻了", "electrocution.v4"),
     ("大风把电线吹下来搭在晾衣架上", "electrocution.v4"),
     ("电梯突然往下滑了好几层，里面有人", "elevator_trapped.v4"),
     ("仓库里的氨气泄漏了，味道刺鼻", "hazardous_chemicals.v2"),
-    ("老人在公园里晕过去了，怎么叫都没反应", "person_unconscious.v3"),
-    ("骑车的大爷被车撞倒在路边，一直在流血", "person_unconscious.v3"),
+    ("老人在公园里晕过去了，怎么叫都没反应", "person_unconscious.v4"),
+    ("骑车的大爷被车撞倒在路边，一直在流血", "person_unconscious.v4"),
     ("停车场有辆车里关着个小孩，车都晒得发烫", "trapped_person.v1"),
     ("下水道施工塌了，有个工人被埋在下面", "trapped_person.v1"),
     ("我妈在屋里用煤炉取暖，现在头晕站不稳", "carbon_monoxide.v1"),
@@ -61,18 +61,18 @@ TRAINING = Path(__file__).resolve().parent.parent / "training"
     ("厨房锅里的油烧着了，我们扑不灭", "fire.v4"),
     ("儿子在江边给我留言说对不起，电话打不通了", "self_harm.v3"),
     ("村后面的水库大坝裂了一道口子在往外喷水", "flooding.v4"),
-    ("我爸突然倒在地上，嘴唇发紫叫不醒", "person_unconscious.v3"),
-    ("孩子被一颗糖卡住了，脸都憋紫了", "distress.v1"),
-    ("有个老人掉进化粪池里了", "distress.v1"),
-    ("仓库货架压塌了，里面还有人", "distress.v1"),
-    ("门口有个人举着刀追着路人砍", "violence.v4"),
+    ("我爸突然倒在地上，嘴唇发紫叫不醒", "person_unconscious.v4"),
+    ("孩子被一颗糖卡住了，脸都憋紫了", "distress.v2"),
+    ("有个老人掉进化粪池里了", "distress.v2"),
+    ("仓库货架压塌了，里面还有人", "distress.v2"),
+    ("门口有个人举着刀追着路人砍", "violence.v5"),
     ("墙上的插座烧焦了还在冒烟", "fire.v4"),
-    ("有个小孩从三楼窗户掉下来了", "person_unconscious.v3"),
+    ("有个小孩从三楼窗户掉下来了", "person_unconscious.v4"),
     ("我表哥发朋友圈说永别了，电话一直关机", "self_harm.v3"),
-    ("水库边有个人沉下去就没再露头", "distress.v1"),
-    ("车间里一个女工的头发卷进机器里了", "distress.v1"),
-    ("爷爷在山上迷路了，天黑了还没找到，他腿脚不好", "distress.v1"),
-    ("孩子从床上摔下来磕到了头，一直在吐", "person_unconscious.v3"),
+    ("水库边有个人沉下去就没再露头", "distress.v2"),
+    ("车间里一个女工的头发卷进机器里了", "distress.v2"),
+    ("爷爷在山上迷路了，天黑了还没找到，他腿脚不好", "distress.v2"),
+    ("孩子从床上摔下来磕到了头，一直在吐", "person_unconscious.v4"),
     ("一家三口吃了野蘑菇，现在都在吐，孩子已经昏昏沉沉", "poisoning.v1"),
     ("我外公看电视的时候嘴角突然歪了，叫他也说不清话", "acute_illness.v1"),
     ("我妈做饭时突然说话含糊，右手拿不住锅铲", "acute_illness.v1"),
@@ -80,11 +80,19 @@ TRAINING = Path(__file__).resolve().parent.parent / "training"
     ("邻居大叔突发脑溢血倒在楼道里", "acute_illness.v1"),
     ("山路上一辆货车刹车失灵了，正往村口冲过来", "runaway_vehicle.v1"),
     ("停车场的校车没拉手刹，倒着溜下去了，里面还有孩子", "runaway_vehicle.v1"),
-    ("我婆婆在阳台上摔倒了，我们喊她也不答应", "person_unconscious.v3"),
-    ("外婆有点失智，中午出门到现在还没回来，外面在下大雪", "lost_in_the_cold.v1"),
-    ("我家孩子放学以后找不到了，现在下着暴雨，天也快黑了", "lost_in_the_cold.v1"),
-    ("有个人躺在铁轨上一动不动，火车马上就要过来了", "on_the_tracks.v1"),
-    ("我朋友喝多了，说要去卧轨", "on_the_tracks.v1"),
+    ("我婆婆在阳台上摔倒了，我们喊她也不答应", "person_unconscious.v4"),
+    ("外婆有点失智，中午出门到现在还没回来，外面在下大雪", "lost_in_the_cold.v2"),
+    ("我家孩子放学以后找不到了，现在下着暴雨，天也快黑了", "lost_in_the_cold.v2"),
+    ("有个人躺在铁轨上一动不动，火车马上就要过来了", "on_the_tracks.v2"),
+    ("我朋友喝多了，说要去卧轨", "on_the_tracks.v2"),
+    ("我奶奶在卫生间摔了，叫她半天没动静", "person_unconscious.v4"),
+    ("我舅舅有阿尔茨海默症，吃完饭一个人出门了，外面零下十度", "lost_in_the_cold.v2"),
+    ("有个老人躺在了马路中间，车来车往的", "on_the_tracks.v2"),
+    ("有个小孩在高速上跑，司机都在按喇叭", "on_the_tracks.v2"),
+    ("锅炉的压力表一直往上窜，停不下来", "explosion.v4"),
+    ("几个高年级学生把她按在墙角打", "violence.v5"),
+    ("工地的坑没盖，有个小孩掉进去了", "distress.v2"),
+    ("对面楼有个孩子在窗户外面爬，大人不在家", "distress.v2"),
 ])
 def test_life_safety_rules_fire(text, rule):
     hits = check(normalise(text))
@@ -149,6 +157,11 @@ def test_life_safety_rules_fire(text, rule):
     "孩子走丢过一次，想给他办个定位手表",
     "铁路上的噪音太大，晚上睡不着",
     "每天坐城际铁路上下班，希望早高峰多开几趟",
+    "锅炉房的烟囱冒黑烟，压力表也该换了",
+    "同事把我堵在门口打电话要钱",
+    "有个人的钱包掉下去了，卡在电梯井里",
+    "马路中间的隔离栏坏了，一直没人修",
+    "孩子在学校摔倒了，老师叫家长也不来",
     "新闻里说有人卧轨，心里很难受",
     "地铁轨道上方的广告牌太亮了",
 ])
@@ -268,7 +281,7 @@ def test_every_department_a_rule_names_is_a_known_department():
     named = [name for rule in rules() for name in rule.departments]
     assert named and set(named) <= known
     # every life-safety rule says who takes its emergency over, but the kind-agnostic distress rule
-    assert [rule.id for rule in rules() if rule.level == "特急" and not rule.departments] == ["distress.v1"]
+    assert [rule.id for rule in rules() if rule.level == "特急" and not rule.departments] == ["distress.v2"]
 
 
 def test_a_rule_with_departments_that_are_not_a_list_is_refused(monkeypatch, tmp_path):

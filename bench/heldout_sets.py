@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
 from heldout import (CONTEXT_FRAMES, DEPARTMENTS, FRAMES, IDENTIFIED_FRAMES, LIFE_SAFETY_SETS, LOOK_ALIKES,  # noqa: E402
-                     LOOK_ALIKES_FRESH, LOOK_ALIKES_FRESH_2, NON_COMPLAINTS, OPERATOR_FRAMES, OPERATOR_FRAMES_FRESH,
+                     LOOK_ALIKES_FRESH, LOOK_ALIKES_FRESH_2, LOOK_ALIKES_FRESH_3, NON_COMPLAINTS, OPERATOR_FRAMES, OPERATOR_FRAMES_FRESH,
                      OPERATOR_QUESTION_FRAMES, OPERATOR_QUESTION_FRAMES_FRESH, OPERATOR_QUESTION_FRAMES_VARIANTS,
                      NUMBERED_SPEAKER_FRAMES, PAUSED_NUMBER_FRAMES,
                      REQUEST_TYPES, REQUEST_TYPES_FRESH,
@@ -92,7 +92,8 @@ def main() -> None:
                            for text, entry in zip(texts, found) if entry["label"] != "一般"]}
 
     fresh_look_alikes = {"look_alikes_fresh": everyday(LOOK_ALIKES_FRESH),
-                         "look_alikes_fresh_2": everyday(LOOK_ALIKES_FRESH_2)}
+                         "look_alikes_fresh_2": everyday(LOOK_ALIKES_FRESH_2),
+                         "look_alikes_fresh_3": everyday(LOOK_ALIKES_FRESH_3)}
 
     kinds = [kind for kind, _ in NON_COMPLAINTS for _ in range(repeat)]
     kind_results = model.predict(framed([text for _, text in NON_COMPLAINTS]))

@@ -11,7 +11,7 @@ set holds three texts per matter:
 - LOOK_ALIKES: hazard words without a hazard (咨询燃气开户, 火灾保险理赔); none should be 特急.
   LOOK_ALIKES_FRESH (session 28): everyday matters in the words of round 15's emergencies;
   LOOK_ALIKES_FRESH_2 (session 32) in the words of any emergency, written with the seventh
-  fresh life-safety set before corpus round 17.
+  fresh life-safety set before corpus round 17; LOOK_ALIKES_FRESH_3 with the tenth before round 18.
 - NON_COMPLAINTS: inquiries, thanks and suggestions, with the request type they are.
 - REQUEST_TYPES (session 28): complaints and thanks that share their words (a leak reported,
   a leak mended; a clerk's manner, bad or good), complaints about how staff behave, and
@@ -269,13 +269,34 @@ LIFE_SAFETY_FRESH_9 = [
     ("老小区的阳台整个往下塌了一截，上面还晾着衣服，楼下有人在走", {"应急管理局", "住房和城乡建设局"}),
 ]
 
+# Session 32, written before corpus round 18 (emergencies of the kinds the rules cannot reach
+# in new words) and used for nothing but measuring it.
+LIFE_SAFETY_FRESH_10 = [
+    ("我老公刚才吃饭的时候突然一头栽在桌子上，怎么推都不动", {"卫生健康委员会"}),
+    ("村里一个五岁的小孩在玉米地里找不到了，天快黑了，气温在零度以下", {"公安局", "乡镇人民政府"}),
+    ("环城路上有个骑电动车逆行的人被货车刮倒了，人躺在路上不动", {"公安局", "卫生健康委员会"}),
+    ("楼下的储气罐阀门坏了，呲呲地往外冒白气，旁边就是饭店的灶台", {"燃气公司", "应急管理局"}),
+    ("我家孩子玩的时候把头伸进了栏杆里，现在卡住拔不出来，一直在哭", {"应急管理局"}),
+    ("邻居家里传出女人的惨叫声，还有砸东西的声音，已经好几分钟了", {"公安局"}),
+    ("修路挖开的沟里塌方了，一个工人被土埋到胸口", {"应急管理局"}),
+    ("我爸喝了半瓶百草枯，现在说嗓子烧得疼", {"卫生健康委员会"}),
+    ("地下室里进了好多水，我家瘫痪的老父亲还在下面住", {"应急管理局"}),
+    ("公园里的过山车停在最高处不动了，上面坐满了人", {"市场监督管理局", "应急管理局"}),
+    ("河对岸的树林冒起一大股烟，火已经烧到坡上的房子边了", {"应急管理局", "林业局"}),
+    ("有个男的站在天桥栏杆外面，手机扔了，鞋也脱了", {"公安局"}),
+    ("我一个人在家，刚才从楼梯上摔下来，腿动不了，手机快没电了", {"卫生健康委员会"}),
+    ("学校门口有辆车冲上人行道，撞了好几个学生", {"公安局", "教育局", "卫生健康委员会"}),
+    ("我们厂冷库的门从外面锁上了，有个工人还在里面", {"应急管理局", "公安局"}),
+    ("小区里一根路灯杆倒了，压在一个骑车的人身上", {"应急管理局", "城市管理和综合执法局", "卫生健康委员会"}),
+]
+
 # Every life-safety set by the name bench/heldout_sets.py reports it under, oldest first.
 LIFE_SAFETY_SETS = {"life_safety": LIFE_SAFETY, "life_safety_fresh": LIFE_SAFETY_FRESH,
                     "life_safety_fresh_2": LIFE_SAFETY_FRESH_2, "life_safety_fresh_3": LIFE_SAFETY_FRESH_3,
                     "life_safety_fresh_4": LIFE_SAFETY_FRESH_4, "life_safety_fresh_5": LIFE_SAFETY_FRESH_5,
                     "life_safety_fresh_6": LIFE_SAFETY_FRESH_6,
                     "life_safety_fresh_7": LIFE_SAFETY_FRESH_7, "life_safety_fresh_8": LIFE_SAFETY_FRESH_8,
-                    "life_safety_fresh_9": LIFE_SAFETY_FRESH_9}
+                    "life_safety_fresh_9": LIFE_SAFETY_FRESH_9, "life_safety_fresh_10": LIFE_SAFETY_FRESH_10}
 
 LOOK_ALIKES = [
     "燃气开户要带哪些证件，房本复印件行不行", "燃气费是按阶梯价收的吗，一个月用多少算第一档",
@@ -350,6 +371,22 @@ LOOK_ALIKES_FRESH_2 = [
     "叫救护车收费太贵，送到三公里外的医院收了三百块", "台风刮倒的行道树到现在还没补种，留下一排树坑",
     "小区门口的磨刀摊天天开着大喇叭吆喝，吵得很", "药店卖的退烧药比医院贵了一倍",
     "火车站候车室的空调开得太冷，老人孩子都冻得发抖", "公园湖边的长椅坏了好几张，一直没人修",
+]
+
+# Session 32, written with LIFE_SAFETY_FRESH_10 before corpus round 18 and used for nothing but
+# measuring it: everyday matters in the words of the emergencies that round adds (摔倒, 走失,
+# 马路中间, 锅炉房, 窗户外, 冷库, 过山车, 百草枯, 天桥): none is 特急.
+LOOK_ALIKES_FRESH_3 = [
+    "老人在小区里散步容易摔倒，建议把路面的坑补一补", "我家孩子的学生证丢了，想问补办要多长时间",
+    "马路中间的绿化带太宽了，想过马路要绕很远", "小区锅炉房的大门生锈了，关的时候声音很响",
+    "窗户外面的防盗网锈了，想换成隐形防护网，需要报备吗", "社区能不能给老年痴呆的老人免费发防走失手环",
+    "火车站出站口的出租车排队太乱，希望安排人管理", "高速公路服务区的厕所太脏了",
+    "我家楼下的配电房嗡嗡响，想问问辐射大不大", "工地的工人宿舍就搭在马路边，晾的衣服挡住了人行道",
+    "学校的跳马和单杠太旧了，希望换一批新的体育器材", "冷库的电费按商业电价收，太贵了，能不能按农业用电",
+    "过山车的票价太贵了，一个项目一百多", "天桥上的电梯一直停用，老人推车上不去",
+    "村里的挖沟机把路压坏了，坑坑洼洼的", "地下室储藏间返潮，放的米都发霉了",
+    "百草枯禁售以后，除草用什么药，想咨询一下", "孩子的头被门夹了一下，去医院拍片子花了六百，收费太贵",
+    "我家的燃气热水器点不着火，打了售后电话没人来", "小区的栏杆刚刷完漆也不挂提示，好几个人衣服蹭脏了",
 ]
 
 # (text, request types a dispatcher would accept)

@@ -18,8 +18,8 @@ TRAINING = Path(__file__).resolve().parent.parent / "training"
     ("楼道里有很大的燃气味，快来人", "gas_leak.v2"),
     ("厨房闻到煤气味，阀门关了还有", "gas_leak.v2"),
     ("咨询燃气开户，另外楼道里有燃气味", "gas_leak.v2"),
-    ("电动车在楼道充电冒烟了", "fire.v4"),
-    ("隔壁仓库着火了", "fire.v4"),
+    ("电动车在楼道充电冒烟了", "fire.v5"),
+    ("隔壁仓库着火了", "fire.v5"),
     ("那面围墙裂了很大的缝，感觉快塌了", "collapse.v3"),
     ("邻居站在楼顶说不想活了", "self_harm.v3"),
     ("高压线掉在地上了，旁边有小孩", "electrocution.v4"),
@@ -32,17 +32,17 @@ TRAINING = Path(__file__).resolve().parent.parent / "training"
     ("有人坐在桥的护栏外面哭", "self_harm.v3"),
     ("下穿通道积水一米多深，车被困在中间", "flooding.v4"),
     ("农药厂的储罐在泄漏，周围的人都在咳嗽", "hazardous_chemicals.v2"),
-    ("工人从二楼摔下来，到现在还没醒", "person_unconscious.v4"),
-    ("配电箱冒火花了，随时会着火", "fire.v4"),
+    ("工人从二楼摔下来，到现在还没醒", "person_unconscious.v5"),
+    ("配电箱冒火花了，随时会着火", "fire.v5"),
     ("工厂里刚才砰的一声爆炸，黑烟一直往外冒", "explosion.v4"),
     ("刚才下暴雨，一楼屋里进水了，水还在往上涨", "flooding.v4"),
     ("他被打得满脸是血，人还在那里", "violence.v5"),
     ("曾某拿刀在楼下砍人", "violence.v5"),  # a surname, not "once"
     ("这次屋里进水比上次还严重，水还在往上涨", "flooding.v4"),  # worse than last time, now
-    ("家里着火了怎么办，快来人", "fire.v4"),  # a question in panic, not a conditional
+    ("家里着火了怎么办，快来人", "fire.v5"),  # a question in panic, not a conditional
     ("锅炉一直嘶嘶响，会不会爆炸", "explosion.v4"),
-    ("快派消防车来防止火势蔓延到隔壁", "fire.v4"),
-    ("2026年12月4日晚上8点楼下着火了", "fire.v4"),  # a dated report is not a past one
+    ("快派消防车来防止火势蔓延到隔壁", "fire.v5"),
+    ("2026年12月4日晚上8点楼下着火了", "fire.v5"),  # a dated report is not a past one
     ("楼道的电线断了掉在水里，有人碰到就会触电", "electrocution.v4"),
     # phrasings the fresh held-out set showed the earlier versions missing (session 15)
     ("两个人拿着钢管在停车场追着打", "violence.v5"),
@@ -52,27 +52,27 @@ TRAINING = Path(__file__).resolve().parent.parent / "training"
     ("大风把电线吹下来搭在晾衣架上", "electrocution.v4"),
     ("电梯突然往下滑了好几层，里面有人", "elevator_trapped.v4"),
     ("仓库里的氨气泄漏了，味道刺鼻", "hazardous_chemicals.v2"),
-    ("老人在公园里晕过去了，怎么叫都没反应", "person_unconscious.v4"),
-    ("骑车的大爷被车撞倒在路边，一直在流血", "person_unconscious.v4"),
+    ("老人在公园里晕过去了，怎么叫都没反应", "person_unconscious.v5"),
+    ("骑车的大爷被车撞倒在路边，一直在流血", "person_unconscious.v5"),
     ("停车场有辆车里关着个小孩，车都晒得发烫", "trapped_person.v1"),
     ("下水道施工塌了，有个工人被埋在下面", "trapped_person.v1"),
     ("我妈在屋里用煤炉取暖，现在头晕站不稳", "carbon_monoxide.v1"),
     ("楼上扔下来一个酒瓶，砸中了一个小孩", "falling_object.v1"),
-    ("厨房锅里的油烧着了，我们扑不灭", "fire.v4"),
+    ("厨房锅里的油烧着了，我们扑不灭", "fire.v5"),
     ("儿子在江边给我留言说对不起，电话打不通了", "self_harm.v3"),
     ("村后面的水库大坝裂了一道口子在往外喷水", "flooding.v4"),
-    ("我爸突然倒在地上，嘴唇发紫叫不醒", "person_unconscious.v4"),
+    ("我爸突然倒在地上，嘴唇发紫叫不醒", "person_unconscious.v5"),
     ("孩子被一颗糖卡住了，脸都憋紫了", "distress.v2"),
     ("有个老人掉进化粪池里了", "distress.v2"),
     ("仓库货架压塌了，里面还有人", "distress.v2"),
     ("门口有个人举着刀追着路人砍", "violence.v5"),
-    ("墙上的插座烧焦了还在冒烟", "fire.v4"),
-    ("有个小孩从三楼窗户掉下来了", "person_unconscious.v4"),
+    ("墙上的插座烧焦了还在冒烟", "fire.v5"),
+    ("有个小孩从三楼窗户掉下来了", "person_unconscious.v5"),
     ("我表哥发朋友圈说永别了，电话一直关机", "self_harm.v3"),
     ("水库边有个人沉下去就没再露头", "distress.v2"),
     ("车间里一个女工的头发卷进机器里了", "distress.v2"),
     ("爷爷在山上迷路了，天黑了还没找到，他腿脚不好", "distress.v2"),
-    ("孩子从床上摔下来磕到了头，一直在吐", "person_unconscious.v4"),
+    ("孩子从床上摔下来磕到了头，一直在吐", "person_unconscious.v5"),
     ("一家三口吃了野蘑菇，现在都在吐，孩子已经昏昏沉沉", "poisoning.v1"),
     ("我外公看电视的时候嘴角突然歪了，叫他也说不清话", "acute_illness.v1"),
     ("我妈做饭时突然说话含糊，右手拿不住锅铲", "acute_illness.v1"),
@@ -80,12 +80,12 @@ TRAINING = Path(__file__).resolve().parent.parent / "training"
     ("邻居大叔突发脑溢血倒在楼道里", "acute_illness.v1"),
     ("山路上一辆货车刹车失灵了，正往村口冲过来", "runaway_vehicle.v1"),
     ("停车场的校车没拉手刹，倒着溜下去了，里面还有孩子", "runaway_vehicle.v1"),
-    ("我婆婆在阳台上摔倒了，我们喊她也不答应", "person_unconscious.v4"),
+    ("我婆婆在阳台上摔倒了，我们喊她也不答应", "person_unconscious.v5"),
     ("外婆有点失智，中午出门到现在还没回来，外面在下大雪", "lost_in_the_cold.v2"),
     ("我家孩子放学以后找不到了，现在下着暴雨，天也快黑了", "lost_in_the_cold.v2"),
     ("有个人躺在铁轨上一动不动，火车马上就要过来了", "on_the_tracks.v2"),
     ("我朋友喝多了，说要去卧轨", "on_the_tracks.v2"),
-    ("我奶奶在卫生间摔了，叫她半天没动静", "person_unconscious.v4"),
+    ("我奶奶在卫生间摔了，叫她半天没动静", "person_unconscious.v5"),
     ("我舅舅有阿尔茨海默症，吃完饭一个人出门了，外面零下十度", "lost_in_the_cold.v2"),
     ("有个老人躺在了马路中间，车来车往的", "on_the_tracks.v2"),
     ("有个小孩在高速上跑，司机都在按喇叭", "on_the_tracks.v2"),
@@ -93,6 +93,7 @@ TRAINING = Path(__file__).resolve().parent.parent / "training"
     ("几个高年级学生把她按在墙角打", "violence.v5"),
     ("工地的坑没盖，有个小孩掉进去了", "distress.v2"),
     ("对面楼有个孩子在窗户外面爬，大人不在家", "distress.v2"),
+    ("我爸刚才还在说话，现在人好像没气了", "person_unconscious.v5"),
 ])
 def test_life_safety_rules_fire(text, rule):
     hits = check(normalise(text))
@@ -162,6 +163,8 @@ def test_life_safety_rules_fire(text, rule):
     "有个人的钱包掉下去了，卡在电梯井里",
     "马路中间的隔离栏坏了，一直没人修",
     "孩子在学校摔倒了，老师叫家长也不来",
+    "燃气热水器点不着火，售后一直不来修",
+    "燃气灶打不着火了，是不是没气了",
     "新闻里说有人卧轨，心里很难受",
     "地铁轨道上方的广告牌太亮了",
 ])
@@ -172,11 +175,21 @@ def test_look_alikes_do_not_fire(text):
 @pytest.mark.parametrize("text, rule", [
     ("我们小区停水三天了没人管", "no_water_power_heat.v1"),
     ("工人干了一年活，过年前还拿不到工资", "wages_before_holiday.v1"),
-    ("隔壁独居老人好几天没人管了", "vulnerable_person.v1"),
+    ("隔壁独居老人好几天没人管了", "vulnerable_person.v2"),
+    ("我家孩子在商场走丢了", "vulnerable_person.v2"),
     ("小区里一条大狗扑倒了一个老人，咬伤了腿", "animal_attack.v1"),
 ])
 def test_urgent_rules(text, rule):
     assert [hit.rule_id for hit in check(normalise(text))] == [rule]
+
+
+@pytest.mark.parametrize("text", [
+    "我家孩子的学生证丢了，想问补办要多长时间",
+    "老人在小区里散步容易摔倒，建议把路面修一修",
+    "楼梯太陡了，怕老人摔倒，能不能加个扶手",
+])
+def test_look_alikes_of_urgent_matters_fire_nothing(text):
+    assert check(normalise(text)) == []
 
 
 def test_rule_outranks_model_and_says_why(small_model):
@@ -320,7 +333,7 @@ def _learned(model, labels: list[str]) -> tuple[dict, np.ndarray]:
 @pytest.mark.parametrize("text, department, rule, learned", [
     # where the shipped model once sent them (bench/heldout_sets.py, session 15)
     ("楼顶天台边上站着一个人，说要跳下去", "公安局", "self_harm.v3", ["城市管理和综合执法局", "交通运输局", "公安局"]),
-    ("对面那栋楼三楼着火了，黑烟一直往外冒", "应急管理局", "fire.v4", ["生态环境局", "街道办事处", "交通运输局"]),
+    ("对面那栋楼三楼着火了，黑烟一直往外冒", "应急管理局", "fire.v5", ["生态环境局", "街道办事处", "交通运输局"]),
 ])
 def test_a_rule_hands_an_emergency_to_its_department(default_model, text, department, rule, learned):
     found, probabilities = _learned(default_model, learned)
@@ -357,7 +370,7 @@ def test_a_learned_department_the_rule_accepts_is_kept(default_model):
 def test_a_rule_department_the_model_does_not_know_changes_nothing(small_model):
     # the small test model knows four departments, none of them 应急管理局
     result = small_model.predict(["仓库着火了，火越烧越大"])[0]
-    assert [hit["rule"] for hit in result["urgency"]["rules"]] == ["fire.v4"]
+    assert [hit["rule"] for hit in result["urgency"]["rules"]] == ["fire.v5"]
     found = result["department"]
     assert found["source"] == "model"
     assert found["label"] in small_model.labels_["department"]

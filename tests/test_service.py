@@ -271,7 +271,7 @@ def test_a_database_without_the_schema_is_503_with_the_cause_not_500(client, app
 def test_the_model_card_lists_the_safety_rules_in_force(client):
     rules = {rule["id"]: rule for rule in client.get("/v1/model").json["safety_rules"]}
     assert rules["self_harm.v3"] == {"id": "self_harm.v3", "level": "特急", "label": "轻生风险", "departments": ["公安局"]}
-    assert rules["fire.v4"]["departments"][0] == "应急管理局"
+    assert rules["fire.v5"]["departments"][0] == "应急管理局"
 
 
 def test_reload_swaps_only_a_model_that_verifies(client, small_model_dir, tmp_path):

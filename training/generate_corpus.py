@@ -99,13 +99,14 @@ def render(rng: random.Random, situation: tuple, number: int, callers: random.Ra
     wording = rng.randrange(len(problems))
     problem = problems[wording]
     place, time, feeling = rng.choice(PLACES), rng.choice(TIMES), rng.choice(FEELINGS)
-    ask = rng.choice(NEUTRAL_ASKS) if rng.random() < 0.35 else rng.choice(ASKS[request_type])
+    # a situation without a request type (it teaches urgency only) closes neutrally, states none
+    ask = rng.choice(NEUTRAL_ASKS) if rng.random() < 0.35 or request_type is None else rng.choice(ASKS[request_type])
     context = "".join(rng.choice(CONTEXT).format(n=rng.randint(2, 12)) + "，"
                       for _ in range(rng.choice([0, 1, 1, 2])))
     register = rng.choices(["hotline", "web", "letter"], weights=[5, 4, 2])[0]
     feeling_part = f"{feeling}，" if feeling else ""
     who = identity(callers, register) if callers.random() < IDENTITY_SHARE else ""
-    if intents.random() < INTENT_SHARE:
+    if intents.random() < INTENT_SHARE and request_type is not None:
         problem = intents.choice(INTENTS[request_type]) + problem
     if register == "hotline":
         text = (f"{rng.choice(OPENERS_HOTLINE)}我是{place}的，{who}{rng.choice(CORRECTIONS)}{time}{problem}，"

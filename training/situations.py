@@ -1,7 +1,8 @@
 """Parts of the seed corpus, written by the project: situations a 12345 centre hears.
 
 Each situation: (category, subcategory, department, urgency, request_type, problems),
-where ``problems`` are different wordings of the same matter. Departments follow
+where ``problems`` are different wordings of the same matter; category and subcategory
+None where a situation teaches the other heads only (round 18). Departments follow
 jurisdiction: night construction noise goes to 城管, a neighbour's party to 公安,
 restaurant fumes to 生态环境, village matters to 乡镇人民政府.
 """
@@ -671,4 +672,82 @@ SITUATIONS += [
     ("劳动和社会保障", "城镇职工社会保险", "人力资源和社会保障局", "一般", "表扬",
      ["社保窗口的工作人员办事效率高，十分钟就帮我办完了", "人社大厅里办业务的人主动帮我填表，对老人特别耐心，很满意",
       "办退休手续的时候工作人员一次就讲清楚了要带的材料，点赞"]),
+]
+
+# Seventeenth round (session 32): everyday matters in the words of round 15's emergencies. Each
+# of those words stood only in an emergency, so the urgency head read any 烧烤摊, 脚手架,
+# 变压器, 发烧 or 农药 as danger (session 28's LOOK_ALIKES_FRESH: 25 of 60 everyday texts
+# 特急). What makes the emergency is what happens to someone now, not the place or the thing.
+# Tried first in session 28 and not kept (a runaway coach then became 一般 auto); a rule now
+# catches the runaway vehicle, and LIFE_SAFETY_FRESH_7 and LOOK_ALIKES_FRESH_2 were written
+# before this round to measure it.
+SITUATIONS += [
+    (None, None, None, "一般", None,
+     ["跨江大桥的伸缩缝坏了，车开过去哐当哐当地响", "大桥引桥的排水口全堵了，一下雨桥面就是一层水",
+      "隧道出口的指示牌被撞歪了半年，一直没有人扶正", "隧道里的墙面瓷砖掉了一大片，看着很破旧"]),
+    (None, None, None, "一般", None,
+     ["夜市的烧烤摊收摊以后，竹签和纸盘扔了一地", "小区外面那几家烧烤摊走了以后，地上全是油污",
+      "工地的挖掘机把泥带到马路上，一下雨满街是泥", "挖掘机挖完管沟人就走了，路面一直没有恢复",
+      "拆下来的脚手架和钢管堆在小区门口，一个多月没人运走"]),
+    (None, None, None, "一般", None,
+     ["小区的变压器容量太小，夏天一开空调整栋楼就跳闸", "门口的电线杆上缠满了废弃的网线，乱糟糟的一大团",
+      "新换的电表走得特别快，一个月的电费翻了一倍", "我家门面前面立着一个变压器，挡得卷帘门都拉不到底"]),
+    (None, None, None, "一般", None,
+     ["发热门诊的化验费太贵，看一次发烧花了四百多", "老人胸口发闷想做个检查，心电图要排一个星期",
+      "社区卫生服务站只有一个医生，量个血压都要排长队", "医院说献血可以优先用血，家里人住院时却说没这回事"]),
+    (None, None, None, "一般", None,
+     ["菜市场卖的散装白酒说是纯粮酿的，其实是酒精勾兑的", "农资店的农药价格比去年涨了一倍，也不明码标价",
+      "超市把快过期的消毒液换了个标签接着卖", "饭馆把前一天的剩菜热一热又端给客人"]),
+    (None, None, None, "一般", None,
+     ["这趟公交车到站不停，站台上的人招手司机也不管", "公交车的空调坏了一个夏天，车里像蒸笼一样",
+      "公交车改了线路也不提前通知，很多老人坐过了站"]),
+    (None, None, None, "一般", None,
+     ["楼下有几个人喝醉了每天晚上在小区里大声唱歌", "前男友老是换陌生号码给我发骚扰短信，烦得不行",
+      "小区里有人拿着棍子赶流浪猫，吓得小孩不敢出门玩"]),
+    (None, None, None, "一般", None,
+     ["村里的水塘承包出去以后，别人家的鸭子都不让下水了", "邻居盖柴房占了我家宅基地半米，村里调解了几次也没用",
+      "村口的水塘长满了水草，夏天蚊子特别多", "后山修的蓄水池一直没验收，村里说钱已经花完了"]),
+    (None, None, None, "一般", None,
+     ["学校宿舍八个人住一间，连放箱子的地方都没有", "学校食堂的饭菜一年涨了两次价，分量还越来越少",
+      "宿舍楼晚上十点就断电，孩子们没法复习", "宿舍不让用电热毯，学校卖的被子又薄又贵"]),
+    (None, None, None, "一般", None,
+     ["楼上装修凿楼板，电钻声从早上响到晚上", "开发商统一装的窗户用了两年就关不严，冬天漏风",
+      "房子交了三年，楼板隔音太差，楼上走路都听得见", "窗台下面的墙一到冬天就结露发霉，开发商说不归他们管"]),
+]
+
+# Eighteenth round (session 32): emergencies of the kinds the safety rules only catch in the
+# words they were written from (docs/BENCHMARKS.md, session 32: rules from the eighth fresh
+# set's misses caught none of the ninth's other wordings). The corpus held no one fallen and
+# silent at home, no one lost in the cold, no one on a road or a track, no pressure vessel, no
+# child at a height: the model learned danger only from the fifteenth round's kinds. Written
+# after the tenth fresh set (training/heldout.py), which measures it. No category: these rows
+# teach urgency, department and request type only. Where an emergency sits in the tree is the
+# dispatcher's call (a lost child: 政法 or 民政?), and learned from them the category head moved
+# real messages (bench/default_model_real.py: accuracy 0.8041 -> 0.7997, auto 51.9 -> 44.5 %).
+SITUATIONS += [
+    (None, None, None, "特急", "求助",
+     ["我婆婆在厨房摔了一跤，头上磕破了，现在叫她眼睛都不睁", "我爸进浴室快两个钟头了还没出来，敲门里面也不出声",
+      "我老伴午睡起来突然站不稳，一下子倒在地上起不来了", "我同事在办公室里突然趴在桌上，叫了几声一点动静都没有"]),
+    (None, None, None, "特急", "求助",
+     ["孩子吃了芒果以后嘴肿起来了，现在喘气都困难", "我妈哮喘犯了，喷雾用完了，现在喘得说不出话",
+      "老人打完针全身起红疹子，嗓子发紧透不过气", "我外婆血糖一直偏低，刚才出了一身虚汗，叫她名字也不应"]),
+    (None, None, None, "特急", "求助",
+     ["我妈有老年痴呆，下午出去散步到现在没回来，外面在下大雪", "六岁的女儿在公园里不见了，找了一个小时也没找到，旁边就是湖",
+      "我爷爷脑子不太清楚，一个人走出去了，晚上要降温到零下", "敬老院有个老人半夜跑出去了，身上只穿了一件睡衣",
+      "我儿子有自闭症，在车站走丢了，他说不清自己家在哪"]),
+    (None, None, None, "特急", "求助",
+     ["高速公路上有个老人沿着应急车道往前走，车都开得飞快", "有个小孩在立交桥的车道上跑来跑去，司机都在急刹车",
+      "铁路道口有个人坐在铁轨中间不肯走，火车快来了", "一个喝醉的人躺在快车道上，好几辆车差点压到他"]),
+    (None, None, None, "特急", "求助",
+     ["厂里的蒸汽锅炉压力一直在涨，安全阀也不放气，工人都跑出来了", "仓库里的化学品桶倒了，冒出一股黄色的烟，好几个人在咳嗽",
+      "下水道里有工人下去以后就没上来，上面的人喊他也不答应", "地窖里下去拿菜的人半天没上来，下面好像有沼气"]),
+    (None, None, None, "特急", "求助",
+     ["修车的时候车从架子上掉下来，把人压在下面了", "超市的货架倒下来压住了一个理货员，腿抽不出来",
+      "孩子的手被卷进了自动扶梯的缝里", "有工人被困在塌了一半的厂房里，外面还在往下掉砖"]),
+    (None, None, None, "特急", "求助",
+     ["楼上一直传来女人哭喊的声音，还有摔东西打人的动静", "我女儿在学校被几个同学关在厕所里打，老师不在",
+      "隔壁男的喝醉了拿着菜刀在门口砸门，说要砍他老婆", "几个人把一个学生按在地上踢，已经打了好几分钟"]),
+    (None, None, None, "特急", "求助",
+     ["对面楼顶有两个小孩在栏杆外面坐着玩", "孩子爬到窗台上去了，家里的纱窗是坏的",
+      "小区人工湖的冰面上有几个孩子在跑，冰已经裂了", "有个小孩掉进了路边没盖盖子的下水井里"]),
 ]

@@ -1,8 +1,8 @@
 """Parts of the seed corpus, written by the project: situations a 12345 centre hears.
 
 Each situation: (category, subcategory, department, urgency, request_type, problems),
-where ``problems`` are different wordings of the same matter; category and subcategory
-None where a situation teaches the other heads only (round 18). Departments follow
+where ``problems`` are different wordings of the same matter; a label None where a situation
+teaches the other heads only (rounds 17 and 18 teach urgency). Departments follow
 jurisdiction: night construction noise goes to 城管, a neighbour's party to 公安,
 restaurant fumes to 生态环境, village matters to 乡镇人民政府.
 """
@@ -678,9 +678,11 @@ SITUATIONS += [
 # of those words stood only in an emergency, so the urgency head read any 烧烤摊, 脚手架,
 # 变压器, 发烧 or 农药 as danger (session 28's LOOK_ALIKES_FRESH: 25 of 60 everyday texts
 # 特急). What makes the emergency is what happens to someone now, not the place or the thing.
-# Tried first in session 28 and not kept (a runaway coach then became 一般 auto); a rule now
-# catches the runaway vehicle, and LIFE_SAFETY_FRESH_7 and LOOK_ALIKES_FRESH_2 were written
-# before this round to measure it.
+# Tried first in session 28 and not kept (a runaway coach then became 一般 auto); tried again
+# alone in session 32 and not kept either (9 of 441 emergencies lost, one 一般 auto): it is kept
+# only beside round 18, which gives the model danger to learn in place of the words. It teaches
+# urgency alone: with their labels the ten matters moved the department head's calibration
+# (decisions auto on real posts 1,851 -> 1,477) and the request type head (all 投诉).
 SITUATIONS += [
     (None, None, None, "一般", None,
      ["跨江大桥的伸缩缝坏了，车开过去哐当哐当地响", "大桥引桥的排水口全堵了，一下雨桥面就是一层水",
@@ -720,10 +722,12 @@ SITUATIONS += [
 # set's misses caught none of the ninth's other wordings). The corpus held no one fallen and
 # silent at home, no one lost in the cold, no one on a road or a track, no pressure vessel, no
 # child at a height: the model learned danger only from the fifteenth round's kinds. Written
-# after the tenth fresh set (training/heldout.py), which measures it. No category: these rows
-# teach urgency, department and request type only. Where an emergency sits in the tree is the
-# dispatcher's call (a lost child: 政法 or 民政?), and learned from them the category head moved
-# real messages (bench/default_model_real.py: accuracy 0.8041 -> 0.7997, auto 51.9 -> 44.5 %).
+# after the tenth fresh set (training/heldout.py), which measures it. They teach urgency and the
+# request type (求助) only. Where an emergency sits in the tree is the dispatcher's call (a lost
+# child: 政法 or 民政?), and learned from them the category head moved real messages
+# (bench/default_model_real.py: accuracy 0.8041 -> 0.7997, auto 51.9 -> 44.5 %) and the
+# department head's calibration (decisions auto on real posts 1,851 -> 1,075); who takes an
+# emergency over is what the rules' departments and the everyday heads already say.
 SITUATIONS += [
     (None, None, None, "特急", "求助",
      ["我婆婆在厨房摔了一跤，头上磕破了，现在叫她眼睛都不睁", "我爸进浴室快两个钟头了还没出来，敲门里面也不出声",

@@ -27,6 +27,11 @@ def board_texts() -> list[str]:
             for name in ("messages_with_users.csv", "messages_with_replies.csv") for row in read_shared(name)]
 
 
+def predicted(model, texts: list[str], size: int = 500) -> list[dict]:
+    """``model``'s results for ``texts``, predicted ``size`` at a time (as a batch would)."""
+    return [result for start in range(0, len(texts), size) for result in model.predict(texts[start:start + size])]
+
+
 def same_user_messages():
     """Rows of messages_with_users.csv, the default model, every same-user pair of row
     indices, and two functions of a list of pairs: ``cosines``, the cosine of the model's

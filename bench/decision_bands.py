@@ -17,7 +17,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from _shared import board_texts
+from _shared import board_texts, predicted
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
 from heldout import DEPARTMENTS, framed  # noqa: E402
@@ -31,10 +31,9 @@ def main():
     model = load_model(parser.parse_args().model)
     posts = board_texts()
     decisions, department_auto = Counter(), 0
-    for start in range(0, len(posts), 500):
-        for result in model.predict(posts[start:start + 500]):
-            decisions[result["decision"]] += 1
-            department_auto += bool(result["department"]) and result["department"]["band"] == "auto"
+    for result in predicted(model, posts):
+        decisions[result["decision"]] += 1
+        department_auto += bool(result["department"]) and result["department"]["band"] == "auto"
     cases = model.predict(framed([text for text, _ in DEPARTMENTS]))
     accepted = [allowed for _, allowed in DEPARTMENTS for _ in range(len(cases) // len(DEPARTMENTS))]
     routed = [result["department"]["label"] in allowed for result, allowed in zip(cases, accepted)

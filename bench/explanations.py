@@ -17,7 +17,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from _shared import board_texts
+from _shared import board_texts, predicted
 from triage import load_model
 from triage.segment import tokens
 
@@ -33,7 +33,7 @@ def main():
     texts = board_texts()
     model = load_model()
     started = time.perf_counter()
-    results = [result for start in range(0, len(texts), 500) for result in model.predict(texts[start:start + 500])]
+    results = predicted(model, texts)
     seconds = time.perf_counter() - started
     kinds, explained, listed = Counter(), 0, 0
     for result in results:

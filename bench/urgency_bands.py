@@ -15,7 +15,7 @@ of the learned one (``department.source`` ``rule``), by rule. Prints one JSON ob
 import json
 from collections import Counter
 
-from _shared import board_texts
+from _shared import board_texts, predicted
 from triage import load_model
 
 
@@ -23,16 +23,15 @@ def main():
     texts = board_texts()
     model = load_model()
     found, handed = Counter(), Counter()
-    for start in range(0, len(texts), 500):
-        for result in model.predict(texts[start:start + 500]):
-            if result["status"] == "ok":
-                urgency = result["urgency"]
-                source = urgency["source"]
-                if source == "model" and any(hit["level"] == urgency["label"] for hit in urgency["rules"]):
-                    source = "model+rule"  # the model's label, which a safety rule also names
-                found[f"{urgency['label']} {source} {urgency['band']}"] += 1
-                if result["department"] and result["department"].get("source") == "rule":
-                    handed[f"{result['department']['rule']} -> {result['department']['label']}"] += 1
+    for result in predicted(model, texts):
+        if result["status"] == "ok":
+            urgency = result["urgency"]
+            source = urgency["source"]
+            if source == "model" and any(hit["level"] == urgency["label"] for hit in urgency["rules"]):
+                source = "model+rule"  # the model's label, which a safety rule also names
+            found[f"{urgency['label']} {source} {urgency['band']}"] += 1
+            if result["department"] and result["department"].get("source") == "rule":
+                handed[f"{result['department']['rule']} -> {result['department']['label']}"] += 1
     print(json.dumps({"benchmark": "urgency_bands", "model_version": model.version_, "texts": len(texts),
                       "label_source_band": dict(sorted(found.items())),
                       "department_by_rule": {"texts": sum(handed.values()), **dict(handed.most_common())}},

@@ -290,13 +290,35 @@ LIFE_SAFETY_FRESH_10 = [
     ("小区里一根路灯杆倒了，压在一个骑车的人身上", {"应急管理局", "城市管理和综合执法局", "卫生健康委员会"}),
 ]
 
+# Session 33, written before the department head learned round 18's emergencies (who each kind
+# goes to), to measure where emergencies in words nobody on the project had yet used are sent.
+LIFE_SAFETY_FRESH_11 = [
+    ("我奶奶刚才说头疼得厉害，现在半边脸歪了，说话也说不清楚", {"卫生健康委员会"}),
+    ("小区游泳池里有个小孩沉下去半天没浮上来，救生员不在", {"应急管理局", "卫生健康委员会"}),
+    ("我们这栋老楼的外墙一直在掉水泥块，刚才一大块砸在单元门口，下面还有人进出", {"住房和城乡建设局", "应急管理局", "街道办事处"}),
+    ("工地的塔吊在大风里晃得很厉害，吊臂上还挂着一捆钢筋，下面就是人行道", {"住房和城乡建设局", "应急管理局"}),
+    ("我前夫喝了酒拿着刀在楼下堵我，说今天不让我活着出去", {"公安局"}),
+    ("马路边一根电线断了掉在积水里，水里还冒火花，有人要蹚水过去", {"供电公司", "应急管理局"}),
+    ("隔壁独居的大爷一连三四天都没露面，门口的报纸堆着，屋里有股怪味，敲门没人应", {"公安局", "街道办事处"}),
+    ("我儿子刚才把一整板退烧药当糖吃了，现在一直在吐", {"卫生健康委员会"}),
+    ("出租屋里的电动车充电的时候冒烟起火了，楼道里全是黑烟，楼上还有人", {"应急管理局"}),
+    ("一个小孩被锁在停在太阳底下的车里，车窗关着，孩子已经不哭了", {"公安局", "应急管理局"}),
+    ("餐馆后厨的液化气罐着火了，老板拿湿毛巾也扑不灭", {"应急管理局", "燃气公司"}),
+    ("河堤有一段在往外渗水，越渗越大，堤下面就是村子", {"水务局", "应急管理局", "乡镇人民政府"}),
+    ("有个年轻人坐在楼顶边上打电话哭，说活着没意思", {"公安局"}),
+    ("电梯卡在两层中间，里面的老人说心脏不舒服，喘不上气", {"市场监督管理局", "应急管理局", "卫生健康委员会"}),
+    ("我们村后山下午开始往下滚石头，坡底下住着好几户人家", {"自然资源和规划局", "应急管理局", "乡镇人民政府"}),
+    ("我老公在鱼塘捞鱼的时候抽水泵漏电，人倒在水里了", {"卫生健康委员会", "应急管理局", "供电公司"}),
+]
+
 # Every life-safety set by the name bench/heldout_sets.py reports it under, oldest first.
 LIFE_SAFETY_SETS = {"life_safety": LIFE_SAFETY, "life_safety_fresh": LIFE_SAFETY_FRESH,
                     "life_safety_fresh_2": LIFE_SAFETY_FRESH_2, "life_safety_fresh_3": LIFE_SAFETY_FRESH_3,
                     "life_safety_fresh_4": LIFE_SAFETY_FRESH_4, "life_safety_fresh_5": LIFE_SAFETY_FRESH_5,
                     "life_safety_fresh_6": LIFE_SAFETY_FRESH_6,
                     "life_safety_fresh_7": LIFE_SAFETY_FRESH_7, "life_safety_fresh_8": LIFE_SAFETY_FRESH_8,
-                    "life_safety_fresh_9": LIFE_SAFETY_FRESH_9, "life_safety_fresh_10": LIFE_SAFETY_FRESH_10}
+                    "life_safety_fresh_9": LIFE_SAFETY_FRESH_9, "life_safety_fresh_10": LIFE_SAFETY_FRESH_10,
+                    "life_safety_fresh_11": LIFE_SAFETY_FRESH_11}
 
 LOOK_ALIKES = [
     "燃气开户要带哪些证件，房本复印件行不行", "燃气费是按阶梯价收的吗，一个月用多少算第一档",

@@ -311,6 +311,28 @@ LIFE_SAFETY_FRESH_11 = [
     ("我老公在鱼塘捞鱼的时候抽水泵漏电，人倒在水里了", {"卫生健康委员会", "应急管理局", "供电公司"}),
 ]
 
+# Session 33, written after the eleventh, before anything learns who takes over an emergency:
+# emergencies in places whose everyday matters belong to someone else (a market, a driving
+# school, a library, a wedding banquet, a courier depot), where the topic names the wrong unit.
+LIFE_SAFETY_FRESH_12 = [
+    ("菜市场的铁皮棚顶被风掀起来了，砸倒了一个卖菜的老太太，人没动静", {"卫生健康委员会", "应急管理局"}),
+    ("驾校练车场上一辆教练车失控，冲进了等着上车的学员里", {"公安局", "卫生健康委员会"}),
+    ("我们小区的化粪池盖子塌了，一个小孩掉了进去", {"应急管理局"}),
+    ("图书馆里一个学生突然倒地抽搐，嘴里吐白沫", {"卫生健康委员会"}),
+    ("网吧里有人拿着刀逼网管把钱拿出来", {"公安局"}),
+    ("加油站旁边一辆货车的轮胎冒烟着火了", {"应急管理局"}),
+    ("超市冷冻柜漏电，一个员工碰了一下就倒在地上了", {"卫生健康委员会", "应急管理局", "供电公司"}),
+    ("公交车上一个老人突然捂着胸口说喘不过气，脸都白了", {"卫生健康委员会"}),
+    ("养老院的老人把假牙卡在喉咙里了，护工怎么掏都掏不出来", {"卫生健康委员会"}),
+    ("锅炉房门缝里一直往外冒白烟，味道很冲，值班师傅倒在里面", {"应急管理局", "燃气公司", "卫生健康委员会"}),
+    ("商场中庭的玻璃护栏碎了，一个小孩半个身子挂在外面", {"应急管理局"}),
+    ("快递站的货架倒了，把分拣员压在了下面", {"应急管理局"}),
+    ("婚宴上好多客人吃完上吐下泻，有几个已经站不起来了", {"卫生健康委员会", "市场监督管理局"}),
+    ("乡道上一辆拖拉机翻进了沟里，开车的人被压在底下", {"应急管理局", "公安局", "卫生健康委员会"}),
+    ("游乐场蹦床上一个孩子摔下来，脖子歪着动不了", {"卫生健康委员会"}),
+    ("出租车司机开着开着突然晕过去了，车还在往前溜", {"公安局", "卫生健康委员会"}),
+]
+
 # Every life-safety set by the name bench/heldout_sets.py reports it under, oldest first.
 LIFE_SAFETY_SETS = {"life_safety": LIFE_SAFETY, "life_safety_fresh": LIFE_SAFETY_FRESH,
                     "life_safety_fresh_2": LIFE_SAFETY_FRESH_2, "life_safety_fresh_3": LIFE_SAFETY_FRESH_3,
@@ -318,7 +340,8 @@ LIFE_SAFETY_SETS = {"life_safety": LIFE_SAFETY, "life_safety_fresh": LIFE_SAFETY
                     "life_safety_fresh_6": LIFE_SAFETY_FRESH_6,
                     "life_safety_fresh_7": LIFE_SAFETY_FRESH_7, "life_safety_fresh_8": LIFE_SAFETY_FRESH_8,
                     "life_safety_fresh_9": LIFE_SAFETY_FRESH_9, "life_safety_fresh_10": LIFE_SAFETY_FRESH_10,
-                    "life_safety_fresh_11": LIFE_SAFETY_FRESH_11}
+                    "life_safety_fresh_11": LIFE_SAFETY_FRESH_11,
+                    "life_safety_fresh_12": LIFE_SAFETY_FRESH_12}
 
 LOOK_ALIKES = [
     "燃气开户要带哪些证件，房本复印件行不行", "燃气费是按阶梯价收的吗，一个月用多少算第一档",

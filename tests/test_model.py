@@ -237,6 +237,55 @@ def test_fit_reports_skipped_rows(small_corpus_path):
     assert model.training_report_["category"] == {"rows": len(data.texts) - 2, "empty_label": 1, "rare_label": 1}
 
 
+EMERGENCIES = {  # written for these tests: who takes each kind over
+    "公安局": ["有人拿着砍刀在街上追着人砍", "几个人冲进店里把老板按在地上打", "一个男的拿刀架在女人脖子上",
+              "有人在公交车上抢包还捅了人一刀"],
+    "卫生健康委员会": ["我爸突然倒在地上口吐白沫叫不醒", "孩子误吃了一瓶药现在嘴唇发紫", "老人在菜场晕倒了脸色发青",
+                   "我妈吃饭的时候突然说不出话半边身子不能动"],
+}
+
+
+def _with_emergencies(small_corpus_path, responders: dict[str, list[str]], column: str = "department"):
+    """The small corpus's texts and labels, with ``responders``' emergencies labelled 特急 and
+    their unit in ``column``."""
+    from triage.datafiles import read_labelled
+
+    data = read_labelled([small_corpus_path])
+    texts, labels = list(data.texts), {name: list(values) for name, values in data.labels.items()}
+    for unit, emergencies in responders.items():
+        for text in emergencies:
+            texts.append(text)
+            for name in labels:
+                labels[name].append({"urgency": "特急", column: unit}.get(name))
+    if column not in labels:
+        labels[column] = [None] * (len(texts) - sum(map(len, responders.values()))) + \
+            [unit for unit, emergencies in responders.items() for _ in emergencies]
+    return texts, labels
+
+
+def test_a_responder_head_learns_who_takes_over_the_emergencies(small_corpus_path):
+    texts, labels = _with_emergencies(small_corpus_path, EMERGENCIES)
+    model = TriageModel().fit(texts, labels)
+    assert model.heads_["responder"].classes_.tolist() == ["公安局", "卫生健康委员会"]
+    assert model.training_report_["responder"]["rows"] == 8  # the 特急 texts only
+    assert "department" in model.heads_  # beside the department head, not in place of it
+
+
+def test_a_responder_column_names_who_takes_over_where_the_department_does_not(small_corpus_path):
+    # round 18 of the seed corpus: emergencies whose unit teaches the responder head alone
+    texts, labels = _with_emergencies(small_corpus_path, EMERGENCIES, column="responder")
+    model = TriageModel().fit(texts, labels)
+    assert model.heads_["responder"].classes_.tolist() == ["公安局", "卫生健康委员会"]
+    assert model.training_report_["department"]["empty_label"] == 8  # the department head never saw them
+
+
+def test_one_unit_among_the_emergencies_makes_no_responder_head_and_no_error(small_corpus_path):
+    texts, labels = _with_emergencies(small_corpus_path, {"公安局": EMERGENCIES["公安局"]})
+    model = TriageModel().fit(texts, labels)
+    assert "responder" not in model.heads_ and "department" in model.heads_
+    assert model.predict(["有人拿着砍刀在街上追着人砍"])[0]["department"]["source"] in ("model", "rule")
+
+
 def test_fast_inference_paths_give_the_stock_numbers(small_model):
     """predict skips scikit-learn's input checks; the arithmetic must stay the same: the
     features as stock TF-IDF block by block, the probabilities as the stock calibrator's."""

@@ -16,7 +16,7 @@ from . import __version__, artifacts, load_model
 from .datafiles import read_labelled, read_text_lines
 from .errors import DataFileError, ModelError, TriageError
 from .evaluation import evaluate
-from .model import HEADS, TriageModel, pinned_calibration
+from .model import HEADS, RESPONDER, TriageModel, pinned_calibration
 from .registry import Registry, overall
 from .settings import load_settings
 
@@ -178,8 +178,13 @@ def _train(arguments) -> int:
         print(f"  {name:<13} {report['rows']:>6} rows, skipped {report['empty_label']} empty and "
               f"{report['rare_label']} rare labels; out-of-fold accuracy"
               f"{' given the category' if metrics.get('given_parent') else ''} {metrics['out_of_fold_accuracy']:.3f}, "
-              f"macro-F1 {metrics['out_of_fold_macro_f1']:.3f}, auto covers {metrics['auto_coverage']:.0%}; "
-              f"{metrics['calibration']} calibration on {'grouped' if metrics['grouped_folds'] else 'stratified'} folds")
+              f"macro-F1 {metrics['out_of_fold_macro_f1']:.3f}, "
+              + ("who takes over a sure 特急 case, shown as its department for a dispatcher to confirm; "
+                 if name == RESPONDER else f"auto covers {metrics['auto_coverage']:.0%}; ")
+              + f"{metrics['calibration']} calibration on "
+              f"{'grouped' if metrics['grouped_folds'] else 'stratified'} folds")
+        if name == RESPONDER:
+            continue
         head = model.heads_[name]
         never = [str(label) for label, threshold in zip(head.classes_, head.auto_thresholds()) if threshold > 1]
         if never:

@@ -9,7 +9,7 @@ from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_su
 
 from .datafiles import LabelledData
 from .heads import band_metrics
-from .model import TriageModel
+from .model import RESPONDER, TriageModel
 
 
 def evaluate(model: TriageModel, data: LabelledData) -> dict:
@@ -18,7 +18,7 @@ def evaluate(model: TriageModel, data: LabelledData) -> dict:
     results = model.predict(data.texts)
     report = {"n": len(data.texts), "unreadable": sum(r["status"] != "ok" for r in results), "heads": {}}
     for name, truth in data.labels.items():
-        if name not in model.heads_:
+        if name not in model.heads_ or name == RESPONDER:  # the responder answers in the department (source responder)
             continue
         pairs = [(label, _predicted(result, name)) for label, result in zip(truth, results) if label is not None]
         if not pairs:

@@ -168,9 +168,10 @@ function show(found, result) {
   const category = result.category;
   $("category").textContent = category ? `${category.label} / ${category.subcategory || "—"}（${percent(category.confidence)}）` : "无法判读";
   $("departments-top").replaceChildren(...((result.department && result.department.top) || []).map((entry, rank) => {
-    // A safety rule's department stands first with the model's own (low) confidence: say whose choice it is.
-    const byRule = rank === 0 && result.department.source === "rule";
-    const item = el("li", `${entry.label} ${percent(entry.confidence)}` + (byRule ? " · 安全规则指定" : ""));
+    // A safety rule's or the responder head's department stands first with the department head's
+    // own (low) confidence: say whose choice it is.
+    const chosenBy = rank === 0 && {rule: " · 安全规则指定", responder: " · 应急处置单位"}[result.department.source];
+    const item = el("li", `${entry.label} ${percent(entry.confidence)}` + (chosenBy || ""));
     const bar = el("span", null, "bar");
     bar.style.width = Math.round(entry.confidence * 80) + "px";
     item.append(bar);

@@ -368,6 +368,43 @@ def test_a_learned_department_the_rule_accepts_is_kept(default_model):
     assert (found["label"], found["source"]) == ("燃气公司", "model") and "rule" not in found
 
 
+def test_a_sure_emergency_sent_by_its_topic_goes_to_who_takes_it_over(default_model):
+    # written for this test: a warehouse's forklift, which the department head reads as transport
+    result = default_model.predict(["物流仓库的叉车倒车时把一个搬运工挤在了墙上，人已经站不住了"])[0]
+    found = result["department"]
+    assert result["urgency"]["label"] == "特急" and result["urgency"]["confidence"] >= model_module.RESPONDER_FLOOR
+    assert (found["label"], found["source"], found["band"]) == ("应急管理局", "responder", "suggest")
+    assert found["top"][0]["label"] == "应急管理局" and len({entry["label"] for entry in found["top"]}) == 3
+    assert "交通运输局" in [entry["label"] for entry in found["top"]]  # the department head's answer, behind it
+    assert found["explanation"] and all(term["weight"] > 0 for term in found["explanation"])  # the responder's pushes
+    assert any(line.startswith("责任单位“应急管理局”") for line in result["explanation"])
+    assert result["decision"] != "auto"
+
+
+def test_the_responder_leaves_an_unsure_emergency_and_everyday_matters_to_the_department_head(default_model):
+    unsure, everyday = default_model.predict(["驾校的教练车冲上了路边的人行道，撞倒了两个路人",
+                                              "小区门口的垃圾好几天没人清运，臭气熏天"])
+    assert unsure["urgency"]["label"] == "特急" and unsure["urgency"]["confidence"] < model_module.RESPONDER_FLOOR
+    assert unsure["department"]["source"] == "model"
+    assert (everyday["department"]["label"], everyday["department"]["source"]) == ("城市管理和综合执法局", "model")
+
+
+def test_the_responder_does_not_move_a_unit_that_takes_emergencies_over(default_model, monkeypatch):
+    # the department head already names a unit the responder knows (here 公安局 for a person
+    # fallen at home, whom the shipped responder would send to 应急管理局): the head's reading stands
+    text = "我一个人在家从梯子上摔下来了，腿动不了，手机快没电了"
+    original = model_module.TriageModel._hand_on
+
+    def names_the_police(self, found, hits, probabilities, text):
+        found.update(label="公安局")
+        original(self, found, hits, probabilities, text)
+
+    monkeypatch.setattr(model_module.TriageModel, "_hand_on", names_the_police)
+    result = default_model.predict([text])[0]
+    assert result["urgency"]["label"] == "特急" and result["urgency"]["confidence"] >= model_module.RESPONDER_FLOOR
+    assert (result["department"]["label"], result["department"]["source"]) == ("公安局", "model")
+
+
 def test_a_rule_department_the_model_does_not_know_changes_nothing(small_model):
     # the small test model knows four departments, none of them 应急管理局
     result = small_model.predict(["仓库着火了，火越烧越大"])[0]

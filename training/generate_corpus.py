@@ -17,7 +17,7 @@ from pathlib import Path
 
 import opencc
 
-from situations import SITUATIONS
+from situations import SITUATIONS, Responder
 
 PLACES = ["幸福里小区", "阳光花园", "东城区建设路", "城南新村", "滨江苑", "人民路和解放路交叉口", "红星村",
           "桃源镇", "柳湾村三组", "开发区工业园", "市二中附近", "和平街道", "金色家园3号楼", "老城区菜市场旁边",
@@ -96,6 +96,9 @@ def render(rng: random.Random, situation: tuple, number: int, callers: random.Ra
     ``intents`` who states the request first, apart from ``rng`` so that every other choice
     is the same with or without them."""
     category, subcategory, department, urgency, request_type, problems = situation
+    # who takes over an emergency (the responder head); a Responder is that alone, not a department
+    responder = department if urgency == "特急" else None
+    department = None if isinstance(department, Responder) else department
     wording = rng.randrange(len(problems))
     problem = problems[wording]
     place, time, feeling = rng.choice(PLACES), rng.choice(TIMES), rng.choice(FEELINGS)
@@ -123,7 +126,7 @@ def render(rng: random.Random, situation: tuple, number: int, callers: random.Ra
     elif script < 0.2:
         text = text.translate({code: code + 0xFEE0 for code in range(0x21, 0x7F)})
     return {"text": text, "category": category, "subcategory": subcategory, "department": department,
-            "urgency": urgency, "request_type": request_type, "register": register,
+            "urgency": urgency, "request_type": request_type, "responder": responder, "register": register,
             # Rows rendering one wording are variants of each other: training calibrates on
             # folds that keep each group apart (TriageModel.fit, groups).
             "group": f"s{number}.w{wording}"}

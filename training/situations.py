@@ -4,8 +4,15 @@ Each situation: (category, subcategory, department, urgency, request_type, probl
 where ``problems`` are different wordings of the same matter; a label None where a situation
 teaches the other heads only (rounds 17 and 18 teach urgency). Departments follow
 jurisdiction: night construction noise goes to 城管, a neighbour's party to 公安,
-restaurant fumes to 生态环境, village matters to 乡镇人民政府.
+restaurant fumes to 生态环境, village matters to 乡镇人民政府. A ``Responder`` in place of
+a department names who takes over an emergency and nothing else (round 18).
 """
+
+
+class Responder(str):
+    """A situation's unit as who takes over its emergency (the responder head's label) and not
+    as its department: the department head does not learn it (round 18)."""
+
 
 SITUATIONS = [
     # 城乡建设
@@ -726,34 +733,37 @@ SITUATIONS += [
 # Where an emergency sits in the tree is the dispatcher's call (a lost child: 政法 or 民政?), and
 # learned from them the category head moved real messages (bench/default_model_real.py:
 # accuracy 0.8041 -> 0.7997, auto 51.9 -> 44.5 %) and the department head's calibration
-# (decisions auto on real posts 1,851 -> 1,075, bench/decision_bands.py); who takes an
-# emergency over is what the rules' departments and the everyday heads already say. With 求助
+# (decisions auto on real posts 1,851 -> 1,075, bench/decision_bands.py: but session 33 found
+# that threshold a fold draw's, 0.950-0.998 over ten draws of the same rows). Session 33 gave
+# each its responder (who takes the emergency over: the responder head) and not its department,
+# which the everyday department head would learn from: taught there, set 12 went 0.56 -> 0.75,
+# but each such change draws that head's auto threshold again. With 求助
 # for the request type, request types moved with the framing of a case (a caller's
 # circumstances told first changed 93 of 201, against 71 before the round and 74 without it).
 SITUATIONS += [
-    (None, None, None, "特急", None,
+    (None, None, Responder("卫生健康委员会"), "特急", None,
      ["我婆婆在厨房摔了一跤，头上磕破了，现在叫她眼睛都不睁", "我爸进浴室快两个钟头了还没出来，敲门里面也不出声",
       "我老伴午睡起来突然站不稳，一下子倒在地上起不来了", "我同事在办公室里突然趴在桌上，叫了几声一点动静都没有"]),
-    (None, None, None, "特急", None,
+    (None, None, Responder("卫生健康委员会"), "特急", None,
      ["孩子吃了芒果以后嘴肿起来了，现在喘气都困难", "我妈哮喘犯了，喷雾用完了，现在喘得说不出话",
       "老人打完针全身起红疹子，嗓子发紧透不过气", "我外婆血糖一直偏低，刚才出了一身虚汗，叫她名字也不应"]),
-    (None, None, None, "特急", None,
+    (None, None, Responder("公安局"), "特急", None,
      ["我妈有老年痴呆，下午出去散步到现在没回来，外面在下大雪", "六岁的女儿在公园里不见了，找了一个小时也没找到，旁边就是湖",
       "我爷爷脑子不太清楚，一个人走出去了，晚上要降温到零下", "敬老院有个老人半夜跑出去了，身上只穿了一件睡衣",
       "我儿子有自闭症，在车站走丢了，他说不清自己家在哪"]),
-    (None, None, None, "特急", None,
+    (None, None, Responder("公安局"), "特急", None,
      ["高速公路上有个老人沿着应急车道往前走，车都开得飞快", "有个小孩在立交桥的车道上跑来跑去，司机都在急刹车",
       "铁路道口有个人坐在铁轨中间不肯走，火车快来了", "一个喝醉的人躺在快车道上，好几辆车差点压到他"]),
-    (None, None, None, "特急", None,
+    (None, None, Responder("应急管理局"), "特急", None,
      ["厂里的蒸汽锅炉压力一直在涨，安全阀也不放气，工人都跑出来了", "仓库里的化学品桶倒了，冒出一股黄色的烟，好几个人在咳嗽",
       "下水道里有工人下去以后就没上来，上面的人喊他也不答应", "地窖里下去拿菜的人半天没上来，下面好像有沼气"]),
-    (None, None, None, "特急", None,
+    (None, None, Responder("应急管理局"), "特急", None,
      ["修车的时候车从架子上掉下来，把人压在下面了", "超市的货架倒下来压住了一个理货员，腿抽不出来",
       "孩子的手被卷进了自动扶梯的缝里", "有工人被困在塌了一半的厂房里，外面还在往下掉砖"]),
-    (None, None, None, "特急", None,
+    (None, None, Responder("公安局"), "特急", None,
      ["楼上一直传来女人哭喊的声音，还有摔东西打人的动静", "我女儿在学校被几个同学关在厕所里打，老师不在",
       "隔壁男的喝醉了拿着菜刀在门口砸门，说要砍他老婆", "几个人把一个学生按在地上踢，已经打了好几分钟"]),
-    (None, None, None, "特急", None,
+    (None, None, Responder("应急管理局"), "特急", None,
      ["对面楼顶有两个小孩在栏杆外面坐着玩", "孩子爬到窗台上去了，家里的纱窗是坏的",
       "小区人工湖的冰面上有几个孩子在跑，冰已经裂了", "有个小孩掉进了路边没盖盖子的下水井里"]),
 ]

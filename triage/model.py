@@ -295,9 +295,9 @@ class TriageModel(DerivedState, BaseEstimator):
                                 for label, confidence in zip(top_labels, top_confidences)]
                 found["source"] = "model"
                 self._hand_on(found, hits[row], probabilities["department"][row], read[row])
-            if RESPONDER in self.heads_:
-                emergencies = [row for row, urgency in enumerate(urgencies) if _sure_emergency(urgency)
-                               and not _rule_departments(hits[row], read[row])]
+            emergencies = [row for row, urgency in enumerate(urgencies) if _sure_emergency(urgency)
+                           and not _rule_departments(hits[row], read[row])] if RESPONDER in self.heads_ else []
+            if emergencies:
                 self._respond(heads["department"], emergencies, features, words, probabilities, settings["explain_top"])
         if "category" in heads and "subcategory" in self.heads_:
             categories = [found["label"] for found in heads["category"]]
@@ -420,10 +420,13 @@ class TriageModel(DerivedState, BaseEstimator):
         unit than the department head: first in ``top``, band ``suggest``, ``"source":
         "responder"``, explained by the responder head's own terms. The confidence shown
         stays the department head's, as for a rule's hand-on."""
-        responder, columns = self.heads_[RESPONDER], self._department_columns()
+        responder = self.heads_[RESPONDER]
         units = set(responder.classes_.astype(str).tolist())
         rows = [row for row in rows if departments[row]["label"] not in units]
-        answers = responder.classes_[probabilities[RESPONDER][rows].argmax(axis=1)].astype(str).tolist() if rows else []
+        if not rows:
+            return
+        columns = self._department_columns()
+        answers = responder.classes_[probabilities[RESPONDER][rows].argmax(axis=1)].astype(str).tolist()
         moved = [(row, label) for row, label in zip(rows, answers) if label in columns]
         if not moved:
             return

@@ -52,13 +52,13 @@ MATTER_HEADS = ("category", "subcategory", "department", "request_type")
 # of each text labelled 特急 (``_responder_labels``). The department head learns where
 # everyday matters go, and sent emergencies by their topic: a gas tank venting beside a
 # restaurant to 生态环境局, a stuck roller coaster to 城管, a man crushed under a tractor to
-# 交通运输局 (docs/BENCHMARKS.md, session 33). Asked only of a case that is 特急 and that no
-# safety rule names departments for (``_respond``), and only where the urgency is sure:
-# decided by a rule, or the model's own 特急 at ``RESPONDER_FLOOR`` or above.
+# 交通运输局 (docs/BENCHMARKS.md, session 33). Asked only of a case that is surely 特急
+# (``_sure_emergency``), that no safety rule names departments for, and whose department head
+# names a unit that takes no emergency over (``_respond``).
 RESPONDER = "responder"
-# On the project's held-out sets (bench/heldout_sets.py, the first eleven life-safety sets and
-# the everyday ones) three in four emergencies the model calls 特急 reach 0.988, and one in ten
-# everyday texts it wrongly calls 特急: there the department head's topic is the better guess.
+# On the project's held-out sets (bench/heldout_sets.py: the first life-safety set, fresh sets
+# 1-11 and the everyday ones) three in four emergencies the model calls 特急 reach 0.988, and one
+# in ten everyday texts it wrongly calls 特急: there the department head's topic is the better guess.
 RESPONDER_FLOOR = 0.98
 TOP_DEPARTMENTS = 3
 # Retraining's head workers: what one holds beside its fit (Python, scikit-learn, the head),

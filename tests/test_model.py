@@ -279,6 +279,15 @@ def test_a_responder_column_names_who_takes_over_where_the_department_does_not(s
     assert model.training_report_["department"]["empty_label"] == 8  # the department head never saw them
 
 
+def test_a_responder_the_department_head_does_not_know_is_said_at_training(small_corpus_path, caplog):
+    # the small corpus's departments: 城管, 生态环境局, 人社局, 教育局
+    texts, labels = _with_emergencies(small_corpus_path, {"城市管理和综合执法局": EMERGENCIES["公安局"],
+                                                          "消防救援支队": EMERGENCIES["卫生健康委员会"]}, column="responder")
+    with caplog.at_level("WARNING", logger="triage.model"):
+        TriageModel().fit(texts, labels)
+    assert "responder labels that are no department label are never shown: 消防救援支队" in caplog.text
+
+
 def test_one_unit_among_the_emergencies_makes_no_responder_head_and_no_error(small_corpus_path):
     texts, labels = _with_emergencies(small_corpus_path, {"公安局": EMERGENCIES["公安局"]})
     model = TriageModel().fit(texts, labels)

@@ -181,6 +181,10 @@ class TriageModel(DerivedState, BaseEstimator):
                 if kept.size:
                     logger.info("no responder head: the texts labelled 特急 name one unit, %s", kept[0])
                 continue
+            if name == RESPONDER and set(kept) - set(columns.get("department", ())):
+                # its answer is shown as the department: a unit the department head does not know is never shown
+                logger.warning("responder labels that are no department label are never shown: %s",
+                               ", ".join(sorted(set(kept) - set(columns.get("department", ())))))
             if len(set(kept)) < 2:  # said here, with the whole column's counts, before any fitting
                 found = Counter(label for label in columns[name] if label not in (None, ""))
                 raise ModelError(f"the {name} column cannot train a head: it needs at least 2 labels with "

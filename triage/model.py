@@ -424,18 +424,17 @@ class TriageModel(DerivedState, BaseEstimator):
         unit than the department head: first in ``top``, band ``suggest``, ``"source":
         "responder"``, explained by the responder head's own terms. The confidence shown
         stays the department head's, as for a rule's hand-on."""
-        responder = self.heads_[RESPONDER]
-        units = set(responder.classes_.astype(str).tolist())
+        units = self.heads_[RESPONDER].classes_.astype(str).tolist()
         rows = [row for row in rows if departments[row]["label"] not in units]
         if not rows:
             return
         columns = self._department_columns()
-        answers = responder.classes_[probabilities[RESPONDER][rows].argmax(axis=1)].astype(str).tolist()
+        answers = [units[best] for best in probabilities[RESPONDER][rows].argmax(axis=1).tolist()]
         moved = [(row, label) for row, label in zip(rows, answers) if label in columns]
         if not moved:
             return
-        stack, classes = self._heads_at_once(), responder.classes_.astype(str).tolist()
-        label_rows = np.array([[stack.start(RESPONDER) + classes.index(label) for _, label in moved]])
+        stack = self._heads_at_once()
+        label_rows = np.array([[stack.start(RESPONDER) + units.index(label) for _, label in moved]])
         chosen = [row for row, _ in moved]
         explanations = explain.top_terms(features.matrix()[chosen], stack.coef_, label_rows, self._display_terms(),
                                          limit, [words[row] for row in chosen])[0]

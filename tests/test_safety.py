@@ -94,6 +94,8 @@ TRAINING = Path(__file__).resolve().parent.parent / "training"
     ("工地的坑没盖，有个小孩掉进去了", "distress.v2"),
     ("对面楼有个孩子在窗户外面爬，大人不在家", "distress.v2"),
     ("我爸刚才还在说话，现在人好像没气了", "person_unconscious.v5"),
+    ("楼下一个人住的李大爷三天没下楼了，打电话也没人接", "unseen_alone.v1"),
+    ("对门独居的阿姨好几天没见人了，我们去敲门没反应", "unseen_alone.v1"),
 ])
 def test_life_safety_rules_fire(text, rule):
     hits = check(normalise(text))
@@ -112,6 +114,9 @@ def test_life_safety_rules_fire(text, rule):
     "墙上有几道细小的裂纹，想找人鉴定",
     "化工厂的环评报告在哪里公示",
     "请问高空坠落的工伤怎么认定",
+    # someone living alone who is away, or a service for people living alone
+    "独居的王大爷好几天没开门了，敲门没人应，后来才知道是回老家了",
+    "社区能不能给独居老人装个一键呼叫，几天没人去看也没人知道",
     # a fire or blast that would happen, a fire risk, one that happened before, a figure of speech
     "消防通道被车堵死了，一旦发生火灾后果不堪设想",
     "请加强检查以防发生火灾",

@@ -7,6 +7,8 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
+
 SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 
 
@@ -101,6 +103,25 @@ def stratified_estimates(labelled: list[tuple[float, int]], scores, bins) -> tup
         flagged, right = sum(entry["pairs"] for entry in kept), sum(entry["estimated_same"] for entry in kept)
         estimates[str(low)] = {"precision": round(right / flagged, 3), "recall": round(right / total_same, 3)}
     return rows, estimates
+
+
+def stratified_interval(labelled: list[tuple[float, int]], scores, bins, threshold: float,
+                        draws: int = 2000) -> dict:
+    """A 90 % bootstrap interval of ``stratified_estimates``' precision and recall at
+    ``threshold`` (a bin's lower edge): each bin's labels drawn again with replacement, the
+    bins' sizes kept. Where a bin of many pairs rests on one or two labelled same-matter
+    pairs, the interval shows how much the estimate hangs on them."""
+    rng = np.random.default_rng(0)
+    by_bin = [[(score, same) for score, same in labelled if low <= score < high] for low, high in bins]
+    found = []
+    for _ in range(draws):
+        drawn = [pair for members in by_bin if members
+                 for pair in (members[index] for index in rng.integers(0, len(members), len(members)))]
+        figures = stratified_estimates(drawn, scores, bins)[1][str(threshold)]
+        found.append((figures["precision"], figures["recall"]))
+    low, high = np.percentile(np.array(found), [5, 95], axis=0)
+    return {"precision": [round(float(low[0]), 3), round(float(high[0]), 3)],
+            "recall": [round(float(low[1]), 3), round(float(high[1]), 3)]}
 
 
 def empty_store(url: str, settings):

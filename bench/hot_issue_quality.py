@@ -8,8 +8,8 @@ Candidate pairs are what the service compares: messages of different users in
 ``hot_issue_window_days`` (7) apart, scored by the cosine of their sketches
 (triage/hot_issues.py). Pairs are binned by score; each bin's labelled share of
 same-matter pairs is scaled to the bin's size, and precision and recall at each threshold
-are estimated from those weighted counts. 15 labels per bin: read the figures with the
-bin counts beside them. The sample was drawn with the model of its day; a labelled pair
+are estimated from those weighted counts, with a 90 % bootstrap interval at the setting's
+threshold. 15 labels per bin: read the figures with the bin counts beside them. The sample was drawn with the model of its day; a labelled pair
 that the current model no longer compares (it puts the two messages in different
 categories) is left out and counted.
 """
@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from _shared import hand_labels, read_shared, stratified_estimates
+from _shared import hand_labels, read_shared, stratified_estimates, stratified_interval
 from triage import load_model, load_settings
 from triage.hot_issues import similarities, sketch
 from triage.normalise import normalise
@@ -50,7 +50,10 @@ def main():
             score.update({(rows[other]["id"], rows[index]["id"]): float(value) for other, value in zip(earlier, found)})
     labels = hand_labels("hot_issue_labels.csv")
     labelled = [(score[row["id_a"], row["id_b"]], int(row["same"])) for row in labels if (row["id_a"], row["id_b"]) in score]
-    bins, estimates = stratified_estimates(labelled, np.array(list(score.values())), BINS)
+    scores = np.array(list(score.values()))
+    bins, estimates = stratified_estimates(labelled, scores, BINS)
+    estimates[str(settings["hot_issue_similarity"])]["bootstrap_90"] = stratified_interval(
+        labelled, scores, BINS, settings["hot_issue_similarity"])
     print(json.dumps({"benchmark": "hot_issue_quality", "model_version": model.version_,
                       "candidate_pairs": len(score),
                       "labelled_pairs_no_longer_compared": len(labels) - len(labelled), "threshold_setting": settings["hot_issue_similarity"],

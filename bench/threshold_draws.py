@@ -11,7 +11,6 @@ predictions of K draws at once (draws 0..K-1, K..2K-1, ...), as repeated cross-v
 set it. Prints one JSON object.
 """
 import argparse
-import csv
 import json
 import time
 from pathlib import Path
@@ -19,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from triage import heads
+from triage.datafiles import read_labelled
 from triage.features import Featuriser
 from triage.model import MATTER_HEADS, SUBCATEGORY_SEPARATOR, _label_columns
 from triage.normalise import normalise
@@ -47,17 +47,14 @@ def main() -> None:
     parser.add_argument("--pool", type=int, default=3)
     parser.add_argument("--corpus", default=str(ROOT / "training" / "seed_corpus.csv"))
     options = parser.parse_args()
-    with open(options.corpus, encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    columns = _label_columns({name: [row.get(name) or None for row in rows]
-                              for name in ("category", "subcategory", "department", "urgency", "request_type", "responder")
-                              if name in rows[0]})
+    data = read_labelled([options.corpus])  # as `triage train` reads it
+    columns = _label_columns(data.labels)
     labels = np.asarray(columns[options.head], dtype=object)
     kept, _ = heads.usable_rows(columns[options.head])
-    groups = np.asarray([row.get("group") for row in rows], dtype=object)[kept]
+    groups = np.asarray(data.groups, dtype=object)[kept]
     started = time.perf_counter()
     featuriser = Featuriser()
-    features = featuriser.fit_transform([mask_personal_data(normalise(row["text"]))[0] for row in rows])
+    features = featuriser.fit_transform([mask_personal_data(normalise(text))[0] for text in data.texts])
     read = None if options.head in MATTER_HEADS else featuriser.body_columns  # as TriageModel fits it
     draws = []
     for seed in range(options.draws):

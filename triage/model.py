@@ -611,8 +611,7 @@ def _label_columns(labels: Mapping[str, Sequence]) -> dict[str, list]:
     安全生产), so the subcategory head learns ``category/subcategory`` paths."""
     columns = {name: [label.strip() if isinstance(label, str) else label for label in values]
                for name, values in labels.items()}
-    responders = _responder_labels(columns)
-    columns.pop(RESPONDER, None)
+    responders = _responder_labels(columns)  # None only where the data gives no responder column
     if responders is not None:
         columns[RESPONDER] = responders
     if "subcategory" in columns:

@@ -60,8 +60,8 @@ def top_terms(features, weights: np.ndarray, label_rows: np.ndarray,
         terms: ``display_terms(feature_names)`` of the same features.
         words: each row's tokens joined by ``WORD_SEPARATOR`` (``features.transform``'s
             ``words_out``); a character n-gram is shown as the token it lies in, or not at all.
-        compiled: find and merge the candidates by the compiled loops (``_merging``) where
-            they were built; False: by the NumPy steps below and ``_merge_overlapping``,
+        compiled: find and merge the candidates by the compiled loop (``_merging``) where
+            it was built; False: by the NumPy steps below and ``_merge_overlapping``,
             their definition.
     Returns:
         per head, per row, ``[{"term": "油烟扰民", "weight": 0.41}, ...]``; weights are
@@ -71,11 +71,9 @@ def top_terms(features, weights: np.ndarray, label_rows: np.ndarray,
     names, shown, fragments = terms
     count, heads = features.shape[0], len(label_rows)
     if _merging is not None and compiled and weights.dtype == np.float32 and features.data.dtype in _VALUE_TYPES:
-        starts, columns, pushes = _merging.strongest_candidates(
-            features.indptr, features.indices, features.data, weights, np.asarray(label_rows, np.int64),
-            shown.view(np.uint8), max(6 * limit, 0))
-        found = _merging.merge_overlapping(starts, columns, pushes, names, fragments, words, count, heads, limit,
-                                           _unexplaining_words(), NUMBER_TOKEN)
+        return _merging.strongest_terms(features.indptr, features.indices, features.data, weights,
+                                        np.asarray(label_rows, np.int64), shown.view(np.uint8), names, fragments,
+                                        words, limit, _unexplaining_words(), NUMBER_TOKEN)
         return [found[number * count:(number + 1) * count] for number in range(heads)]
     visible = shown[features.indices]
     value_rows = np.repeat(np.arange(count), np.diff(features.indptr))[visible]
@@ -103,7 +101,7 @@ def _merge_overlapping(starts: list[int], columns: list[int], pushes: list[float
     terms that no stronger one overlaps, from its candidates ``starts[row]`` to
     ``starts[row + 1]`` (``columns`` and rounded ``pushes``, strongest first): a character
     n-gram (``fragments``) stands for the word of its text it lies in, and is dropped when it
-    lies across two. Also compiled (``_merging``), where its loop cost a third less."""
+    lies across two. Compiled with the search for candidates: ``_merging.strongest_terms``."""
     found = []
     words_of: list[dict[int, str | None]] = [{} for _ in range(count)]  # per text, each fragment's word
     for row in range(heads * count):

@@ -2,7 +2,7 @@
 """Scans of a whole text that regular expressions made one character at a time through the
 expression engine, a few microseconds each of a 300-character text: the same answers from
 one plain loop. Their definitions, which run where this module was not built, are the
-expressions beside their callers: ``screening._NOT_HAN``, ``privacy._LONG_NUMBER`` and
+expressions beside their callers: ``screening._NOT_HAN``, ``screening._marks``, ``privacy._LONG_NUMBER`` and
 ``privacy._read_out``, ``segment._TIE_PRONE``, ``segment._pieces`` and ``segment._put_back``
 (the ``_PIECES`` expression and a list comprehension), ``safety._Prefilter.bits`` (its
 ``heads`` and ``singles``) and ``dialogue.asked_clauses`` (tests/test_scan.py compares each
@@ -37,6 +37,44 @@ def han_count(str text):
         if is_han(character):
             count += 1
     return count
+
+
+cdef inline bint _unknown(Py_UCS4 character) noexcept:
+    """A character that stands for bytes no codec could read (``screening._UNKNOWN``)."""
+    return 0xE000 <= character <= 0xF8FF or 0xD800 <= character <= 0xDFFF or character == 0xFFFD
+
+
+cdef inline bint _latin1_trail(Py_UCS4 character) noexcept:
+    """What follows a Latin-1 lead in mojibake (the second class of ``screening._LATIN1_LEADS``)."""
+    return (0x80 <= character <= 0xBF or 0x2018 <= character <= 0x203A or 0x152 <= character <= 0x178
+            or 0x2C6 <= character <= 0x2DC)
+
+
+def garble_marks(str text):
+    """What ``screening._garbled_reason`` reads of ``text`` before decoding anything, in one
+    pass: whether it holds a run of ``screening._GARBAGE_RUNS``, how many characters stand
+    for undecodable bytes (``screening._UNKNOWN``) and how many Latin-1 leads with a trail
+    (``screening._LATIN1_LEADS``, counted as its ``findall`` does: no two overlap)."""
+    cdef Py_ssize_t length = len(text), position = 0, unknown = 0, pairs = 0
+    cdef Py_UCS4 character, following
+    cdef bint garbage = False
+    while position < length:
+        character = text[position]
+        following = text[position + 1] if position + 1 < length else 0
+        if _unknown(character):
+            unknown += 1
+            garbage = garbage or (character == 0xFFFD and following == 0xFFFD)
+        elif position + 2 < length and (
+                (character == u"锟" and following == u"斤" and text[position + 2] == u"拷")
+                or ((character == u"烫" or character == u"屯") and following == character
+                    and text[position + 2] == character)):
+            garbage = True
+        elif 0xE0 <= character <= 0xEF and _latin1_trail(following):
+            pairs += 1
+            position += 2
+            continue
+        position += 1
+    return garbage, unknown, pairs
 
 
 def number_runs(str text):

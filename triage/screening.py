@@ -20,9 +20,9 @@ _NOT_LETTER = re.compile(r"[\W\d_]+")
 # Signatures of mojibake: UTF-8 replacement chars seen through GBK, and the runs a
 # debugger fills uninitialised GBK memory with (substring tests: a fifth of a regex scan).
 _GARBAGE_RUNS = ("锟斤拷", "烫烫烫", "屯屯屯", "\ufffd\ufffd")
-# Characters that stand for bytes no codec could read: private-use ones, and lone
-# surrogates (``normalise.SURROGATE``).
-_PRIVATE_USE = re.compile(r"[\ue000-\uf8ff\ud800-\udfff]")
+# Characters that stand for bytes no codec could read: private-use ones, lone surrogates
+# (``normalise.SURROGATE``) and the replacement character a lossy decode leaves.
+_UNKNOWN = re.compile(r"[\ue000-\uf8ff\ud800-\udfff\ufffd]")
 # Latin-1 letters that UTF-8 lead bytes of CJK characters turn into (å, æ, ç, é, è, ...).
 _LATIN1_LEADS = re.compile(r"[\u00e0-\u00ef][\u0080-\u00bf\u2018-\u203a\u0152-\u0178\u02c6-\u02dc]")
 _PROBE_BYTES = 120  # ``_reinterpret`` judges a long text's first bytes before decoding them all
@@ -59,26 +59,34 @@ def screen(raw_text: str, normalised_text: str, *, min_chars: int) -> list[Flag]
 
 def _garbled_reason(text: str) -> str | None:
     """Why ``text`` looks like bytes decoded with the wrong codec, or None."""
-    if any(run in text for run in _GARBAGE_RUNS):
+    garbage, unknown, latin1_pairs = _marks(text)
+    if garbage:
         return "乱码 (contains replacement characters or 锟斤拷-style mojibake: the bytes were decoded with the wrong codec)"
-    unknown = 0  # replacement, private-use and surrogate characters; ASCII has none
     if not text.isascii():
         # UTF-8 bytes that were decoded as GBK/GB18030 re-encode to valid UTF-8; real
         # Chinese text almost never does (GBK trail bytes rarely form UTF-8 sequences).
-        # A lossy decode leaves single U+FFFD behind; judge the pieces between them.
-        pieces = _PRIVATE_USE.split(text.replace("\ufffd", "\ue000"))
-        unknown = len(pieces) - 1  # one cut at each such character
-        for piece in pieces:
+        # A lossy decode leaves unknown characters behind; judge the pieces between them.
+        for piece in _UNKNOWN.split(text) if unknown else [text]:
             repaired = _reinterpret(piece, "gb18030") if len(piece) >= 2 else None
             if repaired is not None:
                 return f"乱码 (UTF-8 text decoded as GBK; it probably reads: {repaired[:20]!r})"
-        if len(_LATIN1_LEADS.findall(text)) >= 2:
+        if latin1_pairs >= 2:
             repaired = _reinterpret(text, "cp1252") or _reinterpret(text, "latin-1")
             hint = f"; it probably reads: {repaired[:20]!r}" if repaired else ""
             return f"乱码 (UTF-8 text decoded as Latin-1/Windows-1252{hint})"
     if unknown > max(1, len(text) // 50):
         return "乱码 (too many replacement or private-use characters: the bytes were decoded with the wrong codec)"
     return None
+
+
+def _marks(text: str, compiled: bool = True) -> tuple[bool, int, int]:
+    """Whether ``text`` holds one of ``_GARBAGE_RUNS``, how many ``_UNKNOWN`` characters and
+    how many ``_LATIN1_LEADS`` pairs: by one compiled pass (``_scan.garble_marks``) where it
+    was built, else (and by definition) by substring tests and the expressions, four scans."""
+    if _scan is not None and compiled:
+        return _scan.garble_marks(text)
+    return (any(run in text for run in _GARBAGE_RUNS), len(_UNKNOWN.findall(text)),
+            len(_LATIN1_LEADS.findall(text)))
 
 
 def _reinterpret(text: str, wrong_codec: str) -> str | None:

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
-from heldout import (CONTEXT_FRAMES, DEPARTMENTS, FRAMES, IDENTIFIED_FRAMES, LIFE_SAFETY_SETS, LOOK_ALIKES,  # noqa: E402
+from heldout import (CONTEXT_FRAMES, DEPARTMENTS, DEPARTMENTS_FRESH, FRAMES, IDENTIFIED_FRAMES, LIFE_SAFETY_SETS, LOOK_ALIKES,  # noqa: E402
                      LOOK_ALIKES_FRESH, LOOK_ALIKES_FRESH_2, LOOK_ALIKES_FRESH_3, NON_COMPLAINTS,
                      OPERATOR_FRAMES, OPERATOR_FRAMES_FRESH,
                      OPERATOR_QUESTION_FRAMES, OPERATOR_QUESTION_FRAMES_FRESH, OPERATOR_QUESTION_FRAMES_VARIANTS,
@@ -141,6 +141,7 @@ def main() -> None:
               "department_top1_in_accepted": departments(DEPARTMENTS, stated_results)["top1_in_accepted"]}
 
     everyday_departments = departments(DEPARTMENTS, model.predict(framed([text for text, _ in DEPARTMENTS])))
+    fresh_departments = departments(DEPARTMENTS_FRESH, model.predict(framed([text for text, _ in DEPARTMENTS_FRESH])))
     bare_results = model.predict([text for text, _ in DEPARTMENTS])
     bare = [result["category"]["label"] for result in bare_results]
     bare_types = [result["request_type"]["label"] for result in bare_results]
@@ -211,6 +212,7 @@ def main() -> None:
         # the department cases opened with a stated request (我要举报, 我要投诉, 想咨询一下)
         "stated_requests": stated,
         "departments": without_misses(everyday_departments),
+        "departments_fresh": without_misses(fresh_departments),
         # the same cases from callers who give a name, an ID number and a phone
         "departments_identified": without_misses(identified),
         # the same cases inside an operator's greeting or closing, labelled or not
@@ -250,6 +252,7 @@ def main() -> None:
                                                                   kind_predicted) if k != p],
             **{name: found["misses"] for name, found in stances.items()},
             "departments": everyday_departments["misses"],
+            "departments_fresh": fresh_departments["misses"],
             **{name + "_departments": found["misses"] for name, found in scored.items()},
         }
     print(json.dumps(report, ensure_ascii=False, indent=1 if arguments.misses else None))

@@ -28,6 +28,8 @@ set holds three texts per matter:
   labelled by number or letter only (NUMBERED_SPEAKER_FRAMES), without punctuation
   (UNPUNCTUATED_FRAMES), as speech recognition exports them with times
   (TRANSCRIPT_EXPORT_FRAMES; TIMED_FRAMES without labels), and after the caller's circumstances (CONTEXT_FRAMES).
+  DEPARTMENTS_FRESH (session 34): public-security matters the real replies showed going
+  elsewhere, beside road and transport matters of other units.
 """
 from __future__ import annotations
 
@@ -569,6 +571,40 @@ DEPARTMENTS = [
     ("小区里有人私挖地下室", {"住房和城乡建设局", "城市管理和综合执法局", "街道办事处"}),
 ]
 
+
+# Session 34: everyday matters of public security the real replies showed going elsewhere
+# (bench/department_replies.py: traffic order, vehicles and driving licences, fraud and
+# illegal fund-raising, household registration, gambling and public order), and beside them
+# road and transport matters of other units, so that teaching the first does not pull the
+# second. Written before corpus round 19 and used for nothing but measuring it.
+DEPARTMENTS_FRESH = [
+    ("菜市场门口的机动车道上天天有人把车横着停，公交车都过不去", {"公安局"}),
+    ("十字路口的左转灯只有十来秒，每次都要等三四轮才能过去", {"公安局"}),
+    ("半夜总有改装车在主干道上飙车，排气管轰得整条街都醒了", {"公安局"}),
+    ("小学门口放学时接孩子的车停成两排，把路堵得死死的，希望派人疏导", {"公安局", "教育局"}),
+    ("这段路上的测速拍照设在下坡拐弯处，很多司机莫名其妙被扣分", {"公安局"}),
+    ("渣土车白天也在城区里跑，还不走规定的路线", {"公安局", "城市管理和综合执法局"}),
+    ("新开的商场门口没有斑马线，行人只能在车流里穿来穿去", {"公安局", "城市管理和综合执法局", "住房和城乡建设局"}),
+    ("想问一下外地的车转到本地落户需要准备哪些手续", {"公安局"}),
+    ("我的驾照满分了，学习考试要去哪里报名", {"公安局"}),
+    ("电动自行车上牌照要带什么材料，在哪里办", {"公安局"}),
+    ("驾校安排的科目二考试车离合都坏了，考生不停熄火", {"公安局", "交通运输局"}),
+    ("车子异地年检怎么办理，能不能不开回原籍", {"公安局"}),
+    ("有个理财平台承诺高息，现在突然关门，老板也跑了，几百人的钱要不回来", {"公安局"}),
+    ("一家公司在小区里开讲座卖保健品，拉老人交钱入股，明显是非法集资", {"公安局", "市场监督管理局"}),
+    ("接到冒充快递客服的电话，说要理赔骗我转了八千块", {"公安局"}),
+    ("孩子出生后要在父亲这边上户口，需要哪些证明", {"公安局"}),
+    ("大学毕业后户口想从学校迁回老家，怎么办理", {"公安局"}),
+    ("巷子里有家棋牌室整夜开着，里面明显在赌钱", {"公安局"}),
+    ("街角新开的电玩城里摆了好多赌博机，学生放学都往里钻", {"公安局", "文化和旅游局"}),
+    ("公交车上最近小偷特别多，好几个人的手机被扒了", {"公安局"}),
+    ("过年期间城区有人在居民楼下放大烟花，不是说禁放了吗", {"公安局"}),
+    ("高速公路出口的路面被大货车压出很多坑", {"交通运输局"}),
+    ("我们镇到县城的班车一天只有两趟，希望多开几班", {"交通运输局"}),
+    ("出租车司机不打表，开口就要五十块", {"交通运输局"}),
+    ("城区这条马路的人行道砖翘起来好几块，老人容易绊倒", {"城市管理和综合执法局", "住房和城乡建设局"}),
+    ("规划图上这条断头路早该打通了，什么时候能修", {"自然资源和规划局", "住房和城乡建设局", "交通运输局"}),
+]
 
 # Callers who say who they are (session 28): the department cases again, each in these three
 # ways, with numbers the masker replaces. The caller's words (身份证号码, 手机) stay.

@@ -767,3 +767,43 @@ SITUATIONS += [
      ["对面楼顶有两个小孩在栏杆外面坐着玩", "孩子爬到窗台上去了，家里的纱窗是坏的",
       "小区人工湖的冰面上有几个孩子在跑，冰已经裂了", "有个小孩掉进了路边没盖盖子的下水井里"]),
 ]
+
+# Nineteenth round (session 34): everyday matters of public security. Real posts about traffic
+# order, vehicles and driving licences, fraud, household registration and gambling went to
+# 交通运输局, 市场监督管理局, 教育局 or 人力资源和社会保障局 (bench/department_replies.py: of the
+# posts whose reply names 公安局, 36 went to 交通运输局), because the corpus held two wordings of
+# traffic order and three of household registration against dozens of roads and buses. The
+# traffic police (交警) and the vehicle office (车管所) are part of public security. Written after
+# DEPARTMENTS_FRESH (training/heldout.py), which measures it. They teach the department and the
+# request type only: where such a matter sits in the tree depends on its context (a jammed
+# school gate is filed under 教育 on the real board, a street under 城乡建设), and labelled 一般
+# they cost the urgency head two emergencies of the twelfth fresh set (a driving school's car).
+# Four situations, not seven: as seven (630 rows) they sent as many emergencies to 公安局 and
+# taught request types worse (docs/BENCHMARKS.md, session 34).
+SITUATIONS += [
+    (None, None, "公安局", None, "投诉",
+     ["商业街两边的车乱停乱放，把车道占了一半，天天堵车", "医院门口的路边违停的车太多，进出的车排成长龙",
+      "我家车库出口经常被别人的车堵住，打挪车电话也没人接", "夜市一开，整条路两边都停满了车，双向只剩一条道",
+      "写字楼下面的非机动车道被汽车占着停，骑车的人只能绕到机动车道上",
+      "每天夜里都有摩托车在街上炸街，声音大得吓人", "大货车不按规定的时段进城，天不亮就轰隆隆地开过去",
+      "有些司机在居民区整晚按喇叭，希望划成禁鸣区", "一群年轻人骑着大排量摩托在环线上竞速，后半夜都不消停",
+      "驾校的练车车辆成群结队在主干道上慢慢开，后面的车都被堵住"]),
+    (None, None, "公安局", None, "建议",
+     ["这个路口的红绿灯坏了好几天，一直闪黄灯，车都抢着走", "早高峰主路的绿灯太短，辅路的车排到两公里以外",
+      "路口的电子警察老是误拍，明明没压线也收到了罚单", "环岛的车道标线磨得看不清了，经常有车别来别去",
+      "学校前面那段路没有限速标志，希望交警部门装上减速带"]),
+    (None, None, "公安局", None, "咨询",
+     ["新买的车要上牌，车管所周末上不上班", "驾驶证到期了要换新证，需不需要重新体检",
+      "外省的驾照能不能在这边直接换成本地的", "二手车过户需要买卖双方都到场吗",
+      "摩托车驾驶证不想要了，去哪里办注销", "科目三考试一直约不上，要等好几个月",
+      "结婚以后想把户口迁到丈夫家，需要带什么材料", "户口本丢了，补办要不要回户籍所在地",
+      "买了商品房能不能把户口落到新房子里", "身份证上的出生日期登记错了，怎么更正",
+      "给刚出生的宝宝办户口，爸妈不是一个地方的户籍该落哪边"]),
+    (None, None, "公安局", None, "举报",
+     ["有家投资公司拉人入股，说每个月返百分之五的利息，现在发不出钱了", "网上认识的人拉我进群炒虚拟币，投进去的钱提不出来",
+      "有人冒充银行工作人员打电话，让我把钱转到所谓的安全账户", "一个养老项目收了很多老人的预付款，现在人去楼空",
+      "街上有人摆摊搞抽奖，中了奖还要先交手续费，明显是骗局",
+      "小区附近的麻将馆其实在聚众赌博，每天进出好多人", "楼下有家店白天关门晚上营业，里面在开赌局",
+      "地铁站出口经常有人偷手机，好几个乘客都被偷了", "城中村里有人办假证，电线杆上到处贴着小广告",
+      "广场上有人用游戏机设赌，引诱小孩子下注", "春节期间小区里有人半夜放大鞭炮，禁放令形同虚设"]),
+]

@@ -190,8 +190,9 @@ def test_train_reads_gbk_bom_and_jsonl(capsys, tmp_path, small_corpus_path):
     (["train", "--out", "x"], 2, "no training data"),
     (["train", "nope.csv", "--out", "x"], 1, "nope.csv: no such file"),
     (["train", "DATA", "--out", "x", "--C", "0"], 2, "--C must be above 0"),
-    (["evaluate", "/no/such/model", "DATA"], 1, "no model in /no/such/model"),
-    (["predict", "--model", "/no/such/model", "文本"], 1, "no model in /no/such/model"),
+    (["evaluate", "/no/such/model", "DATA"], 1, "no model in /no/such/model: the folder does not exist"),
+    (["predict", "--model", "/no/such/model", "文本"], 1, "no model in /no/such/model: the folder does not exist"),
+    (["predict", "--model", "FOLDER", "文本"], 1, "metadata.json is missing"),
     (["predict", "--file", "/no/such/file.txt"], 1, "no such file"),
     (["predict", "--file", "FOLDER"], 1, "is a folder; name a file in it"),
     (["batch", "FOLDER", "--out", "o.csv"], 1, "is a folder; name a file in it"),
@@ -218,6 +219,7 @@ def test_bad_arguments_and_files(capsys, tmp_path, small_corpus_path, argv, code
     (b"text,colour\nabc,x\n", "no label column"),
     (b"\xff\xfe\x00\x01garbage\x80\x81", "neither UTF-8 nor GBK"),
     (b"text,category\n,x\n", "no rows with text"),
+    (b"", "the file is empty"),
 ])
 def test_bad_training_files(capsys, tmp_path, content, message):
     path = tmp_path / "bad.csv"

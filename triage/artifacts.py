@@ -68,6 +68,9 @@ def read_metadata(folder: str | Path) -> dict:
     """The metadata of the model in ``folder``, checked against this installation."""
     folder = Path(folder)
     metadata_path = folder / METADATA_FILE
+    if not folder.exists():
+        raise ModelNotFoundError(f"no model in {folder}: the folder does not exist. Train one with "
+                                 f"`triage train DATA --out {folder}`")
     if not folder.is_dir() or not metadata_path.is_file():
         raise ModelNotFoundError(f"no model in {folder}: {METADATA_FILE} is missing. Train one with "
                                  f"`triage train DATA --out {folder}`")

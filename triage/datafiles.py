@@ -37,6 +37,9 @@ def read_labelled(paths: list[str | Path]) -> LabelledData:
     tables = [_read_rows(Path(path), data) for path in paths]
     common = set(HEADS)
     for path, (columns, _) in zip(paths, tables):
+        if not columns:
+            raise DataFileError(f"{path}: the file is empty; expected a 'text' column and label columns "
+                                "(a CSV header row, or JSON lines with those keys)")
         if "text" not in columns:
             raise DataFileError(f"{path}: no 'text' column; columns found: {', '.join(columns) or 'none'}")
         common &= set(columns)

@@ -74,7 +74,6 @@ def top_terms(features, weights: np.ndarray, label_rows: np.ndarray,
         return _merging.strongest_terms(features.indptr, features.indices, features.data, weights,
                                         np.asarray(label_rows, np.int64), shown.view(np.uint8), names, fragments,
                                         words, limit, _unexplaining_words(), NUMBER_TOKEN)
-        return [found[number * count:(number + 1) * count] for number in range(heads)]
     visible = shown[features.indices]
     value_rows = np.repeat(np.arange(count), np.diff(features.indptr))[visible]
     value_columns, values = features.indices[visible], features.data[visible]

@@ -4,9 +4,9 @@
     python bench/department_replies.py --sample 40 --seed 11   # labels to read by hand
 
 ../shared/data/messages_with_replies.csv holds 2,816 posts with the reply each received.
-A reply closes by signing with the unit that answered ("A7县交通运输局 2014年6月12日"), saying
-where the matter went ("已转县人社局核查、办复") or whom to ask ("请到市交警队咨询"). A post's
-label here is the one department of the 30 whose name, or a common short form of it
+A reply closes by signing with the unit that answered (a bureau's name and a date), saying
+where the matter went (转某局核实办理) or whom to ask (请向交警大队咨询; the project's own
+examples). A post's label here is the one department of the 30 whose name, or a short form of it
 (``UNITS``: 住建局, 人社局, 交警, 派出所, 镇政府, ...), stands in the last ``TAIL`` characters of
 its reply; posts whose reply names none or several there are left out. No label is a
 dispatcher's: they are weak labels, read by hand on a sample (``department_reply_checks.csv``:

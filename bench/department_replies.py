@@ -71,9 +71,14 @@ TERRITORIAL = {"街道办事处", "乡镇人民政府"}
 THRESHOLDS = (0.5, 0.9, 0.95, 0.99, 0.999, 0.9999)
 
 
+def closing(reply: str) -> str:
+    """The last ``TAIL`` characters of ``reply``: where its unit is looked for."""
+    return reply.strip()[-TAIL:]
+
+
 def named_unit(reply: str) -> str | None:
-    """The one department named in the last ``TAIL`` characters of ``reply``, or None."""
-    tail = reply.strip()[-TAIL:]
+    """The one department named in ``reply``'s ``closing``, or None."""
+    tail = closing(reply)
     named = [department for department, pattern in NAMES.items() if pattern.search(tail)]
     return named[0] if len(named) == 1 else None
 
@@ -102,7 +107,7 @@ def main():
     labelled = [(row, unit) for row in rows if (unit := named_unit(row["reply"]))]
     if options.sample:
         for row, unit in random.Random(options.seed).sample(labelled, options.sample):
-            print(f"{row['id']}\t{unit}\t{row['subject'][:40]}\t{row['reply'].strip()[-TAIL:]}".replace("\n", " "))
+            print(f"{row['id']}\t{unit}\t{row['subject'][:40]}\t{closing(row['reply'])}".replace("\n", " "))
         return
     model = load_model(options.model)
     results = predicted(model, [row["subject"] + "。" + row["body"] for row, _ in labelled])

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
-from heldout import (CONTEXT_FRAMES, DEPARTMENTS, DEPARTMENTS_FRESH, FRAMES, IDENTIFIED_FRAMES,  # noqa: E402
+from heldout import (CONTEXT_FRAMES, DEPARTMENTS, DEPARTMENTS_FRESH, DEPARTMENTS_FRESH_2, FRAMES, IDENTIFIED_FRAMES,  # noqa: E402
                      LIFE_SAFETY_SETS, LOOK_ALIKES,
                      LOOK_ALIKES_FRESH, LOOK_ALIKES_FRESH_2, LOOK_ALIKES_FRESH_3, NON_COMPLAINTS,
                      OPERATOR_FRAMES, OPERATOR_FRAMES_FRESH,
@@ -143,6 +143,7 @@ def main() -> None:
 
     everyday_departments = departments(DEPARTMENTS, model.predict(framed([text for text, _ in DEPARTMENTS])))
     fresh_departments = departments(DEPARTMENTS_FRESH, model.predict(framed([text for text, _ in DEPARTMENTS_FRESH])))
+    fresh_departments_2 = departments(DEPARTMENTS_FRESH_2, model.predict(framed([text for text, _ in DEPARTMENTS_FRESH_2])))
     bare_results = model.predict([text for text, _ in DEPARTMENTS])
     bare = [result["category"]["label"] for result in bare_results]
     bare_types = [result["request_type"]["label"] for result in bare_results]
@@ -214,6 +215,8 @@ def main() -> None:
         "stated_requests": stated,
         "departments": without_misses(everyday_departments),
         "departments_fresh": without_misses(fresh_departments),
+        # planning, registration and school places, beside their neighbours' matters (session 35)
+        "departments_fresh_2": without_misses(fresh_departments_2),
         # the same cases from callers who give a name, an ID number and a phone
         "departments_identified": without_misses(identified),
         # the same cases inside an operator's greeting or closing, labelled or not
@@ -254,6 +257,7 @@ def main() -> None:
             **{name: found["misses"] for name, found in stances.items()},
             "departments": everyday_departments["misses"],
             "departments_fresh": fresh_departments["misses"],
+            "departments_fresh_2": fresh_departments_2["misses"],
             **{name + "_departments": found["misses"] for name, found in scored.items()},
         }
     print(json.dumps(report, ensure_ascii=False, indent=1 if arguments.misses else None))

@@ -57,7 +57,7 @@ def test_callers_give_numbers_in_every_register_and_the_masker_catches_each():
 
 
 def test_no_held_out_sentence_is_in_the_training_corpus():
-    from heldout import (CONTEXT_FRAMES, DEPARTMENTS, DEPARTMENTS_FRESH,
+    from heldout import (CONTEXT_FRAMES, DEPARTMENTS, DEPARTMENTS_FRESH, DEPARTMENTS_FRESH_2,
                          IDENTIFIED_FRAMES, LIFE_SAFETY_SETS, LOOK_ALIKES, LOOK_ALIKES_FRESH,
                          LOOK_ALIKES_FRESH_2, LOOK_ALIKES_FRESH_3,
                          NON_COMPLAINTS, NUMBERED_SPEAKER_FRAMES, OPERATOR_FRAMES, OPERATOR_FRAMES_FRESH,
@@ -69,7 +69,7 @@ def test_no_held_out_sentence_is_in_the_training_corpus():
     held_out = ([text for cases in LIFE_SAFETY_SETS.values() for text, _ in cases]
                 + LOOK_ALIKES + LOOK_ALIKES_FRESH + LOOK_ALIKES_FRESH_2 + LOOK_ALIKES_FRESH_3
                 + [text for _, text in NON_COMPLAINTS]
-                + [text for text, _ in DEPARTMENTS + DEPARTMENTS_FRESH + REQUEST_TYPES + REQUEST_TYPES_FRESH]
+                + [text for text, _ in DEPARTMENTS + DEPARTMENTS_FRESH + DEPARTMENTS_FRESH_2 + REQUEST_TYPES + REQUEST_TYPES_FRESH]
                 + [part for frame in IDENTIFIED_FRAMES + OPERATOR_FRAMES + OPERATOR_FRAMES_FRESH + OPERATOR_QUESTION_FRAMES
                    + NUMBERED_SPEAKER_FRAMES + CONTEXT_FRAMES + OPERATOR_QUESTION_FRAMES_FRESH
                    + OPERATOR_QUESTION_FRAMES_VARIANTS + PAUSED_NUMBER_FRAMES + UNPUNCTUATED_FRAMES

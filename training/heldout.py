@@ -29,7 +29,9 @@ set holds three texts per matter:
   (UNPUNCTUATED_FRAMES), as speech recognition exports them with times
   (TRANSCRIPT_EXPORT_FRAMES; TIMED_FRAMES without labels), and after the caller's circumstances (CONTEXT_FRAMES).
   DEPARTMENTS_FRESH (session 34): public-security matters the real replies showed going
-  elsewhere, beside road and transport matters of other units.
+  elsewhere, beside road and transport matters of other units. DEPARTMENTS_FRESH_2 (session 35):
+  planning, land and property registration, and school places for children registered
+  elsewhere, beside the roads, buses, developers and medical insurance next to them.
 """
 from __future__ import annotations
 
@@ -604,6 +606,35 @@ DEPARTMENTS_FRESH = [
     ("出租车司机不打表，开口就要五十块", {"交通运输局"}),
     ("城区这条马路的人行道砖翘起来好几块，老人容易绊倒", {"城市管理和综合执法局", "住房和城乡建设局"}),
     ("规划图上这条断头路早该打通了，什么时候能修", {"自然资源和规划局", "住房和城乡建设局", "交通运输局"}),
+]
+
+DEPARTMENTS_FRESH_2 = [
+    ("听说要修的轻轨三号线会从我们村中间穿过去，想看看线路到底怎么走", {"自然资源和规划局"}),
+    ("建议把规划中的地铁线往北延伸两站，北边几个大社区出行太难", {"自然资源和规划局", "发展和改革委员会"}),
+    ("城东新区的路网规划里这条主干道为什么绕了一个大弯", {"自然资源和规划局"}),
+    ("希望在高铁站附近规划一个综合客运枢纽，换乘太不方便", {"自然资源和规划局", "交通运输局", "发展和改革委员会"}),
+    ("我们小区原来规划的幼儿园用地被开发商改成了商业楼", {"自然资源和规划局"}),
+    ("楼盘二期的容积率调高了，楼间距变小，业主坚决不同意改规划", {"自然资源和规划局"}),
+    ("小区规划图上是绿地的地方现在要盖一栋高层，业主怎么提异议", {"自然资源和规划局"}),
+    ("二手房过户后去登记中心办不动产权证，排了三次队还没办成", {"自然资源和规划局"}),
+    ("老的土地证和房产证要不要换成新的不动产证", {"自然资源和规划局"}),
+    ("农村宅基地确权登记的结果一直没有公示", {"自然资源和规划局", "农业农村局"}),
+    ("有人在村里的基本农田上挖塘建养殖场", {"自然资源和规划局"}),
+    ("农村老房子倒了想在原地重建，要去哪里审批", {"自然资源和规划局", "乡镇人民政府"}),
+    ("山上有人私挖乱采砂石，整片山坡都被挖空了", {"自然资源和规划局"}),
+    ("孩子户口在外省，我们在这边买了房，能不能在这里上小学", {"教育局"}),
+    ("随迁子女入学要准备哪些证明，居住证办了不到一年行不行", {"教育局"}),
+    ("学区划分按户口还是按房产，我们刚落户的算不算", {"教育局"}),
+    ("孩子在这边读完初中，户籍不在本地，能不能在这里参加中考", {"教育局"}),
+    ("公办幼儿园报名人太多要摇号，能不能优先照顾本小区的孩子", {"教育局"}),
+    ("家门口那站公交车撤掉了，老人要多走一公里去坐车", {"交通运输局"}),
+    ("县道上的桥面护栏被撞断了好几个月没人修", {"交通运输局"}),
+    ("开发商拖了两年还不给办网签备案，房子也没法交付", {"住房和城乡建设局"}),
+    ("小区车库的产权归属不清楚，物业又要卖车位", {"住房和城乡建设局"}),
+    ("住院花了五万多，回来报销的时候说有些药不在医保目录里", {"医疗保障局"}),
+    ("异地就医备案怎么在手机上办，办了以后能直接结算吗", {"医疗保障局"}),
+    ("公司一直不给我们交养老保险，离职时才发现断了三年", {"人力资源和社会保障局"}),
+    ("学校欠了代课老师半年的工资，说要等上面拨款", {"人力资源和社会保障局", "教育局"}),
 ]
 
 # Callers who say who they are (session 28): the department cases again, each in these three

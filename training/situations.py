@@ -807,3 +807,44 @@ SITUATIONS += [
       "地铁站出口经常有人偷手机，好几个乘客都被偷了", "城中村里有人办假证，电线杆上到处贴着小广告",
       "广场上有人用游戏机设赌，引诱小孩子下注", "春节期间小区里有人半夜放大鞭炮，禁放令形同虚设"]),
 ]
+
+# Twentieth round (session 35): planning, land and property registration, and school places.
+# On real posts whose reply names 自然资源和规划局, requests about where a metro line or a road
+# should run went to 交通运输局 and objections to a housing estate's changed plan or a property
+# certificate's registration to 住房和城乡建设局; with round 19's household registration, school
+# places for children registered elsewhere went to 公安局 (bench/department_replies.py). Planning
+# the lines, roads and plots of a city, registering land and property (the 不动产登记中心) and
+# approving a village house belong to 自然资源和规划局; where a child may go to school belongs to
+# 教育局 whatever the household registration. Written after DEPARTMENTS_FRESH_2
+# (training/heldout.py), which measures it; like round 19 they teach the department and the
+# request type only. Registration is asked about and complained about: with its matters all
+# questions, a registration office's thanks and delays read as questions (REQUEST_TYPES_FRESH
+# 0.7639 -> 0.6944), so its delays are a complaint of their own.
+SITUATIONS += [
+    (None, None, "自然资源和规划局", None, "建议",
+     ["地铁五号线的走向能不能调整一下，经过我们这几个老小区", "规划的城际铁路站离城区太远了，建议选址靠近市中心",
+      "希望地铁延长线在开发区南门多设一个站点", "新区的快速路规划从学校旁边穿过，建议改线",
+      "建议把长途汽车站和地铁站规划在一起，方便换乘", "跨江大桥的位置规划得太偏，希望往下游挪一些",
+      "有轨电车的线路规划能不能覆盖到大学城", "我们片区的路网规划里缺一条南北向的主干道"]),
+    (None, None, "自然资源和规划局", None, "投诉",
+     ["开发商把小区规划的中心花园改成了两栋住宅楼，业主都不知情", "楼盘的规划变更公示只贴了三天，我们根本没看到",
+      "隔壁地块新批的高楼挡住了我们整栋楼的日照", "小区配套的学校用地被调整成了商业用地",
+      "开盘时规划图上是六层洋房，现在改成了十八层高层", "规划局批的这个项目容积率超过了原来公示的指标",
+      "小区门口的绿化带被规划成了一条市政道路，事先没有征求意见"]),
+    (None, None, "自然资源和规划局", None, "咨询",
+     ["买的商品房什么时候能去不动产登记中心办证", "房子贷款还清了，抵押注销登记去哪里办",
+      "父母留下的房子要继承过户，不动产登记要带哪些材料", "以前的国有土地使用证快到期了怎么续期",
+      "农村宅基地上建房要先申请什么手续", "宅基地使用权证上写的面积和实际不一样，怎么更正",
+      "不动产登记能不能在网上预约", "离婚后房产证上要去掉一方的名字，怎么变更登记"]),
+    (None, None, "自然资源和规划局", None, "投诉",
+     ["不动产登记的窗口每天只放几十个号，天不亮去排队都挂不上", "交了契税半年了，不动产权证还是说在审核",
+      "村里搞房屋确权登记两年了，到现在一本证都没发下来", "小区交房五年，开发商说土地手续没办完，大家都拿不到产权证"]),
+    (None, None, "自然资源和规划局", None, "举报",
+     ["有人占用村里的耕地盖了好几栋厂房", "河道边上有人白天晚上都在偷挖河沙，运沙车一车接一车",
+      "村干部把集体土地私下租给老板建了个仓库", "山脚下的林地被推平了，准备搞房地产开发"]),
+    (None, None, "教育局", None, "咨询",
+     ["孩子户口不在本市，随父母在这边读小学需要什么条件", "外地户籍的学生初中毕业能不能在本地报名参加中考",
+      "刚在这边买房落户，孩子下学期能不能转进对口的小学", "学区是按房产证划分还是按实际居住划分",
+      "进城务工人员的子女上公办学校要交哪些材料", "孩子跟着爷爷奶奶户口在老家，在这边上幼儿园要排号吗",
+      "租房住的家庭孩子能不能上家附近的公办初中", "今年小学招生是按户籍先后排序还是摇号"]),
+]

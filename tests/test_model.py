@@ -15,6 +15,30 @@ CASES = [
 ]
 
 
+def test_a_centre_floor_holds_auto_answers_under_it_for_a_look(small_model, small_corpus_path):
+    """Setting ``auto_min_confidence``: an ``auto`` department under the floor becomes
+    ``suggest`` (so does the decision); labels, confidences and every other band stay."""
+    from triage.datafiles import read_labelled
+
+    texts = read_labelled([small_corpus_path]).texts[:300]
+    plain = small_model.predict(texts)
+    confident = sorted(result["department"]["confidence"] for result in plain
+                       if result["status"] == "ok" and result["department"]["band"] == "auto")
+    floor = confident[len(confident) // 2]
+    assert confident[0] < floor  # some auto answers lie under it, some at or over it
+    held = small_model.predict(texts, settings={"auto_min_confidence": {"department": floor}})
+    for before, after in zip(plain, held):
+        if before["status"] != "ok":
+            continue
+        was = before["department"]
+        assert after["department"]["label"] == was["label"] and after["department"]["confidence"] == was["confidence"]
+        expected = "suggest" if was["band"] == "auto" and was["confidence"] < floor else was["band"]
+        assert after["department"]["band"] == expected
+        assert after["category"]["band"] == before["category"]["band"]
+        if expected != was["band"]:
+            assert after["decision"] == ("suggest" if before["decision"] == "auto" else before["decision"])
+
+
 @pytest.mark.parametrize("text, category, department", CASES)
 def test_small_model_routes_table_cases(small_model, text, category, department):
     result = small_model.predict([text])[0]

@@ -143,6 +143,25 @@ def test_predict_can_be_closed(small_model_dir, tmp_path):
     assert app.test_client().post("/v1/predict", json={"text": "路灯坏了"}).status_code == 401
 
 
+def test_a_centre_floor_over_the_auto_band_is_on_the_card_and_in_the_answers(small_model_dir, tmp_path, client):
+    """``auto_min_confidence`` from the service's configuration: the model card names it,
+    and a department that was ``auto`` under it is a suggestion."""
+    from service import create_app
+
+    text = {"text": "路上井盖丢了"}
+    plain = client.post("/v1/predict", json=text).json
+    assert plain["department"]["band"] == plain["decision"] == "auto" and plain["department"]["confidence"] < 1
+    assert client.get("/v1/model").json["auto_min_confidence"] == {}
+    app = create_app({"model_dir": str(small_model_dir), "database_url": f"sqlite:///{tmp_path / 'f.db'}",
+                      "auto_min_confidence": "department=1", "caller_secret": "test-secret",
+                      "QUIET_ACCESS_LOG": True})
+    floored = app.test_client()
+    assert floored.get("/v1/model").json["auto_min_confidence"] == {"department": 1.0}
+    held = floored.post("/v1/predict", json=text).json
+    assert (held["department"]["label"], held["department"]["band"]) == (plain["department"]["label"], "suggest")
+    assert held["decision"] == "suggest"
+
+
 def test_triage_stores_once_per_external_id(client, auth, app):
     body = {"text": "饭店油烟直排熏得不敢开窗", "external_id": "12345-2026-0001", "channel": "web",
             "received_at": "2026-11-20T09:30:00+08:00", "caller": {"phone": "13812345678"}}

@@ -21,10 +21,19 @@ def test_environment_overrides_defaults():
     ({"TRIAGE_HOT_ISSUE_WINDOW_DAYS": "36501"}, "at most 36500 days"),
     ({"TRIAGE_SLA_NORMAL": "72,96,1e30"}, "at most 876000"),
     ({"TRIAGE_SLA_CRITICAL": "2,4,inf"}, "at most 876000"),
+    ({"TRIAGE_AUTO_MIN_CONFIDENCE": "urgency=0.9"}, "'urgency' is not a head whose auto band can be raised"),
+    ({"TRIAGE_AUTO_MIN_CONFIDENCE": "department=1.5"}, "department=a confidence above 0 and at most 1"),
+    ({"TRIAGE_AUTO_MIN_CONFIDENCE": "department"}, "department=a confidence"),
 ])
 def test_bad_values_name_the_setting_and_the_fix(environ, message):
     with pytest.raises(SettingError, match=message):
         load_settings(environ=environ)
+
+
+def test_auto_floors_parse_per_head():
+    settings = load_settings(environ={"TRIAGE_AUTO_MIN_CONFIDENCE": "department=0.999, subcategory=0.9"})
+    assert dict(settings["auto_min_confidence"]) == {"department": 0.999, "subcategory": 0.9}
+    assert dict(load_settings(environ={})["auto_min_confidence"]) == {}
 
 
 def test_lists_and_deadlines_parse():

@@ -324,6 +324,12 @@ class TriageModel(DerivedState, BaseEstimator):
         result: dict[str, Any] = {"status": "ok"}
         result.update((name, heads[name]) for name in ("category", "department", "request_type") if name in heads)
         result["urgency"] = urgency
+        floors = settings["auto_min_confidence"]
+        for name in ("category", "department", "request_type"):
+            if name in result:
+                _hold_below(result[name], floors.get(name))
+        if "category" in result:
+            _hold_below(result["category"], floors.get("subcategory"), "subcategory_band", "subcategory_confidence")
         bands = [result[name]["band"] for name in ROUTING_HEADS if name in result]
         if item["flags"]:  # too_short: predicted, but a person must look
             bands.append("review")
@@ -578,6 +584,13 @@ def _fit_head(head: LinearHead, features, columns: int, rows: np.ndarray, labels
     """``head`` fitted on the ``rows`` (ascending: ``usable_rows``) of ``features``' first
     ``columns`` columns, weighing nothing in the others."""
     return head.fit(features, labels, groups=groups, n_jobs=1, rows=rows, columns=columns).widen(features.shape[1])
+
+
+def _hold_below(answer: dict, floor: float | None, band: str = "band", confidence: str = "confidence") -> None:
+    """An ``auto`` answer whose confidence is under the centre's ``floor`` (setting
+    ``auto_min_confidence``) becomes ``suggest``: over the model's threshold, a person looks."""
+    if floor is not None and answer[band] == "auto" and answer[confidence] < floor:
+        answer[band] = "suggest"
 
 
 def _prepare(text: Any, index: int, settings: Mapping[str, Any]) -> dict:

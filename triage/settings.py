@@ -82,6 +82,26 @@ def _parse_sla_hours(value: str) -> tuple[float, float, float]:
     return hours
 
 
+FLOORED_HEADS = ("category", "subcategory", "department", "request_type")
+
+
+def _parse_floors(value: str) -> dict[str, float]:
+    """``head=confidence`` pairs, comma-separated, for the heads in ``FLOORED_HEADS``: a plain
+    dict, read only (the settings travel to batch workers, and a mapping proxy does not pickle)."""
+    floors = {}
+    for item in _parse_list(value):
+        head, _, number = item.partition("=")
+        head = head.strip()
+        if head not in FLOORED_HEADS:
+            raise ValueError(f"{head!r} is not a head whose auto band can be raised; expected "
+                             f"head=confidence pairs for {', '.join(FLOORED_HEADS)} (e.g. department=0.999)")
+        try:
+            floors[head] = _parse_share(number)
+        except ValueError:
+            raise ValueError(f"{item!r}: expected {head}=a confidence above 0 and at most 1") from None
+    return floors
+
+
 def _parse_segmenter(value: str) -> str:
     if value not in {"auto", "rjieba", "jieba"}:
         raise ValueError("expected auto, rjieba or jieba")
@@ -109,6 +129,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_chars", 20000,
             "Longest text accepted, in characters; longer input is refused with a clear error.",
             _parse_positive_int),
+    Setting("auto_min_confidence", {},
+            "Per head, the lowest confidence at which its answer may be auto, above the model's own "
+            "threshold (which it never lowers): head=confidence pairs, comma-separated, for category, "
+            "subcategory, department and request_type (e.g. department=0.999). Below it an auto answer "
+            "is suggest. For a centre that wants fewer cases applied without a look than the model "
+            "allows; the urgency's auto is the safety rules' and stays as it is.",
+            _parse_floors),
     Setting("explain_top", 5,
             "How many words or phrases each explanation lists.", _parse_positive_int),
     Setting("segmenter", "auto",

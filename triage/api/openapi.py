@@ -127,8 +127,10 @@ def spec() -> dict:
                 "201": {"description": "the stored label"}, "404": _error("no such case")},
             body="Feedback", parameters=[_CASE_ID])},
         "/v1/model": {"get": _operation("The model card.", {"200": {"description": "version, labels, metrics, "
-                                                                                 "thresholds, trained-at, and the "
-                                                                                 "safety rules in force"}},
+                                                                                 "thresholds and the centre's floors "
+                                                                                 "over them (auto_min_confidence), "
+                                                                                 "trained-at, and the safety rules "
+                                                                                 "in force"}},
                                         secured=False)},
         "/v1/admin/reload": {"post": {**_operation("Load the model again and swap it in if it verifies.", {
             "200": {"description": "the new model card"}, "500": _error("the new model was refused; the old "

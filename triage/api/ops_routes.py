@@ -42,7 +42,8 @@ def metrics():
 @blueprint.get("/v1/model")
 @access("predict")
 def model_card():
-    return context().slot.card()
+    # the centre's floors over the model's auto thresholds (setting auto_min_confidence) beside them
+    return {**context().slot.card(), "auto_min_confidence": context().settings["auto_min_confidence"]}
 
 
 @blueprint.post("/v1/admin/reload")

@@ -325,11 +325,12 @@ class TriageModel(DerivedState, BaseEstimator):
         result.update((name, heads[name]) for name in ("category", "department", "request_type") if name in heads)
         result["urgency"] = urgency
         floors = settings["auto_min_confidence"]
-        for name in ("category", "department", "request_type"):
-            if name in result:
-                _hold_below(result[name], floors.get(name))
-        if "category" in result:
-            _hold_below(result["category"], floors.get("subcategory"), "subcategory_band", "subcategory_confidence")
+        if floors:  # the centre's own, over the model's thresholds
+            for name in ("category", "department", "request_type"):
+                if name in result:
+                    _hold_below(result[name], floors.get(name))
+            if "category" in result:
+                _hold_below(result["category"], floors.get("subcategory"), "subcategory_band", "subcategory_confidence")
         bands = [result[name]["band"] for name in ROUTING_HEADS if name in result]
         if item["flags"]:  # too_short: predicted, but a person must look
             bands.append("review")

@@ -2,6 +2,7 @@
 messages, from a hand-labelled stratified sample (bench/repeat_labels.csv).
 
     python bench/repeat_quality.py
+    python bench/repeat_quality.py --draw 0.2,0.35,40 --seed 3   # unlabelled pairs to read by hand
 
 All same-user pairs of ../shared/data/messages_with_users.csv are binned by the cosine of
 the default model's features. The labelled pairs were drawn at random within each bin, so
@@ -20,6 +21,7 @@ the labels, scored on the fifth; five shuffles), without and with the follow-up 
 the parameters; a bootstrap interval for the shipped rule. One writer
 has 92 messages and 68 % of all pairs: read the figures with that.
 """
+import argparse
 import json
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
@@ -84,12 +86,31 @@ def best_parameters(similarity, counts, follows, same, weights, grid=GRID) -> tu
     return max(allowed)[2] if allowed else (0.5, 0.0, 1.0)
 
 
+def draw(rows, pairs, design, labelled, low: float, high: float, count: int, seed: int) -> None:
+    """Print ``count`` same-user pairs not yet labelled whose cosine is in [low, high), drawn
+    at random with ``seed``: their ids, cosine and texts, for a reader to label by hand."""
+    taken = set(labelled) | {(b, a) for a, b in labelled}
+    members = [index for index, pair in enumerate(pairs) if low <= design[index] < high and pair not in taken]
+    for index in np.random.default_rng(seed).choice(members, min(count, len(members)), replace=False).tolist():
+        a, b = pairs[index]
+        print(f"{rows[a]['id']},{rows[b]['id']}\tcosine {design[index]:.3f}")
+        for row in (rows[a], rows[b]):
+            print(f"  [{row['time']}] {normalise(row['subject'] + '。' + row['body'])[:300]}")
+
+
 def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--draw", help="LOW,HIGH,COUNT: print COUNT unlabelled pairs of that cosine bin to label")
+    parser.add_argument("--seed", type=int, default=3)
+    options = parser.parse_args()
     settings = load_settings()
     rows, model, pairs, cosines, similarity = same_user_messages()
     position = {row["id"]: index for index, row in enumerate(rows)}
     design = cosines(pairs)
     labelled = [(position[row["id_a"]], position[row["id_b"]]) for row in hand_labels("repeat_labels.csv")]
+    if options.draw:
+        low, high, count = options.draw.split(",")
+        return draw(rows, pairs, design, labelled, float(low), float(high), int(count), options.seed)
     same = np.array([row["same"] == "1" for row in hand_labels("repeat_labels.csv")])
     drawn_by, scores = cosines(labelled), similarity(labelled)
     counts, follows = counts_and_follow_ups(rows, labelled, settings["repeat_window_days"])

@@ -77,6 +77,22 @@ def hand_labels(name: str) -> list[dict]:
     return list(csv.DictReader(lines))
 
 
+def print_unlabelled(rows: list[dict], pairs: list[tuple[int, int]], scores, labelled: set, low: float, high: float,
+                     count: int, seed: int) -> None:
+    """Print ``count`` of ``pairs`` (row indices) not in ``labelled`` (id pairs, either order)
+    whose score is in [low, high), drawn at random with ``seed``: their ids, score and texts,
+    for a reader to label by hand."""
+    from triage.normalise import normalise
+
+    members = [index for index, (a, b) in enumerate(pairs) if low <= scores[index] < high
+               and (rows[a]["id"], rows[b]["id"]) not in labelled and (rows[b]["id"], rows[a]["id"]) not in labelled]
+    for index in np.random.default_rng(seed).choice(members, min(count, len(members)), replace=False).tolist():
+        a, b = pairs[index]
+        print(f"{rows[a]['id']},{rows[b]['id']}\tscore {scores[index]:.3f}")
+        for row in (rows[a], rows[b]):
+            print(f"  [{row['time']}] {normalise(row['subject'] + '。' + row['body'])[:300]}")
+
+
 def stratified_estimates(labelled: list[tuple[float, int]], scores, bins) -> tuple[list[dict], dict]:
     """Precision and recall at each bin's lower edge, from a sample labelled per score bin.
 

@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
-from _shared import hand_labels, same_user_messages
+from _shared import hand_labels, print_unlabelled, same_user_messages
 from triage import load_settings
 from triage.normalise import normalise
 from triage.repeat import follow_up, same_matter_threshold
@@ -86,18 +86,6 @@ def best_parameters(similarity, counts, follows, same, weights, grid=GRID) -> tu
     return max(allowed)[2] if allowed else (0.5, 0.0, 1.0)
 
 
-def draw(rows, pairs, design, labelled, low: float, high: float, count: int, seed: int) -> None:
-    """Print ``count`` same-user pairs not yet labelled whose cosine is in [low, high), drawn
-    at random with ``seed``: their ids, cosine and texts, for a reader to label by hand."""
-    taken = set(labelled) | {(b, a) for a, b in labelled}
-    members = [index for index, pair in enumerate(pairs) if low <= design[index] < high and pair not in taken]
-    for index in np.random.default_rng(seed).choice(members, min(count, len(members)), replace=False).tolist():
-        a, b = pairs[index]
-        print(f"{rows[a]['id']},{rows[b]['id']}\tcosine {design[index]:.3f}")
-        for row in (rows[a], rows[b]):
-            print(f"  [{row['time']}] {normalise(row['subject'] + '。' + row['body'])[:300]}")
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--draw", help="LOW,HIGH,COUNT: print COUNT unlabelled pairs of that cosine bin to label")
@@ -110,7 +98,8 @@ def main():
     labelled = [(position[row["id_a"]], position[row["id_b"]]) for row in hand_labels("repeat_labels.csv")]
     if options.draw:
         low, high, count = options.draw.split(",")
-        return draw(rows, pairs, design, labelled, float(low), float(high), int(count), options.seed)
+        ids = {(row["id_a"], row["id_b"]) for row in hand_labels("repeat_labels.csv")}
+        return print_unlabelled(rows, pairs, design, ids, float(low), float(high), int(count), options.seed)
     same = np.array([row["same"] == "1" for row in hand_labels("repeat_labels.csv")])
     drawn_by, scores = cosines(labelled), similarity(labelled)
     counts, follows = counts_and_follow_ups(rows, labelled, settings["repeat_window_days"])

@@ -65,6 +65,17 @@ IDENTITIES = {
     "web": ["（留言人{surname}女士，联系方式{phone}）", "（{surname}先生，手机{phone}）", "（实名反映，身份证{id}）"],
     "letter": ["反映人：{surname}某某，身份证号码：{id}，联系电话：{phone}。", "联系人：{surname}先生，电话：{phone}。"],
 }
+# Callers say something of themselves first (session 35): their age, work, family or health,
+# in every category alike. Told before the matter, such words had sent a case to the unit of
+# the caller's circumstances (an old caller to 民政局, a teacher to 教育局): the held-out cases
+# after a caller's circumstances (training/heldout.py, CONTEXT_FRAMES) were the weakest framing.
+CIRCUMSTANCE_SHARE = 0.15
+CIRCUMSTANCES = ["我今年六十多岁了，老伴走得早", "我是退休工人，身体不太好", "我在附近的工厂上班，天天倒夜班",
+                 "我是个体户，在菜市场卖菜", "我家孩子刚上初中，学习很紧张", "我们家是低保户，日子过得紧",
+                 "我是残疾人，出门要坐轮椅", "我在这边租房子住，房东人在外地", "我是送外卖的，每天在外面跑",
+                 "我爱人在医院住院，我两头跑", "我是一名退伍军人", "我是学校的老师，平时工作忙",
+                 "我家老人八十多了，需要人照顾", "我刚从外省调过来工作，对这边不熟", "我是开出租车的，一天要跑十几个小时",
+                 "我是在校大学生", "我们是刚搬来的新住户", "我怀孕七个月了，行动不方便"]
 # Callers say what they want (session 28): "我要举报" before the matter. The corpus had never
 # written 举报 or 求助 and hardly 咨询, so a caller's own word for the request counted for nothing.
 INTENT_SHARE = 0.25
@@ -91,10 +102,10 @@ def identity(rng: random.Random, register: str) -> str:
 
 
 def render(rng: random.Random, situation: tuple, number: int, callers: random.Random,
-           intents: random.Random) -> dict:
-    """One row of ``situation``; ``callers`` draws who gives their name and numbers and
-    ``intents`` who states the request first, apart from ``rng`` so that every other choice
-    is the same with or without them."""
+           intents: random.Random, selves: random.Random) -> dict:
+    """One row of ``situation``; ``callers`` draws who gives their name and numbers,
+    ``intents`` who states the request first and ``selves`` who tells their circumstances,
+    apart from ``rng`` so that every other choice is the same with or without them."""
     category, subcategory, department, urgency, request_type, problems = situation
     # who takes over an emergency (the responder head); a Responder is that alone, not a department
     responder = department if urgency == "特急" else None
@@ -109,16 +120,17 @@ def render(rng: random.Random, situation: tuple, number: int, callers: random.Ra
     register = rng.choices(["hotline", "web", "letter"], weights=[5, 4, 2])[0]
     feeling_part = f"{feeling}，" if feeling else ""
     who = identity(callers, register) if callers.random() < IDENTITY_SHARE else ""
+    self_told = selves.choice(CIRCUMSTANCES) + "，" if selves.random() < CIRCUMSTANCE_SHARE else ""
     if intents.random() < INTENT_SHARE and request_type is not None:
         problem = intents.choice(INTENTS[request_type]) + problem
     if register == "hotline":
-        text = (f"{rng.choice(OPENERS_HOTLINE)}我是{place}的，{who}{rng.choice(CORRECTIONS)}{time}{problem}，"
+        text = (f"{rng.choice(OPENERS_HOTLINE)}我是{place}的，{who}{self_told}{rng.choice(CORRECTIONS)}{time}{problem}，"
                 f"{rng.choice(OPERATOR)}{context}{feeling_part}{ask}。")
     elif register == "web":
         subject = problem.split("，")[0][:18]
-        text = f"{subject} {rng.choice(SALUTATIONS)}{place}{time}{problem}。{context}{feeling_part}{ask}。{who}"
+        text = f"{subject} {rng.choice(SALUTATIONS)}{self_told}{place}{time}{problem}。{context}{feeling_part}{ask}。{who}"
     else:
-        text = (rng.choice(LETTER_OPEN).format(place=place) + f"{time}，{problem}。{context}{feeling_part}"
+        text = (rng.choice(LETTER_OPEN).format(place=place) + f"{self_told}{time}，{problem}。{context}{feeling_part}"
                 f"{ask}。{who}{rng.choice(LETTER_CLOSE)}")
     script = rng.random()
     if script < 0.1:
@@ -134,7 +146,8 @@ def render(rng: random.Random, situation: tuple, number: int, callers: random.Ra
 
 def generate(per_situation: int, seed: int) -> list[dict]:
     rng, callers, intents = random.Random(seed), random.Random(f"{seed}/callers"), random.Random(f"{seed}/intents")
-    return [render(rng, situation, number, callers, intents) for number, situation in enumerate(SITUATIONS)
+    selves = random.Random(f"{seed}/selves")
+    return [render(rng, situation, number, callers, intents, selves) for number, situation in enumerate(SITUATIONS)
             for _ in range(per_situation)]
 
 

@@ -43,6 +43,18 @@ def test_generation_is_deterministic_and_mixes_registers_and_scripts():
     assert generate(3, seed=8) != first
 
 
+def test_callers_tell_their_circumstances_in_every_register_and_many_departments():
+    """Session 35: a caller's age, work or family before the matter, spread so that no
+    department owns such words; drawn apart from the rest, so every other choice stays."""
+    from generate_corpus import CIRCUMSTANCES
+
+    rows = generate(3, seed=7)
+    telling = [row for row in rows if any(sentence in row["text"] for sentence in CIRCUMSTANCES)]
+    assert 0.08 < len(telling) / len(rows) < 0.25
+    assert {row["register"] for row in telling} == {"hotline", "web", "letter"}
+    assert len({row["department"] for row in telling if row["department"]}) >= 20
+
+
 def test_callers_give_numbers_in_every_register_and_the_masker_catches_each():
     from triage.normalise import normalise
     from triage.privacy import mask_personal_data

@@ -20,7 +20,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
-from heldout import (CONTEXT_FRAMES, DEPARTMENTS, DEPARTMENTS_FRESH, DEPARTMENTS_FRESH_2, FRAMES, IDENTIFIED_FRAMES,  # noqa: E402
+from heldout import (CONTEXT_FRAMES, DEPARTMENTS, DEPARTMENTS_FRESH, DEPARTMENTS_FRESH_2,  # noqa: E402
+                     FRAMES, IDENTIFIED_FRAMES,
                      LIFE_SAFETY_SETS, LOOK_ALIKES,
                      LOOK_ALIKES_FRESH, LOOK_ALIKES_FRESH_2, LOOK_ALIKES_FRESH_3, NON_COMPLAINTS,
                      OPERATOR_FRAMES, OPERATOR_FRAMES_FRESH,

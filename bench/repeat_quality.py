@@ -95,12 +95,13 @@ def main():
     rows, model, pairs, cosines, similarity = same_user_messages()
     position = {row["id"]: index for index, row in enumerate(rows)}
     design = cosines(pairs)
-    labelled = [(position[row["id_a"]], position[row["id_b"]]) for row in hand_labels("repeat_labels.csv")]
+    labels = hand_labels("repeat_labels.csv")
+    labelled = [(position[row["id_a"]], position[row["id_b"]]) for row in labels]
     if options.draw:
         low, high, count = options.draw.split(",")
-        ids = {(row["id_a"], row["id_b"]) for row in hand_labels("repeat_labels.csv")}
+        ids = {(row["id_a"], row["id_b"]) for row in labels}
         return print_unlabelled(rows, pairs, design, ids, float(low), float(high), int(count), options.seed)
-    same = np.array([row["same"] == "1" for row in hand_labels("repeat_labels.csv")])
+    same = np.array([row["same"] == "1" for row in labels])
     drawn_by, scores = cosines(labelled), similarity(labelled)
     counts, follows = counts_and_follow_ups(rows, labelled, settings["repeat_window_days"])
     weights, bins = np.zeros(len(labelled)), []
